@@ -1,7 +1,7 @@
 /**
  * Test entry point: runs every `*.test.ts` under test/ with mocha and ends with the
  * `N passed, N failed` line CI reads (CI does not parse mocha's own report).
- * Usage: `npm test [-- --grep pattern]`.
+ * Usage: `npm test [-- --grep pattern] [-- test/components/instance ...]` (paths narrow the run).
  */
 import Mocha from "mocha";
 import { readdirSync, statSync } from "node:fs";
@@ -22,7 +22,10 @@ async function main(): Promise<void> {
     reporter: "spec",
     grep: grepAt > 0 ? process.argv[grepAt + 1] : undefined,
   });
-  for (const file of testFiles(join(__dirname)).sort()) mocha.addFile(file);
+  const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--grep");
+  const roots = args.length > 0 ? args : [__dirname];
+  const files = roots.flatMap((r) => (r.endsWith(".ts") ? [r] : testFiles(r)));
+  for (const file of [...new Set(files)].sort()) mocha.addFile(file);
   await mocha.loadFilesAsync();
   let passed = 0;
   let failed = 0;

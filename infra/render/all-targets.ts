@@ -8,3 +8,5 @@ import { registerTarget, type RenderTarget } from "./targets";
 const load = (path: string) => (): RenderTarget => require(path).renderTarget as RenderTarget;
 
 registerTarget("instance", load("../../components/instance/render"));
+registerTarget("platform", load("../../components/platform/render"));
+registerTarget("runtime", load("../../components/runtime/render"));
