@@ -91,6 +91,9 @@ export interface TenantStacks {
   setDesiredState(instanceId: string, state: DesiredState): Promise<void>;
   /** Clears a stale lock left by this provisioner's own crashed run, then refreshes. Recovery only. */
   recover(instanceId: string): Promise<void>;
+  /** Stack name of a tenant (pure, no I/O), e.g. `instance-42`; the mirror records it as `stack_name`
+   * before the stack exists, so the adapter, which owns naming, must expose it. Added by the service. */
+  stackName(instanceId: string): string;
 }
 
 /** Kubernetes reads and direct actions on tenant workloads (start/stop/restart, readiness, live Secret). */
