@@ -1,0 +1,185 @@
+/**
+ * Arguments of {@link MindroomInstance}: the upstream "instance" chart values, one to one, with
+ * snake_case keys in camelCase (`mindroom_image` → `mindroomImage`). Defaults are the chart's, so a
+ * tenant that moves from Helm to Pulumi renders the same objects. Values files use the upstream
+ * keys verbatim; `parseInstanceValues` (values.ts) maps them to these args.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Kubernetes container resources (`requests`/`limits`), exactly as they appear in a pod spec. */
+export interface ContainerResources {
+  requests?: Record<string, string | number>;
+  limits?: Record<string, string | number>;
+}
+
+/** A chart flag: upstream compares the lower-cased string form, so `"true"`, `true`, `"1"`, `"on"` … */
+export type Flag = boolean | string;
+
+export interface MatrixOidcArgs {
+  /** Default `"false"`. Synapse OIDC is rendered only for exactly `true` (string or bool), as upstream (§10). */
+  enabled?: Flag;
+  /** Default `""`; required when OIDC is on (the platform's `https://api.{domain}/matrix-oidc`). */
+  issuer?: string;
+  /** Default `mindroom-synapse`, the client the platform registers; required when OIDC is on. */
+  clientId?: string;
+  /** Default `""`. Secret: tenant Secret key `matrix_oidc_client_secret`, read by Synapse from a file. */
+  clientSecret?: pulumi.Input<string>;
+}
+
+export interface MatrixRoomAccessArgs {
+  /** Default `single_user_private`: rooms stay private to the tenant owner unless configured. */
+  mode?: string;
+  /** Default `public`. */
+  multiUserJoinRule?: string;
+  /** Default `false`. */
+  publishToRoomDirectory?: boolean;
+  /** Default `[]`. */
+  inviteOnlyRooms?: string[];
+  /** Default `false`: existing rooms keep their settings unless asked. */
+  reconcileExistingRooms?: boolean;
+}
+
+export interface InstanceSecretsArgs {
+  /** Default `true` (truthy test): the component owns the tenant Secret (Deviation 6). `false` mounts an operator-managed Secret. */
+  create?: Flag;
+  /** Default `""` → `mindroom-api-keys-{customer}`, the name the provisioner and pods expect. */
+  name?: string;
+  /** Default `""` → computed from the secret values. The provisioner passes its own rollout hash (plain, not secret). */
+  hash?: string;
+}
+
+export interface TrustedUpstreamAuthArgs {
+  /** Default `"false"` (truthy test). Only turn on behind a proxy that strips these headers from clients. */
+  enabled?: Flag;
+  /** Default `""`; required when enabled. */
+  userIdHeader?: string;
+  /** Default `""`; required when `emailToMatrixUserIdTemplate` is set. */
+  emailHeader?: string;
+  /** Default `""`. */
+  matrixUserIdHeader?: string;
+  /** Default `""`; when set it must contain exactly one `{localpart}` (deployment guide). */
+  emailToMatrixUserIdTemplate?: string;
+  /** Default `"false"` (truthy test): strict mode, identity only from a verified JWT. */
+  requireJwt?: Flag;
+  /** Default `""`; required in strict mode. */
+  jwtHeader?: string;
+  /** Default `""`; required in strict mode. */
+  jwksUrl?: string;
+  /** Default `""`; required in strict mode. */
+  jwtAudience?: string;
+  /** Default `""`; required in strict mode. */
+  jwtIssuer?: string;
+  /** Default `email`, the standard OIDC claim. */
+  jwtEmailClaim?: string;
+  /** Default `""` (runtime default applies). */
+  jwtUserIdClaim?: string;
+  /** Default `""` (runtime default applies). */
+  jwtMatrixUserIdClaim?: string;
+}
+
+export interface MindroomInstanceArgs {
+  /**
+   * Tenant id (chart default `demo`); string or number. Its string form names every object, label
+   * and host (Deviation 1), so it must be a DNS-1123 label of at most 54 characters.
+   */
+  customer: string | number;
+  /** Default `mindroom.chat`. Hosts `{c}.{bd}`, `{c}.api.{bd}`, `{c}.matrix.{bd}` and the Matrix server name. */
+  baseDomain?: string;
+  /** Not declared upstream; becomes env `ACCOUNT_ID` (empty when unset) and is part of the config hash. */
+  accountId?: string | number;
+  /** Default `10Gi`; the size of BOTH PVCs, as upstream. */
+  storage?: string;
+  /** Default `hcloud-volumes`; always emitted, so `""` means "no class" (not "cluster default"). */
+  storageClassName?: string;
+  /** Default `ReadWriteOnce` (Hetzner volumes are RWO). Kubernetes workers need `ReadWriteMany` or a node pin. */
+  storageAccessMode?: string;
+  /** Default `ReadWriteOnce`. */
+  synapseStorageAccessMode?: string;
+  /** Default `/mindroom_data`; also `HOME`, `MINDROOM_STORAGE_PATH` and the worker mount path. */
+  storagePath?: string;
+  /** Default requests 250m/512Mi, limits 1000m/2Gi; `null` renders `resources: {}` as upstream. */
+  mindroomResources?: ContainerResources | null;
+  /** Default requests 250m/512Mi, limits 1000m/2Gi; `null` renders `resources: {}`. */
+  synapseResources?: ContainerResources | null;
+  /** Default requests 100m/256Mi, limits 500m/1Gi (static sidecar only); `null` renders `resources: {}`. */
+  sandboxRunnerResources?: ContainerResources | null;
+  /** Default `ghcr.io/mindroom-ai/mindroom:latest`: runtime, init container, sidecar and default worker image. */
+  mindroomImage?: string;
+  /** Default `Always` (the default image is a moving `latest` tag). */
+  mindroomImagePullPolicy?: string;
+  /** Default `matrixdotorg/synapse:latest`. */
+  synapseImage?: string;
+  /** Default `Always`. */
+  synapseImagePullPolicy?: string;
+  /**
+   * Project arg (Deviation 2), default `false`: the stock Synapse image starts as root and drops to
+   * uid 991 itself. Set `true` only for an image that starts non-root; adds `runAsNonRoot` and drops ALL capabilities.
+   */
+  synapseImageRunsAsNonRoot?: boolean;
+  /** Default `[]`; on the MindRoom pod and (kubernetes mode) the worker-manager ServiceAccount; not on Synapse (as upstream). */
+  imagePullSecrets?: { name: string }[];
+  matrixOidc?: MatrixOidcArgs;
+  /** Default `[]`; replaces `authorization.global_users` of the seed config. */
+  authorizationGlobalUsers?: string[];
+  matrixRoomAccess?: MatrixRoomAccessArgs;
+  /** Default `[]`; Synapse `auto_join_rooms` (only with OIDC on). */
+  matrixAutoJoinRoomKeys?: string[];
+  /** Default `0` (wait for Matrix forever). */
+  matrixHomeserverStartupTimeoutSeconds?: number | string;
+  /** Default `static_runner` (sidecar); `kubernetes` runs dedicated worker pods. Not enum-checked, as upstream. */
+  workerBackend?: string;
+  /** Default `30`. */
+  workerCleanupIntervalSeconds?: number | string;
+  /** Default `""`. Pins the MindRoom pod (`nodeName`) and the workers to one node, for RWO storage. */
+  controlPlaneNodeName?: string;
+  /** Default `""` → `mindroomImage`. */
+  kubernetesWorkerImage?: string;
+  /** Default `""` → `mindroomImagePullPolicy`. */
+  kubernetesWorkerImagePullPolicy?: string;
+  /** Default `""` → `default`. */
+  kubernetesWorkerServiceAccountName?: string;
+  /** Default `mindroom-worker`. */
+  kubernetesWorkerNamePrefix?: string;
+  /** Default `workers`. */
+  kubernetesWorkerStorageSubpathPrefix?: string;
+  /** Default `8766`, the runtime's runner port; the NetworkPolicy opens it in kubernetes mode. */
+  kubernetesWorkerPort?: number | string;
+  /** Default `60`. */
+  kubernetesWorkerReadyTimeoutSeconds?: number | string;
+  /** Default `1800`. */
+  kubernetesWorkerIdleTimeoutSeconds?: number | string;
+  /** Default `false`: worker pods do not get service-link env. */
+  kubernetesWorkerEnableServiceLinks?: Flag;
+  instanceSecrets?: InstanceSecretsArgs;
+  /** Secret, default `""`. */
+  openaiKey?: pulumi.Input<string>;
+  /** Secret, default `""`. */
+  anthropicKey?: pulumi.Input<string>;
+  /** Secret, default `""`. */
+  googleKey?: pulumi.Input<string>;
+  /** Secret, default `""`. */
+  openrouterKey?: pulumi.Input<string>;
+  /** Secret, default `""`. */
+  deepseekKey?: pulumi.Input<string>;
+  /** Secret, default `""`: shared sandbox token (worker tokens are derived from it). */
+  sandboxProxyToken?: pulumi.Input<string>;
+  /** Secret, default `""` (credential encryption off). */
+  credentialsEncryptionKey?: pulumi.Input<string>;
+  /** Secret, default `""` → `matrixAdminPassword` → a generated 48-character value kept in state. */
+  matrixRegistrationSharedSecret?: pulumi.Input<string>;
+  /** Default `""`; plain env `SUPABASE_URL`. */
+  supabaseUrl?: string;
+  /** Default `""`; plain env `SUPABASE_ANON_KEY` (a public key). */
+  supabaseAnonKey?: string;
+  /** Secret, default `""`: tenant Secret key `supabase_service_key`. */
+  supabaseServiceKey?: pulumi.Input<string>;
+  trustedUpstreamAuth?: TrustedUpstreamAuthArgs;
+  /** Secret, default `""`: legacy fallback for the registration secret, macaroon key and form secret. */
+  matrixAdminPassword?: pulumi.Input<string>;
+  /**
+   * Deviation 9, default `true`: destroying the stack leaves both PVCs (and their volumes) in the
+   * cluster, so an uninstall never loses tenant data by accident. `false` lets destroy delete them.
+   * The tenant Secret is always kept: kept volumes need its credentials key.
+   */
+  retainData?: boolean;
+}

@@ -1,0 +1,91 @@
+/**
+ * `MindroomInstance`: one hosted tenant, the upstream "instance" chart as a ComponentResource.
+ * A MindRoom runtime with its own Synapse (SQLite), two volumes, one Ingress with three hosts and
+ * a NetworkPolicy, all in the shared namespace `mindroom-instances` under upstream's names.
+ *
+ * Values → spec → resources: args are resolved and validated first (a bad value throws one line
+ * before anything registers), pure builders return object specs, and this class only instantiates
+ * them with `{parent: this}`, so the caller's provider reaches every child.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { MindroomInstanceArgs } from "./args";
+import { resolveInstance, NAMESPACE } from "./resolve";
+import { validateInstance } from "./validate";
+import { instanceNames } from "./names";
+import { configHash, synapseConfigHash } from "./hashes";
+import { secretMaterial, tenantSecret } from "./secrets";
+import { mindroomConfigMap } from "./mindroom-config";
+import { synapseConfigMap } from "./synapse-config";
+import { mindroomDeployment } from "./mindroom-deployment";
+import { synapseDeployment } from "./synapse-deployment";
+import { networkPolicy } from "./network-policy";
+import { ingress } from "./ingress";
+import { mindroomClaim, synapseClaim } from "./storage";
+import { mindroomService, synapseService } from "./services";
+import { workerAuthSecret, workerManagerRole, workerManagerRoleBinding, workerManagerServiceAccount } from "./worker-rbac";
+
+export type * from "./args";
+export { parseInstanceValues } from "./values";
+export { NAMESPACE } from "./resolve";
+
+export const MINDROOM_INSTANCE_TYPE = "mindroom:instance:MindroomInstance";
+
+export class MindroomInstance extends pulumi.ComponentResource {
+  /** The customer id's string form. */
+  public readonly customer: string;
+  public readonly namespace: string;
+  public readonly urls: { frontend: string; api: string; matrix: string };
+  /** The tenant Secret's name (created here, or operator-managed with `instanceSecrets.create=false`). */
+  public readonly secretName: string;
+  /** The two PVC names (kept on destroy unless `retainData=false`). */
+  public readonly volumes: string[];
+  public readonly deployments: string[];
+
+  constructor(name: string, args: MindroomInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
+    const r = resolveInstance(args);
+    validateInstance(r);
+    super(MINDROOM_INSTANCE_TYPE, name, {}, opts);
+    const n = instanceNames(r);
+    const child = { parent: this };
+    const secrets = secretMaterial(name, r, this);
+
+    new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, networkPolicy(r, n), child);
+    if (r.instanceSecrets.create) {
+      // Kept on destroy in every case: volumes that outlive the stack need its credentials key (Deviation 9).
+      new k8s.core.v1.Secret(`${name}-api-keys`, tenantSecret(n, secrets.stringData), { ...child, retainOnDelete: true });
+    }
+    if (r.workerBackend === "kubernetes") {
+      // The runtime merge-patches per-worker keys into this Secret; never prune or replace them.
+      new k8s.core.v1.Secret(`${name}-worker-auth`, workerAuthSecret(r, n), { ...child, ignoreChanges: ["data", "stringData"] });
+      new k8s.core.v1.ServiceAccount(`${name}-worker-manager`, workerManagerServiceAccount(r, n), child);
+      new k8s.rbac.v1.Role(`${name}-worker-manager`, workerManagerRole(r, n), child);
+      new k8s.rbac.v1.RoleBinding(`${name}-worker-manager`, workerManagerRoleBinding(r, n), child);
+    }
+    new k8s.core.v1.ConfigMap(`${name}-mindroom-config`, mindroomConfigMap(r, n), child);
+    new k8s.core.v1.ConfigMap(`${name}-synapse-config`, synapseConfigMap(r, n, secrets.macaroonSecretKey, secrets.formSecret), child);
+    const keep = { ...child, retainOnDelete: r.retainData };
+    new k8s.core.v1.PersistentVolumeClaim(`${name}-mindroom-storage`, mindroomClaim(r, n), keep);
+    new k8s.core.v1.PersistentVolumeClaim(`${name}-synapse-storage`, synapseClaim(r, n), keep);
+    new k8s.core.v1.Service(`${name}-mindroom`, mindroomService(r, n), child);
+    new k8s.core.v1.Service(`${name}-synapse`, synapseService(r, n), child);
+    new k8s.apps.v1.Deployment(`${name}-mindroom`, mindroomDeployment(r, n, secrets.hash, configHash(r)), child);
+    new k8s.apps.v1.Deployment(`${name}-synapse`, synapseDeployment(r, n, secrets.hash, synapseConfigHash(r)), child);
+    new k8s.networking.v1.Ingress(`${name}-ingress`, ingress(n), child);
+
+    this.customer = r.customer;
+    this.namespace = NAMESPACE;
+    this.urls = { frontend: `https://${n.hosts.frontend}`, api: `https://${n.hosts.api}`, matrix: `https://${n.hosts.matrix}` };
+    this.secretName = n.apiKeysSecret;
+    this.volumes = [n.mindroomStorage, n.synapseStorage];
+    this.deployments = [n.mindroom, n.synapse];
+    this.registerOutputs({
+      customer: this.customer,
+      namespace: this.namespace,
+      urls: this.urls,
+      secretName: this.secretName,
+      volumes: this.volumes,
+      deployments: this.deployments,
+    });
+  }
+}

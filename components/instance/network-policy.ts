@@ -1,0 +1,40 @@
+/**
+ * NetworkPolicy `instance-traffic-controls-{c}` (spec §12): cross-tenant ingress and
+ * worker-to-worker runner traffic are denied. Deviation 3: web egress excludes the cloud metadata
+ * address, which on Hetzner serves the node's user-data (k3s join token included).
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { NAMESPACE, type ResolvedInstance } from "./resolve";
+import type { InstanceNames } from "./names";
+
+export const METADATA_CIDR = "169.254.169.254/32";
+
+export function networkPolicy(r: ResolvedInstance, n: InstanceNames): k8s.types.input.networking.v1.NetworkPolicy {
+  const tenant = { podSelector: { matchLabels: { customer: r.customer } } };
+  const workerPort = r.workerBackend === "kubernetes" ? Number(r.kubernetesWorker.port) : 8766;
+  return {
+    metadata: { name: n.networkPolicy, namespace: NAMESPACE, labels: { "app.kubernetes.io/name": "mindroom-instance", customer: r.customer } },
+    spec: {
+      podSelector: { matchLabels: { customer: r.customer } },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } },
+              podSelector: { matchLabels: { "app.kubernetes.io/component": "controller", "app.kubernetes.io/name": "ingress-nginx" } },
+            },
+            tenant,
+          ],
+          ports: [{ port: 8765 }, { port: 8008 }],
+        },
+        { from: [{ podSelector: { matchLabels: { app: "mindroom", customer: r.customer } } }], ports: [{ port: workerPort }] },
+      ],
+      egress: [
+        { to: [tenant], ports: [{ port: 8008 }, { port: 8765 }, { port: workerPort }] },
+        { ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+        { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [METADATA_CIDR] } }], ports: [{ port: 80 }, { port: 443 }] },
+      ],
+    },
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * Applies the chart defaults to {@link MindroomInstanceArgs}, giving every builder one plain,
+ * fully defaulted view of the tenant. Secret values stay `Input`s; everything that decides which
+ * objects exist is a plain value.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { ContainerResources, Flag, MindroomInstanceArgs } from "./args";
+
+export const NAMESPACE = "mindroom-instances";
+export const DEFAULT_MINDROOM_IMAGE = "ghcr.io/mindroom-ai/mindroom:latest";
+export const DEFAULT_SYNAPSE_IMAGE = "matrixdotorg/synapse:latest";
+
+export const DEFAULT_MINDROOM_RESOURCES: ContainerResources = { requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } };
+export const DEFAULT_SYNAPSE_RESOURCES: ContainerResources = { requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } };
+export const DEFAULT_SANDBOX_RUNNER_RESOURCES: ContainerResources = { requests: { memory: "256Mi", cpu: "100m" }, limits: { memory: "1Gi", cpu: "500m" } };
+
+/** Upstream's truthy test: the lower-cased string form is one of 1, true, yes, on. */
+export function truthy(value: Flag | undefined): boolean {
+  return ["1", "true", "yes", "on"].includes(String(value ?? "").trim().toLowerCase());
+}
+
+/** The ten tenant Secret values, as given (undefined = not given). */
+export interface SecretInputs {
+  openaiKey?: pulumi.Input<string>;
+  anthropicKey?: pulumi.Input<string>;
+  openrouterKey?: pulumi.Input<string>;
+  googleKey?: pulumi.Input<string>;
+  deepseekKey?: pulumi.Input<string>;
+  supabaseServiceKey?: pulumi.Input<string>;
+  sandboxProxyToken?: pulumi.Input<string>;
+  credentialsEncryptionKey?: pulumi.Input<string>;
+  matrixOidcClientSecret?: pulumi.Input<string>;
+  matrixRegistrationSharedSecret?: pulumi.Input<string>;
+  matrixAdminPassword?: pulumi.Input<string>;
+}
+
+export interface TrustedUpstreamAuth {
+  /** String forms as the chart hashes them. */
+  enabled: string;
+  userIdHeader: string;
+  emailHeader: string;
+  matrixUserIdHeader: string;
+  emailToMatrixUserIdTemplate: string;
+  requireJwt: string;
+  jwtHeader: string;
+  jwksUrl: string;
+  jwtAudience: string;
+  jwtIssuer: string;
+  jwtEmailClaim: string;
+  jwtUserIdClaim: string;
+  jwtMatrixUserIdClaim: string;
+  on: boolean;
+  strict: boolean;
+}
+
+export interface ResolvedInstance {
+  /** String form: names, labels, hosts (Deviation 1). */
+  customer: string;
+  /** As given: only `…_LABELS_JSON` keeps the type. */
+  customerRaw: string | number;
+  baseDomain: string;
+  accountId: string;
+  storage: string;
+  storageClassName: string;
+  storageAccessMode: string;
+  synapseStorageAccessMode: string;
+  storagePath: string;
+  mindroomResources: ContainerResources;
+  synapseResources: ContainerResources;
+  sandboxRunnerResources: ContainerResources;
+  mindroomImage: string;
+  mindroomImagePullPolicy: string;
+  synapseImage: string;
+  synapseImagePullPolicy: string;
+  synapseImageRunsAsNonRoot: boolean;
+  imagePullSecrets: { name: string }[];
+  matrixOidc: { enabled: string; on: boolean; issuer: string; clientId: string };
+  authorizationGlobalUsers: string[];
+  matrixRoomAccess: { mode: string; multiUserJoinRule: string; publishToRoomDirectory: boolean; inviteOnlyRooms: string[]; reconcileExistingRooms: boolean };
+  matrixAutoJoinRoomKeys: string[];
+  matrixHomeserverStartupTimeoutSeconds: string;
+  workerBackend: string;
+  workerCleanupIntervalSeconds: string;
+  controlPlaneNodeName: string;
+  kubernetesWorker: {
+    image: string;
+    imagePullPolicy: string;
+    serviceAccountName: string;
+    namePrefix: string;
+    storageSubpathPrefix: string;
+    port: string;
+    readyTimeoutSeconds: string;
+    idleTimeoutSeconds: string;
+    enableServiceLinks: string;
+  };
+  instanceSecrets: { create: boolean; name: string; hash: string };
+  supabaseUrl: string;
+  supabaseAnonKey: string;
+  trustedUpstreamAuth: TrustedUpstreamAuth;
+  secrets: SecretInputs;
+  retainData: boolean;
+}
+
+const str = (v: string | number | boolean | undefined | null, fallback = ""): string => (v === undefined || v === null ? fallback : String(v));
+/** Helm's `default`: an empty string falls back too. */
+const orDefault = (v: string | number | undefined, fallback: string): string => (v === undefined || v === "" ? fallback : String(v));
+
+export function resolveInstance(args: MindroomInstanceArgs): ResolvedInstance {
+  const oidc = args.matrixOidc ?? {};
+  const rooms = args.matrixRoomAccess ?? {};
+  const secrets = args.instanceSecrets ?? {};
+  const tua = args.trustedUpstreamAuth ?? {};
+  const mindroomImage = orDefault(args.mindroomImage, DEFAULT_MINDROOM_IMAGE);
+  const mindroomImagePullPolicy = orDefault(args.mindroomImagePullPolicy, "Always");
+  const customer = String(args.customer);
+  const trusted: TrustedUpstreamAuth = {
+    enabled: str(tua.enabled, "false"),
+    userIdHeader: str(tua.userIdHeader),
+    emailHeader: str(tua.emailHeader),
+    matrixUserIdHeader: str(tua.matrixUserIdHeader),
+    emailToMatrixUserIdTemplate: str(tua.emailToMatrixUserIdTemplate),
+    requireJwt: str(tua.requireJwt, "false"),
+    jwtHeader: str(tua.jwtHeader),
+    jwksUrl: str(tua.jwksUrl),
+    jwtAudience: str(tua.jwtAudience),
+    jwtIssuer: str(tua.jwtIssuer),
+    jwtEmailClaim: orDefault(tua.jwtEmailClaim, "email"),
+    jwtUserIdClaim: str(tua.jwtUserIdClaim),
+    jwtMatrixUserIdClaim: str(tua.jwtMatrixUserIdClaim),
+    on: truthy(tua.enabled),
+    strict: truthy(tua.enabled) && truthy(tua.requireJwt),
+  };
+  return {
+    customer,
+    customerRaw: args.customer,
+    baseDomain: str(args.baseDomain, "mindroom.chat"),
+    accountId: str(args.accountId),
+    storage: str(args.storage, "10Gi"),
+    storageClassName: str(args.storageClassName, "hcloud-volumes"),
+    storageAccessMode: orDefault(args.storageAccessMode, "ReadWriteOnce"),
+    synapseStorageAccessMode: orDefault(args.synapseStorageAccessMode, "ReadWriteOnce"),
+    storagePath: str(args.storagePath, "/mindroom_data"),
+    mindroomResources: resources(args.mindroomResources, DEFAULT_MINDROOM_RESOURCES),
+    synapseResources: resources(args.synapseResources, DEFAULT_SYNAPSE_RESOURCES),
+    sandboxRunnerResources: resources(args.sandboxRunnerResources, DEFAULT_SANDBOX_RUNNER_RESOURCES),
+    mindroomImage,
+    mindroomImagePullPolicy,
+    synapseImage: orDefault(args.synapseImage, DEFAULT_SYNAPSE_IMAGE),
+    synapseImagePullPolicy: orDefault(args.synapseImagePullPolicy, "Always"),
+    synapseImageRunsAsNonRoot: args.synapseImageRunsAsNonRoot ?? false,
+    imagePullSecrets: args.imagePullSecrets ?? [],
+    matrixOidc: {
+      enabled: str(oidc.enabled, "false"),
+      on: String(oidc.enabled ?? "false") === "true",
+      issuer: str(oidc.issuer),
+      clientId: str(oidc.clientId, "mindroom-synapse"),
+    },
+    authorizationGlobalUsers: args.authorizationGlobalUsers ?? [],
+    matrixRoomAccess: {
+      mode: rooms.mode ?? "single_user_private",
+      multiUserJoinRule: rooms.multiUserJoinRule ?? "public",
+      publishToRoomDirectory: rooms.publishToRoomDirectory ?? false,
+      inviteOnlyRooms: rooms.inviteOnlyRooms ?? [],
+      reconcileExistingRooms: rooms.reconcileExistingRooms ?? false,
+    },
+    matrixAutoJoinRoomKeys: args.matrixAutoJoinRoomKeys ?? [],
+    matrixHomeserverStartupTimeoutSeconds: str(args.matrixHomeserverStartupTimeoutSeconds, "0"),
+    workerBackend: orDefault(args.workerBackend, "static_runner"),
+    workerCleanupIntervalSeconds: str(args.workerCleanupIntervalSeconds, "30"),
+    controlPlaneNodeName: str(args.controlPlaneNodeName),
+    kubernetesWorker: {
+      image: orDefault(args.kubernetesWorkerImage, mindroomImage),
+      imagePullPolicy: orDefault(args.kubernetesWorkerImagePullPolicy, mindroomImagePullPolicy),
+      serviceAccountName: orDefault(args.kubernetesWorkerServiceAccountName, "default"),
+      namePrefix: str(args.kubernetesWorkerNamePrefix, "mindroom-worker"),
+      storageSubpathPrefix: str(args.kubernetesWorkerStorageSubpathPrefix, "workers"),
+      port: str(args.kubernetesWorkerPort, "8766"),
+      readyTimeoutSeconds: str(args.kubernetesWorkerReadyTimeoutSeconds, "60"),
+      idleTimeoutSeconds: str(args.kubernetesWorkerIdleTimeoutSeconds, "1800"),
+      enableServiceLinks: str(args.kubernetesWorkerEnableServiceLinks, "false"),
+    },
+    instanceSecrets: {
+      create: secrets.create === undefined ? true : truthy(secrets.create),
+      name: orDefault(secrets.name, `mindroom-api-keys-${customer}`),
+      hash: str(secrets.hash),
+    },
+    supabaseUrl: str(args.supabaseUrl),
+    supabaseAnonKey: str(args.supabaseAnonKey),
+    trustedUpstreamAuth: trusted,
+    secrets: {
+      openaiKey: args.openaiKey,
+      anthropicKey: args.anthropicKey,
+      openrouterKey: args.openrouterKey,
+      googleKey: args.googleKey,
+      deepseekKey: args.deepseekKey,
+      supabaseServiceKey: args.supabaseServiceKey,
+      sandboxProxyToken: args.sandboxProxyToken,
+      credentialsEncryptionKey: args.credentialsEncryptionKey,
+      matrixOidcClientSecret: oidc.clientSecret,
+      matrixRegistrationSharedSecret: args.matrixRegistrationSharedSecret,
+      matrixAdminPassword: args.matrixAdminPassword,
+    },
+    retainData: args.retainData ?? true,
+  };
+}
+
+/** `undefined` → chart default; `null` → `{}` (upstream's `toYaml (… | default dict)`). */
+function resources(given: ContainerResources | null | undefined, fallback: ContainerResources): ContainerResources {
+  if (given === null) return {};
+  return given ?? fallback;
+}

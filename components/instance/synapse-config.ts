@@ -1,0 +1,121 @@
+/**
+ * ConfigMap `synapse-config-{c}`: `homeserver.yaml` and `log.config` (spec §8.2, §8.3). The
+ * registration and OIDC client secrets are read from files of the tenant Secret, never inlined.
+ * The macaroon and form secrets stay in the ConfigMap as upstream, so its data is a secret Output.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import { stringify } from "yaml";
+import { NAMESPACE, type ResolvedInstance } from "./resolve";
+import { appLabels, type InstanceNames } from "./names";
+
+export const SYNAPSE_SECRETS_DIR = "/etc/mindroom-secrets";
+
+const unlimited = { per_second: 10000, burst_count: 10000 };
+
+/** Every `rc_*` limit at 10000: rate limiting effectively off, as upstream. */
+function rateLimits(): Record<string, unknown> {
+  return {
+    rc_message: unlimited,
+    rc_registration: unlimited,
+    rc_registration_token_validity: unlimited,
+    rc_login: { address: unlimited, account: unlimited, failed_attempts: unlimited },
+    rc_admin_redaction: unlimited,
+    rc_joins: { local: unlimited, remote: unlimited },
+    rc_joins_per_room: unlimited,
+    rc_3pid_validation: unlimited,
+    rc_invites: { per_room: unlimited, per_user: unlimited, per_issuer: unlimited },
+    rc_third_party_invite: unlimited,
+    rc_media_create: unlimited,
+    rc_federation: { window_size: 1000000, sleep_limit: 10000, sleep_delay: 1, reject_limit: 10000, concurrent: 10000 },
+    rc_presence: { per_user: unlimited },
+    rc_delayed_event_mgmt: unlimited,
+    rc_reports: unlimited,
+    rc_room_creation: unlimited,
+    federation_rr_transactions_per_room_per_second: 10000,
+  };
+}
+
+export function homeserverConfig(r: ResolvedInstance, n: InstanceNames, macaroonSecretKey: string, formSecret: string): Record<string, unknown> {
+  const oidc = r.matrixOidc;
+  const registration = oidc.on
+    ? { enable_registration: false, enable_registration_without_verification: false, password_config: { enabled: true } }
+    : { enable_registration: true, enable_registration_without_verification: true };
+  const oidcProviders = oidc.on
+    ? {
+        oidc_providers: [
+          {
+            idp_id: "mindroom",
+            idp_name: "MindRoom",
+            discover: true,
+            issuer: oidc.issuer,
+            client_id: oidc.clientId,
+            client_secret_path: `${SYNAPSE_SECRETS_DIR}/matrix_oidc_client_secret`,
+            scopes: ["openid", "profile", "email"],
+            user_profile_method: "userinfo_endpoint",
+            allow_existing_users: true,
+            enable_registration: true,
+            user_mapping_provider: {
+              config: {
+                subject_template: "{{ user.sub }}",
+                localpart_template: "{{ user.email|lower|localpart_from_email }}",
+                display_name_template: "{{ user.name }}",
+                email_template: "{{ user.email }}",
+              },
+            },
+          },
+        ],
+      }
+    : {};
+  const autoJoin = oidc.on && r.matrixAutoJoinRoomKeys.length > 0
+    ? { auto_join_rooms: r.matrixAutoJoinRoomKeys.map((k) => `#${k}:${n.matrixServerName}`), autocreate_auto_join_rooms: false }
+    : {};
+  return {
+    server_name: n.matrixServerName,
+    public_baseurl: `https://${n.hosts.matrix}/`,
+    pid_file: "/data/homeserver.pid",
+    listeners: [{ port: 8008, tls: false, type: "http", x_forwarded: true, resources: [{ names: ["client", "federation"], compress: false }] }],
+    database: { name: "sqlite3", args: { database: "/data/homeserver.db" } },
+    media_store_path: "/data/media_store",
+    uploads_path: "/data/uploads",
+    ...registration,
+    registration_shared_secret_path: `${SYNAPSE_SECRETS_DIR}/matrix_registration_shared_secret`,
+    ...oidcProviders,
+    ...autoJoin,
+    report_stats: false,
+    macaroon_secret_key: macaroonSecretKey,
+    form_secret: formSecret,
+    signing_key_path: `/data/${r.customer}.signing.key`,
+    trusted_key_servers: [{ server_name: "matrix.org" }],
+    log_config: "/data/log.config",
+    url_preview_enabled: false,
+    federation_domain_whitelist: [],
+    ...rateLimits(),
+  };
+}
+
+export const LOG_CONFIG = stringify(
+  {
+    version: 1,
+    formatters: { simple: { format: "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s" } },
+    handlers: { console: { class: "logging.StreamHandler", formatter: "simple", stream: "ext://sys.stdout" } },
+    root: { level: "INFO", handlers: ["console"] },
+    disable_existing_loggers: false,
+  },
+  { version: "1.1", lineWidth: 0 },
+);
+
+export function synapseConfigMap(
+  r: ResolvedInstance,
+  n: InstanceNames,
+  macaroonSecretKey: pulumi.Output<string>,
+  formSecret: pulumi.Output<string>,
+): k8s.types.input.core.v1.ConfigMap {
+  const homeserver = pulumi
+    .all([macaroonSecretKey, formSecret])
+    .apply(([m, f]) => stringify(homeserverConfig(r, n, m, f), { version: "1.1", lineWidth: 0 }));
+  return {
+    metadata: { name: n.synapseConfig, namespace: NAMESPACE, labels: appLabels("synapse", r) },
+    data: { "homeserver.yaml": pulumi.secret(homeserver), "log.config": LOG_CONFIG },
+  };
+}

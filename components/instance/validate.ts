@@ -1,0 +1,54 @@
+/**
+ * The chart's render-time validations (spec instance.md §14) plus the deployment guide's template
+ * rule, run before any resource registers. Each failure is one line: the value, what is wrong, the fix.
+ */
+import { ValuesError } from "../../infra/values/errors";
+import type { ResolvedInstance } from "./resolve";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** `mindroom-{c}` is a Service name (DNS-1035 label, ≤ 63), the tightest name built from the id. */
+export const MAX_CUSTOMER_LENGTH = 63 - "mindroom-".length;
+
+/** Throws a {@link ValuesError} for the first rule `r` breaks. */
+export function validateInstance(r: ResolvedInstance): void {
+  const problem = firstProblem(r);
+  if (problem) throw new ValuesError(problem);
+}
+
+function firstProblem(r: ResolvedInstance): string | undefined {
+  const c = r.customer;
+  if (!DNS_LABEL.test(c)) {
+    return `customer: "${c}" cannot form valid object names; use lower-case letters, digits and '-', starting and ending with a letter or digit (hosted ids are positive integers)`;
+  }
+  if (c.length > MAX_CUSTOMER_LENGTH) {
+    return `customer: "${c}" is ${c.length} characters; object names such as mindroom-{customer} must stay within 63, so use at most ${MAX_CUSTOMER_LENGTH}`;
+  }
+  if (r.workerBackend === "kubernetes" && r.storageAccessMode !== "ReadWriteMany" && r.controlPlaneNodeName === "") {
+    return "workerBackend: kubernetes workers share the MindRoom PVC; set storageAccessMode=ReadWriteMany or pin them to one node with controlPlaneNodeName";
+  }
+  const port = Number(r.kubernetesWorker.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return `kubernetesWorkerPort: "${r.kubernetesWorker.port}" is not a TCP port; use an integer from 1 to 65535 (default 8766)`;
+  }
+  const t = r.trustedUpstreamAuth;
+  if (t.on) {
+    if (!t.userIdHeader) return "trustedUpstreamAuth.userIdHeader: required when trustedUpstreamAuth.enabled is true; set the header your access proxy fills with the user id, or disable trusted upstream auth";
+    if (t.emailToMatrixUserIdTemplate) {
+      if (!t.emailHeader) return "trustedUpstreamAuth.emailHeader: required when trustedUpstreamAuth.emailToMatrixUserIdTemplate is set; set the header carrying the user's email, or remove the template";
+      const placeholders = t.emailToMatrixUserIdTemplate.split("{localpart}").length - 1;
+      if (placeholders !== 1) {
+        return `trustedUpstreamAuth.emailToMatrixUserIdTemplate: must contain exactly one {localpart} placeholder (found ${placeholders}), e.g. "@{localpart}:example.org"`;
+      }
+    }
+    if (t.strict) {
+      for (const key of ["jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer"] as const) {
+        if (!t[key]) return `trustedUpstreamAuth.${key}: required when trustedUpstreamAuth.requireJwt is true (strict mode); set it, or turn requireJwt off`;
+      }
+    }
+  }
+  if (r.matrixOidc.on) {
+    if (!r.matrixOidc.issuer) return "matrixOidc.issuer: required when matrixOidc.enabled is true; set the OIDC issuer URL (the platform's https://api.<domain>/matrix-oidc) or disable Matrix OIDC";
+    if (!r.matrixOidc.clientId) return "matrixOidc.clientId: required when matrixOidc.enabled is true; set the OIDC client id (default mindroom-synapse) or disable Matrix OIDC";
+  }
+  return undefined;
+}
