@@ -1,0 +1,73 @@
+/**
+ * `ApiReady`: waits until the new control plane answers `/readyz` with the admin certificate, so
+ * the Kubernetes provider is handed a kubeconfig only once k3s (installed by cloud-init after the
+ * server boots) actually serves it. Without it, in-cluster resources of the first `up` would race
+ * the install and fail.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type * as Https from "node:https";
+
+export interface ApiReadyArgs {
+  /** `https://host:6443` */
+  url: pulumi.Input<string>;
+  caCert: pulumi.Input<string>;
+  clientCert: pulumi.Input<string>;
+  clientKey: pulumi.Input<string>;
+  /** Changes when the server is replaced, so the wait runs again. */
+  serverId: pulumi.Input<string>;
+  /** Default 900: boot, package download and k3s start take 2-5 minutes on a cx/cpx server. */
+  timeoutSeconds?: pulumi.Input<number>;
+}
+
+interface Inputs {
+  url: string;
+  caCert: string;
+  clientCert: string;
+  clientKey: string;
+  serverId: string;
+  timeoutSeconds?: number;
+}
+
+/** One GET of `/readyz`; resolves with the status code, or 0 when the connection fails. */
+export function probeReadyz(inputs: Inputs): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const https = require("https") as typeof Https;
+  return new Promise((resolve) => {
+    const req = https.get(`${inputs.url}/readyz`, { ca: inputs.caCert, cert: inputs.clientCert, key: inputs.clientKey, timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(0));
+  });
+}
+
+export async function waitForReadyz(inputs: Inputs, intervalMs = 5000): Promise<void> {
+  const deadline = Date.now() + (inputs.timeoutSeconds ?? 900) * 1000;
+  for (;;) {
+    if ((await probeReadyz(inputs)) === 200) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`${inputs.url}/readyz did not answer 200 within ${inputs.timeoutSeconds ?? 900}s: check that cluster.adminCidrs.kubeApi contains this machine's address and read /var/log/cloud-init-output.log on the server`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export const apiReadyProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: Inputs) {
+    await waitForReadyz(inputs);
+    return { id: `${inputs.serverId}-ready`, outs: { url: inputs.url, serverId: inputs.serverId } };
+  },
+  async diff(_id: string, olds: Inputs, news: Inputs) {
+    const replaces = olds.serverId !== news.serverId || olds.url !== news.url ? ["serverId"] : [];
+    return { changes: replaces.length > 0, replaces };
+  },
+};
+
+export class ApiReady extends pulumi.dynamic.Resource {
+  declare readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: ApiReadyArgs, opts?: pulumi.CustomResourceOptions) {
+    super(apiReadyProvider, name, { ...args, url: args.url }, { ...opts, additionalSecretOutputs: ["clientKey", "clientCert"] }, "mindroom", "ApiReady");
+  }
+}

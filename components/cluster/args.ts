@@ -1,0 +1,112 @@
+/**
+ * `K3sCluster` arguments: a zod schema with the defaults and the reasons for them. The stack
+ * config (`stacks/config.ts`) embeds this schema, so a wrong key fails before anything registers.
+ */
+import { isIP } from "node:net";
+import { z } from "zod";
+
+/** k3s release installed on new nodes: newest v1.31 patch, the minor upstream's kube-hetzner tracks. */
+export const DEFAULT_K3S_VERSION = "v1.31.13+k3s1";
+
+const cidr = z.string().refine((value) => {
+  const [address, prefix, ...rest] = value.split("/");
+  const family = isIP(address ?? "");
+  const bits = Number(prefix);
+  return rest.length === 0 && family !== 0 && prefix !== undefined && /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}, "must be a CIDR such as 203.0.113.7/32 or 2001:db8::/64");
+
+const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const labels = z
+  .record(z.string().regex(labelKey, "label keys must be Kubernetes label keys (e.g. mindroom.chat/pool)"), z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "label values must be 63 characters of [A-Za-z0-9-_.]"))
+  .default({});
+const taints = z
+  .array(z.string().regex(/^[^=:\s]+(=[^:\s]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/, "taints are key[=value]:NoSchedule|PreferNoSchedule|NoExecute"))
+  .default([]);
+const serverType = z.string().regex(/^[a-z]+\d+$/, "must be a Hetzner server type such as cpx31, cx33 or cax21");
+
+export const agentPoolSchema = z.object({
+  /** Pool name, part of every server name (`<cluster>-<pool>-<n>`). */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, "pool names are lower-case DNS labels of at most 20 characters"),
+  /** Default cpx31: the size upstream runs (4 vCPU, 8 GB). */
+  serverType: serverType.default("cpx31"),
+  /** Default: the cluster's location, since volumes attach only inside one location. */
+  location: z.string().optional(),
+  /** Nodes in the pool; at most 10, the size limit of a spread placement group. */
+  count: z.number().int().min(0).max(10, "a pool holds at most 10 nodes (one Hetzner spread placement group); add another pool").default(1),
+  labels,
+  taints,
+});
+
+export const k3sClusterSchema = z
+  .object({
+    /** Prefix of every Hetzner resource and the kubeconfig context; upstream's `mindroom-k8s`. */
+    name: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, "must be a lower-case DNS label of at most 31 characters").default("mindroom-k8s"),
+    /** Upstream's location (Falkenstein); volumes, servers and the LB must share it. */
+    location: z.string().default("fsn1"),
+    /** The private network's zone; fsn1, nbg1 and hel1 are all in eu-central. */
+    networkZone: z.string().default("eu-central"),
+    /** Stock image: no per-project Packer build as kube-hetzner's MicroOS needs. */
+    image: z.string().default("ubuntu-24.04"),
+    /** Pinned k3s release (`INSTALL_K3S_VERSION`), never a floating channel. */
+    k3sVersion: z.string().regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "must be a k3s release such as v1.31.13+k3s1").default(DEFAULT_K3S_VERSION),
+    controlPlane: z
+      .object({
+        /** Default cpx31, upstream's single server. */
+        serverType: serverType.default("cpx31"),
+        labels,
+        /** Empty: with one node the control plane must run tenants too. */
+        taints,
+      })
+      .prefault({}),
+    /** Worker pools; none by default (upstream runs one node). */
+    agentPools: z.array(agentPoolSchema).default([]),
+    adminCidrs: z
+      .object({
+        /** Who may reach the Kubernetes API on 6443 (Pulumi too). Required: upstream left it open to the internet. */
+        kubeApi: z.array(cidr).min(1, "list at least one CIDR allowed to reach port 6443 (where pulumi runs), e.g. 203.0.113.7/32"),
+        /** Who may reach SSH on 22. Empty by default: port 22 stays closed (no step needs SSH). */
+        ssh: z.array(cidr).default([]),
+      })
+      .strict(),
+    /** Public SSH key installed on every node (for break-glass access); none by default. */
+    sshPublicKey: z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) \S+/, "must be an OpenSSH public key line").optional(),
+    /** DNS name of the API (extra TLS SAN, and the kubeconfig's server); default: the control plane's public IPv4. */
+    apiHostname: z.string().optional(),
+    loadBalancer: z
+      .object({
+        /** Off: one node serves ingress on its own ports 80/443. Turn on with worker pools. */
+        enabled: z.boolean().default(false),
+        /** lb11: 25 targets, 5 services; enough for ingress. */
+        type: z.string().default("lb11"),
+      })
+      .prefault({}),
+    /** Bump to re-issue the admin client certificate (e.g. before `adminCertValidityDays` runs out). */
+    adminCertGeneration: z.number().int().min(1).default(1),
+    /** Two years: the certificate cannot be revoked, so it should not live as long as the CA (ten). */
+    adminCertValidityDays: z.number().int().min(1).max(3650).default(730),
+    /** Off by default; production turns it on so a stray `destroy` cannot remove the nodes. */
+    deleteProtection: z.boolean().default(false),
+    /** Hetzner server backups (+20 % of the server price); tenant data lives on volumes anyway. */
+    backups: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const names = value.agentPools.map((p) => p.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["agentPools", i, "name"], message: `pool name "${n}" is used twice; pool names must be unique` });
+    });
+    if (value.agentPools.length > 200) ctx.addIssue({ code: "custom", path: ["agentPools"], message: "at most 200 agent pools (one /16 each)" });
+    const nodes = 1 + value.agentPools.reduce((sum, p) => sum + p.count, 0);
+    if (value.loadBalancer.enabled && nodes < 2) {
+      ctx.addIssue({ code: "custom", path: ["loadBalancer", "enabled"], message: "a load balancer needs at least two nodes; add an agent pool or set it to false (one node serves ports 80/443 itself)" });
+    }
+    value.agentPools.forEach((p, i) => {
+      if (p.location !== undefined && p.location !== value.location) {
+        ctx.addIssue({ code: "custom", path: ["agentPools", i, "location"], message: `must equal the cluster location ${value.location}: Hetzner volumes attach only to servers in their own location` });
+      }
+    });
+  });
+
+export type K3sClusterInput = z.input<typeof k3sClusterSchema>;
+export type K3sClusterConfig = z.output<typeof k3sClusterSchema>;
+export type AgentPoolConfig = z.output<typeof agentPoolSchema>;

@@ -1,0 +1,133 @@
+/**
+ * Cloud-init user-data that installs k3s at first boot (cluster.md §6.1 and §7). Pure functions of
+ * resolved values; the component feeds them through `pulumi.all`, so the text stays a secret.
+ */
+import { stringify } from "yaml";
+import { CLUSTER_CIDR, CLUSTER_DNS, CONTROL_PLANE_IP, SERVICE_CIDR } from "./network";
+
+/** Where k3s looks for existing CAs at first start (it keeps them: k3s-io/k3s#1868). */
+export const K3S_TLS_DIR = "/var/lib/rancher/k3s/server/tls";
+export const INSTALL_SCRIPT = "/usr/local/bin/mindroom-k3s-install.sh";
+
+/**
+ * kube-hetzner's reservations (cluster.md §1.3): 500m CPU and 1800Mi memory per node are kept away
+ * from pods. The capacity model subtracts the same amounts.
+ */
+export const KUBELET_RESERVED = ["kube-reserved=cpu=250m,memory=1500Mi,ephemeral-storage=1Gi", "system-reserved=cpu=250m,memory=300Mi"];
+
+/**
+ * Bundled k3s parts this project replaces: Traefik (ingress-nginx), ServiceLB (ingress uses host
+ * ports or the Hetzner LB, so no Service of type LoadBalancer exists), local-path (hcloud-volumes is
+ * the only class) and metrics-server (a pinned chart behind the `metricsServer` switch).
+ */
+export const DISABLED_COMPONENTS = ["traefik", "servicelb", "local-storage", "metrics-server"];
+
+export interface NodeBase {
+  k3sVersion: string;
+  nodeIp: string;
+  labels: Record<string, string>;
+  taints: string[];
+}
+
+export interface ServerNode extends NodeBase {
+  /** Join secret for servers (full control: only on the control plane's user-data). */
+  token: string;
+  /** Join secret agents use; cannot join a server. */
+  agentToken: string;
+  tlsSans: string[];
+  pki: { serverCaCert: string; serverCaKey: string; clientCaCert: string; clientCaKey: string };
+}
+
+export interface AgentNode extends NodeBase {
+  agentToken: string;
+}
+
+const nodeLabels = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+
+/**
+ * Finds the NIC that carries the node's private address (ens10 on Intel, enp7s0 on AMD types), so
+ * flannel keeps pod traffic on the private network whatever the server type, then installs k3s.
+ */
+function installScript(role: "server" | "agent", nodeIp: string, k3sVersion: string): string {
+  return [
+    "#!/bin/sh",
+    "set -eu",
+    `NODE_IP='${nodeIp}'`,
+    "IFACE=''",
+    "# The private network attachment can come up a little after cloud-init starts.",
+    "for _ in $(seq 1 150); do",
+    "  IFACE=$(ip -o -4 addr show | awk -v ip=\"$NODE_IP\" 'index($4, ip \"/\") == 1 { print $2; exit }')",
+    "  [ -n \"$IFACE\" ] && break",
+    "  sleep 2",
+    "done",
+    "[ -n \"$IFACE\" ] || { echo \"private address $NODE_IP never appeared\" >&2; exit 1; }",
+    "mkdir -p /etc/rancher/k3s/config.yaml.d",
+    "printf 'flannel-iface: %s\\n' \"$IFACE\" > /etc/rancher/k3s/config.yaml.d/10-flannel-iface.yaml",
+    `curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION='${k3sVersion}' INSTALL_K3S_EXEC='${role}' sh -`,
+    "",
+  ].join("\n");
+}
+
+function cloudConfig(files: { path: string; content: string; permissions: string }[], role: "server" | "agent"): string {
+  const doc = {
+    write_files: files.map((f) => ({ path: f.path, permissions: f.permissions, owner: "root:root", content: f.content })),
+    runcmd: [[INSTALL_SCRIPT]],
+  };
+  return `#cloud-config\n# mindroom k3s ${role}\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+/** The k3s server's `/etc/rancher/k3s/config.yaml` (flag names without dashes). */
+export function serverK3sConfig(node: ServerNode): Record<string, unknown> {
+  return {
+    token: node.token,
+    "agent-token": node.agentToken,
+    "node-ip": node.nodeIp,
+    "advertise-address": node.nodeIp,
+    "tls-san": node.tlsSans,
+    "disable-cloud-controller": true,
+    disable: DISABLED_COMPONENTS,
+    "kubelet-arg": ["cloud-provider=external", ...KUBELET_RESERVED],
+    "cluster-cidr": CLUSTER_CIDR,
+    "service-cidr": SERVICE_CIDR,
+    "cluster-dns": CLUSTER_DNS,
+    "flannel-backend": "vxlan",
+    "write-kubeconfig-mode": "0600",
+    "node-label": nodeLabels(node.labels),
+    "node-taint": node.taints,
+  };
+}
+
+export function agentK3sConfig(node: AgentNode): Record<string, unknown> {
+  return {
+    server: `https://${CONTROL_PLANE_IP}:6443`,
+    token: node.agentToken,
+    "node-ip": node.nodeIp,
+    "kubelet-arg": ["cloud-provider=external", ...KUBELET_RESERVED],
+    "node-label": nodeLabels(node.labels),
+    "node-taint": node.taints,
+  };
+}
+
+export function serverUserData(node: ServerNode): string {
+  return cloudConfig(
+    [
+      { path: "/etc/rancher/k3s/config.yaml", permissions: "0600", content: stringify(serverK3sConfig(node)) },
+      { path: `${K3S_TLS_DIR}/server-ca.crt`, permissions: "0644", content: node.pki.serverCaCert },
+      { path: `${K3S_TLS_DIR}/server-ca.key`, permissions: "0600", content: node.pki.serverCaKey },
+      { path: `${K3S_TLS_DIR}/client-ca.crt`, permissions: "0644", content: node.pki.clientCaCert },
+      { path: `${K3S_TLS_DIR}/client-ca.key`, permissions: "0600", content: node.pki.clientCaKey },
+      { path: INSTALL_SCRIPT, permissions: "0700", content: installScript("server", node.nodeIp, node.k3sVersion) },
+    ],
+    "server",
+  );
+}
+
+export function agentUserData(node: AgentNode): string {
+  return cloudConfig(
+    [
+      { path: "/etc/rancher/k3s/config.yaml", permissions: "0600", content: stringify(agentK3sConfig(node)) },
+      { path: INSTALL_SCRIPT, permissions: "0700", content: installScript("agent", node.nodeIp, node.k3sVersion) },
+    ],
+    "agent",
+  );
+}
