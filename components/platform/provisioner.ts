@@ -1,0 +1,127 @@
+/**
+ * The Express provisioner's own workload (project; platform.md §6.2, provisioner.md §2): one
+ * replica under ServiceAccount `platform-backend` (so the RBAC of rbac.ts is its boundary), its data
+ * directory on a PVC, secrets as files only.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type { PlatformArgs } from "./args";
+import {
+  CONFIG_MAP_NAME,
+  PROVISIONER_DATA_CLAIM,
+  PROVISIONER_DATA_PATH,
+  PROVISIONER_NAME,
+  PROVISIONER_PORT,
+  SECRETS_MOUNT_PATH,
+  SERVICE_ACCOUNT_NAME,
+  platformNamespace,
+} from "./names";
+import { appLabels } from "./workloads";
+
+/** Key of the passphrase in the provisioner Secret. */
+export const PASSPHRASE_KEY = "pulumi_config_passphrase";
+
+/** `NAME_FILE` env → key in the platform Secret. The service reads each secret from `NAME` or `NAME_FILE`; we only ever set the file form. */
+export const PROVISIONER_PLATFORM_SECRET_FILES: [env: string, key: string][] = [
+  ["PROVISIONER_API_KEY_FILE", "provisioner_api_key"],
+  ["INSTANCE_CREDENTIALS_ENCRYPTION_SECRET_FILE", "instance_credentials_encryption_secret"],
+  ["SUPABASE_SERVICE_KEY_FILE", "supabase_service_key"],
+  ["INSTANCE_MATRIX_OIDC_CLIENT_SECRET_FILE", "matrix_oidc_client_secret"],
+  ["OPENROUTER_PROVISIONING_API_KEY_FILE", "openrouter_provisioning_key"],
+];
+
+export const provisionerImage = (args: PlatformArgs): string => args.provisioner.image || `${args.registry}/mindroom-provisioner:${args.imageTag}`;
+
+export function provisionerDataClaim(args: PlatformArgs): k8s.core.v1.PersistentVolumeClaimArgs {
+  const { size, storageClassName } = args.provisioner.storage;
+  return {
+    metadata: { name: PROVISIONER_DATA_CLAIM, namespace: platformNamespace(args.environment), labels: appLabels(PROVISIONER_NAME, args.environment) },
+    spec: {
+      // One writer at a time is exactly what the single-replica Recreate Deployment needs.
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: size } },
+      ...(storageClassName ? { storageClassName } : {}),
+    },
+  };
+}
+
+export function provisionerDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArgs {
+  const p = args.provisioner;
+  const labels = appLabels(PROVISIONER_NAME, args.environment);
+  const file = (key: string) => `${SECRETS_MOUNT_PATH}/${key}`;
+  const env = [
+    { name: "NODE_ENV", value: "production" },
+    { name: "PORT", value: String(PROVISIONER_PORT) },
+    { name: "MINDROOM_DATA_DIR", value: PROVISIONER_DATA_PATH },
+    // Empty → the service's default file://<data dir>/state on the PVC.
+    ...(p.backendUrl ? [{ name: "PULUMI_BACKEND_URL", value: p.backendUrl }] : []),
+    ...PROVISIONER_PLATFORM_SECRET_FILES.map(([name, key]) => ({ name, value: file(key) })),
+    { name: "PULUMI_CONFIG_PASSPHRASE_FILE", value: file(PASSPHRASE_KEY) },
+    ...Object.entries(p.extraEnv).map(([name, value]) => ({ name, value })),
+  ];
+  const httpGet = (path: string) => ({ httpGet: { path, port: "http" } });
+  return {
+    metadata: { name: PROVISIONER_NAME, namespace: platformNamespace(args.environment), labels },
+    spec: {
+      // Per-tenant serialization lives in one process (provisioner.md §5, platform.md §6.2): never
+      // more than one replica, and Recreate so an old and a new pod never overlap on the RWO
+      // data volume or on a tenant stack.
+      replicas: 1,
+      strategy: { type: "Recreate" },
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: SERVICE_ACCOUNT_NAME,
+          // Tenant stacks authenticate in-cluster with this token (provisioner.md §1.2).
+          automountServiceAccountToken: true,
+          ...(args.imagePullSecrets.length > 0 ? { imagePullSecrets: args.imagePullSecrets } : {}),
+          securityContext: p.podSecurityContext,
+          terminationGracePeriodSeconds: p.terminationGracePeriodSeconds,
+          containers: [
+            {
+              name: "provisioner",
+              image: provisionerImage(args),
+              imagePullPolicy: p.imagePullPolicy || args.imagePullPolicy,
+              ports: [{ name: "http", containerPort: PROVISIONER_PORT }],
+              // INSTANCE_*, MATRIX_OIDC_*, SUPABASE_URL, PLATFORM_DOMAIN, ENVIRONMENT: the same settings the upstream backend reads.
+              envFrom: [{ configMapRef: { name: CONFIG_MAP_NAME } }],
+              env,
+              resources: p.resources,
+              securityContext: p.securityContext,
+              // Start-up may resume interrupted jobs and refresh their stacks before /healthz answers.
+              startupProbe: { ...httpGet("/healthz"), periodSeconds: 5, failureThreshold: 60 },
+              livenessProbe: { ...httpGet("/healthz"), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+              readinessProbe: { ...httpGet("/readyz"), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+              volumeMounts: [
+                { name: "data", mountPath: PROVISIONER_DATA_PATH },
+                { name: "secrets", mountPath: SECRETS_MOUNT_PATH, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            p.storage.enabled ? { name: "data", persistentVolumeClaim: { claimName: PROVISIONER_DATA_CLAIM } } : { name: "data", emptyDir: {} },
+            {
+              name: "secrets",
+              projected: {
+                // 0400 like the backend; fsGroup makes the files group-readable for the non-root user.
+                defaultMode: 0o400,
+                sources: [
+                  { secret: { name: args.platformSecrets.name, items: PROVISIONER_PLATFORM_SECRET_FILES.map(([, key]) => ({ key, path: key })) } },
+                  { secret: { name: p.secretName, items: [{ key: PASSPHRASE_KEY, path: PASSPHRASE_KEY }] } },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function provisionerService(args: PlatformArgs): k8s.core.v1.ServiceArgs {
+  const labels = appLabels(PROVISIONER_NAME, args.environment);
+  return {
+    metadata: { name: PROVISIONER_NAME, namespace: platformNamespace(args.environment), labels },
+    spec: { selector: labels, ports: [{ name: "http", port: PROVISIONER_PORT, targetPort: "http" }] },
+  };
+}

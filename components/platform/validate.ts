@@ -1,0 +1,100 @@
+/**
+ * Constructor validations (platform.md §10, in that order, plus the project's own), each a
+ * one-line error naming the value and the fix. They run before any child registers, both from
+ * `parsePlatformValues` (so the renderer fails early) and from the `Platform` constructor (for
+ * callers that build args by hand).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ValuesError } from "../../infra/values/errors";
+import type { PlatformArgs, SecretInput } from "./args";
+import { platformNamespace } from "./names";
+import { truthy } from "./truthy";
+
+/** An Output cannot be inspected synchronously; the stack's `requireSecret` already refuses a missing value. */
+const isSet = (value: SecretInput): boolean => pulumi.Output.isInstance(value) || value !== "";
+
+/** Env names the provisioner reads as secrets: they must come from mounted files, never from plain env. */
+export const PROVISIONER_SECRET_ENV = [
+  "PROVISIONER_API_KEY",
+  "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET",
+  "SUPABASE_SERVICE_KEY",
+  "PULUMI_CONFIG_PASSPHRASE",
+  "INSTANCE_MATRIX_OIDC_CLIENT_SECRET",
+  "OPENROUTER_PROVISIONING_API_KEY",
+  "SANDBOX_PROXY_TOKEN",
+];
+
+/** Every secret value of the values surface, by its values path. */
+export function secretValues(args: PlatformArgs): [string, SecretInput][] {
+  return [
+    ["supabase.serviceKey", args.supabase.serviceKey],
+    ["stripe.secretKey", args.stripe.secretKey],
+    ["stripe.webhookSecret", args.stripe.webhookSecret],
+    ["provisioner.apiKey", args.provisioner.apiKey],
+    ["provisioner.instanceCredentialsEncryptionSecret", args.provisioner.instanceCredentialsEncryptionSecret],
+    ["provisioner.pulumiConfigPassphrase", args.provisioner.pulumiConfigPassphrase],
+    ["matrixOidc.clientSecret", args.matrixOidc.clientSecret],
+    ["matrixOidc.privateKey", args.matrixOidc.privateKey],
+    ["apiKeys.openai", args.apiKeys.openai],
+    ["apiKeys.anthropic", args.apiKeys.anthropic],
+    ["apiKeys.openrouter", args.apiKeys.openrouter],
+    ["apiKeys.openrouterProvisioning", args.apiKeys.openrouterProvisioning],
+    ["apiKeys.google", args.apiKeys.google],
+    ["apiKeys.deepseek", args.apiKeys.deepseek],
+  ];
+}
+
+export function validatePlatformArgs(args: PlatformArgs): void {
+  const fail = (message: string): never => {
+    throw new ValuesError(message);
+  };
+  const ns = platformNamespace(args.environment);
+  if (args.namespace !== undefined && args.namespace !== ns) {
+    fail(`namespace: the platform lives in ${ns} (mindroom-{environment}), not ${args.namespace}; set environment to match or use namespace ${ns}`);
+  }
+
+  const tua = args.provisioner.trustedUpstreamAuth;
+  if (truthy(tua.enabled)) {
+    const template = tua.emailToMatrixUserIdTemplate;
+    if (template !== "" && tua.emailHeader === "") {
+      fail("provisioner.trustedUpstreamAuth.emailHeader: required when emailToMatrixUserIdTemplate is set; set the header your proxy puts the user's email in");
+    }
+    if (template !== "" && template.split("{localpart}").length !== 2) {
+      fail(`provisioner.trustedUpstreamAuth.emailToMatrixUserIdTemplate: must contain exactly one {localpart} placeholder, e.g. @{localpart}:example.org (got ${template})`);
+    }
+    if (tua.userIdHeader === "") {
+      fail("provisioner.trustedUpstreamAuth.userIdHeader: required when trusted upstream auth is enabled; set the header your proxy puts the user id in");
+    }
+    if (truthy(tua.requireJwt)) {
+      for (const key of ["jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer"] as const) {
+        if (tua[key] === "") fail(`provisioner.trustedUpstreamAuth.${key}: required when requireJwt is true (strict mode); set it or turn requireJwt off`);
+      }
+    }
+  }
+
+  if (args.platformSecrets.create && truthy(args.matrixOidc.enabled)) {
+    if (!isSet(args.matrixOidc.clientSecret)) fail("matrixOidc.clientSecret: required when matrixOidc.enabled is true; set it or disable Matrix OIDC");
+    if (!isSet(args.matrixOidc.privateKey)) fail("matrixOidc.privateKey: required when matrixOidc.enabled is true; set the PEM signing key or disable Matrix OIDC");
+  }
+
+  if (!args.platformSecrets.create) {
+    const given = secretValues(args).find(([, value]) => isSet(value));
+    if (given) {
+      fail(`${given[0]}: platformSecrets.create=false mounts the pre-created Secret, so this value would be ignored; put it into that Secret and remove it from the values`);
+    }
+  }
+
+  const prov = args.provisioner;
+  if (prov.enabled) {
+    if (args.platformSecrets.create && !isSet(prov.pulumiConfigPassphrase)) {
+      fail("provisioner.pulumiConfigPassphrase: required when the provisioner is enabled; use the passphrase of the platform stack (all stacks share one secrets provider)");
+    }
+    if (/^[a-z0-9+.-]+:\/\/[^/@]*:[^/@]*@/i.test(prov.backendUrl)) {
+      fail("provisioner.backendUrl: must not embed a password (it would sit in the Deployment in plain text); give the backend's credentials another way");
+    }
+    const secretEnv = Object.keys(prov.extraEnv).find((name) => PROVISIONER_SECRET_ENV.includes(name.replace(/_FILE$/, "")));
+    if (secretEnv) {
+      fail(`provisioner.extraEnv.${secretEnv}: secrets reach the provisioner as mounted files only; set the value through the platform values instead`);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/** Frontend and backend Deployments, Services and HPAs (platform.md §6) as pure object specs. */
+import type * as k8s from "@pulumi/kubernetes";
+import type { AutoscalingTarget, PlatformArgs } from "./args";
+import { BACKEND_SECRET_FILES } from "./config";
+import {
+  BACKEND_NAME,
+  BACKEND_PORT,
+  CONFIG_MAP_NAME,
+  FRONTEND_NAME,
+  FRONTEND_PORT,
+  SECRETS_MOUNT_PATH,
+  SERVICE_ACCOUNT_NAME,
+  platformNamespace,
+} from "./names";
+
+/** `app` + `environment`: the labels and the selector of each platform workload. */
+export const appLabels = (app: string, environment: string): Record<string, string> => ({ app, environment });
+
+const configMapRef = (key: string) => ({ configMapKeyRef: { name: CONFIG_MAP_NAME, key } });
+
+/** Upstream renders the list only when it is non-empty. */
+const pullSecrets = (args: PlatformArgs) => (args.imagePullSecrets.length > 0 ? { imagePullSecrets: args.imagePullSecrets } : {});
+
+/** `replicas` only without autoscaling: with an HPA the Deployment must not fight it. */
+const replicas = (args: PlatformArgs): { replicas?: number } => (args.autoscaling.enabled ? {} : { replicas: args.replicas });
+
+export function frontendDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArgs {
+  const labels = appLabels(FRONTEND_NAME, args.environment);
+  return {
+    metadata: { name: FRONTEND_NAME, namespace: platformNamespace(args.environment), labels },
+    spec: {
+      ...replicas(args),
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          ...pullSecrets(args),
+          containers: [
+            {
+              name: "app",
+              image: `${args.registry}/platform-frontend:${args.frontendImageTag || args.imageTag}`,
+              imagePullPolicy: args.imagePullPolicy,
+              ports: [{ containerPort: FRONTEND_PORT }],
+              envFrom: [{ configMapRef: { name: CONFIG_MAP_NAME } }],
+              env: [
+                { name: "NODE_ENV", value: "production" },
+                { name: "PLATFORM_DOMAIN", valueFrom: configMapRef("PLATFORM_DOMAIN") },
+                { name: "SUPABASE_URL", valueFrom: configMapRef("SUPABASE_URL") },
+                { name: "SUPABASE_ANON_KEY", valueFrom: configMapRef("SUPABASE_ANON_KEY") },
+              ],
+              resources: args.resources.frontend,
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function backendDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArgs {
+  const labels = appLabels(BACKEND_NAME, args.environment);
+  return {
+    metadata: { name: BACKEND_NAME, namespace: platformNamespace(args.environment), labels },
+    spec: {
+      ...replicas(args),
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: SERVICE_ACCOUNT_NAME,
+          ...pullSecrets(args),
+          containers: [
+            {
+              name: "app",
+              image: `${args.registry}/platform-backend:${args.backendImageTag || args.imageTag}`,
+              imagePullPolicy: args.imagePullPolicy,
+              ports: [{ containerPort: BACKEND_PORT }],
+              envFrom: [{ configMapRef: { name: CONFIG_MAP_NAME } }],
+              env: BACKEND_SECRET_FILES.map(([name, key]) => ({ name, value: `${SECRETS_MOUNT_PATH}/${key}` })),
+              resources: args.resources.backend,
+              volumeMounts: [{ name: "platform-sensitive", mountPath: SECRETS_MOUNT_PATH, readOnly: true }],
+            },
+          ],
+          // The Secret is mounted whether or not the component created it (platformSecrets.create=false).
+          volumes: [{ name: "platform-sensitive", secret: { secretName: args.platformSecrets.name, defaultMode: 0o400 } }],
+        },
+      },
+    },
+  };
+}
+
+export function frontendService(args: PlatformArgs): k8s.core.v1.ServiceArgs {
+  const labels = appLabels(FRONTEND_NAME, args.environment);
+  return {
+    metadata: { name: FRONTEND_NAME, namespace: platformNamespace(args.environment), labels },
+    spec: { selector: labels, ports: [{ port: FRONTEND_PORT, targetPort: FRONTEND_PORT }] },
+  };
+}
+
+export function backendService(args: PlatformArgs): k8s.core.v1.ServiceArgs {
+  const labels = appLabels(BACKEND_NAME, args.environment);
+  return {
+    metadata: { name: BACKEND_NAME, namespace: platformNamespace(args.environment), labels },
+    spec: { selector: labels, ports: [{ name: "http", port: BACKEND_PORT, targetPort: BACKEND_PORT }] },
+  };
+}
+
+export function hpa(args: PlatformArgs, name: string, target: AutoscalingTarget): k8s.autoscaling.v2.HorizontalPodAutoscalerArgs {
+  return {
+    metadata: { name, namespace: platformNamespace(args.environment), labels: appLabels(name, args.environment) },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+      minReplicas: target.minReplicas,
+      maxReplicas: target.maxReplicas,
+      metrics: [
+        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: target.targetCPUUtilizationPercentage } } },
+      ],
+    },
+  };
+}
