@@ -1,0 +1,99 @@
+/**
+ * `MindroomRuntime`: the MindRoom runtime alone (upstream "runtime" chart, core surface), for a
+ * cluster that already provides Matrix, ingress, model gateways and most Secrets.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { runtimeNames } from "./names";
+import { apiNetworkPolicySpec, configMapSpec, pdbSpec, proxyTokenSecretSpec, serviceAccountSpec, serviceSpec, storageClaimSpec } from "./spec/core";
+import { deploymentSpec } from "./spec/deployment";
+import { postgresSpecs } from "./spec/postgres";
+import { workerSpecs } from "./spec/workers";
+import { DEFAULT_NAMESPACE, validateRuntimeValues, type MindroomRuntimeArgs } from "./values";
+
+export { parseRuntimeValues, type MindroomRuntimeArgs, type RuntimeValues } from "./values";
+
+export class MindroomRuntime extends pulumi.ComponentResource {
+  /** `{fullname}`: the Deployment, Service (and, by default, ServiceAccount) name. */
+  public readonly fullname: string;
+  /** Release namespace the runtime runs in. */
+  public readonly namespace: string;
+  /** Namespace of dedicated worker pods (equals `namespace` unless `workers.kubernetes.namespace`). */
+  public readonly workerNamespace: string;
+  /** In-cluster API address, `http://{fullname}.{namespace}.svc:{service.port}`. */
+  public readonly apiUrl: string;
+  /** PVC holding agent data (created or existing). */
+  public readonly storageClaimName: string;
+
+  /**
+   * Validates everything first (one-line error naming the value and the fix), then registers the
+   * objects. `args` are chart values; anything unset takes the chart default.
+   */
+  constructor(name: string, args: MindroomRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { releaseName, namespace, ...values } = args;
+    const v = validateRuntimeValues(values);
+    const n = runtimeNames(v, releaseName || name, namespace || DEFAULT_NAMESPACE);
+    super("mindroom:runtime:MindroomRuntime", name, {}, opts);
+    const parent = { parent: this };
+
+    this.fullname = n.fullname;
+    this.namespace = n.namespace;
+    this.workerNamespace = n.workerNamespace;
+    this.apiUrl = `http://${n.fullname}.${n.namespace}.svc:${v.service.port}`;
+    this.storageClaimName = n.storageClaimName;
+
+    const sa = serviceAccountSpec(v, n);
+    if (sa) new k8s.core.v1.ServiceAccount(`${name}-sa`, sa, parent);
+    const cm = configMapSpec(v, n);
+    if (cm) new k8s.core.v1.ConfigMap(`${name}-config`, cm, parent);
+    const pvc = storageClaimSpec(v, n);
+    if (pvc) new k8s.core.v1.PersistentVolumeClaim(`${name}-storage`, pvc, parent);
+    const proxySecret = proxyTokenSecretSpec(v, n);
+    if (proxySecret) new k8s.core.v1.Secret(`${name}-sandbox-proxy`, proxySecret, parent);
+
+    const workers = workerSpecs(v, n);
+    if (workers.serviceAccount) new k8s.core.v1.ServiceAccount(`${name}-worker`, workers.serviceAccount, parent);
+    if (workers.authSecret) {
+      // The runtime merge-patches per-worker tokens into this Secret; Pulumi must never prune them.
+      new k8s.core.v1.Secret(`${name}-worker-auth`, workers.authSecret, { ...parent, ignoreChanges: ["data", "stringData"] });
+    }
+    if (workers.role) new k8s.rbac.v1.Role(`${name}-worker-manager`, workers.role, parent);
+    if (workers.roleBinding) new k8s.rbac.v1.RoleBinding(`${name}-worker-manager`, workers.roleBinding, parent);
+    if (workers.networkPolicy) new k8s.networking.v1.NetworkPolicy(`${name}-workers`, workers.networkPolicy, parent);
+
+    const auth = v.eventCache.postgres.auth;
+    let password: pulumi.Input<string> | undefined;
+    if (n.postgres?.createsSecret) {
+      // Inputs fixed and independent of the values, so the generated password never changes on update.
+      password = auth.password !== "" ? auth.password : new random.RandomPassword(`${name}-event-cache-postgres`, { length: 32, special: false }, parent).result;
+    }
+    const pg = postgresSpecs(v, n, password);
+    if (pg) {
+      if (pg.secret) new k8s.core.v1.Secret(`${name}-event-cache-postgres-auth`, pg.secret, parent);
+      new k8s.core.v1.Service(`${name}-event-cache-postgres`, pg.service, parent);
+      new k8s.apps.v1.StatefulSet(`${name}-event-cache-postgres`, pg.statefulSet, parent);
+      if (pg.networkPolicy) new k8s.networking.v1.NetworkPolicy(`${name}-event-cache-postgres`, pg.networkPolicy, parent);
+    }
+
+    const deployment = deploymentSpec(v, n);
+    if (deployment.droppedExtraEnv.length > 0) {
+      const list = deployment.droppedExtraEnv.map((d) => `${d.name} (${d.reason})`).join(", ");
+      pulumi.log.warn(`workers.kubernetes.extraEnv: dropped ${list}; the worker runtime owns these (MINDROOM_SANDBOX_RUNNER_SUBPROCESS_TIMEOUT_SECONDS is the one sandbox setting allowed)`, this);
+    }
+    new k8s.apps.v1.Deployment(`${name}`, deployment.args, parent);
+    new k8s.core.v1.Service(`${name}`, serviceSpec(v, n), parent);
+    const pdb = pdbSpec(v, n);
+    if (pdb) new k8s.policy.v1.PodDisruptionBudget(`${name}`, pdb, parent);
+    const np = apiNetworkPolicySpec(v, n);
+    if (np) new k8s.networking.v1.NetworkPolicy(`${name}`, np, parent);
+
+    this.registerOutputs({
+      fullname: this.fullname,
+      namespace: this.namespace,
+      workerNamespace: this.workerNamespace,
+      apiUrl: this.apiUrl,
+      storageClaimName: this.storageClaimName,
+    });
+  }
+}
