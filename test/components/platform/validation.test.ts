@@ -1,0 +1,146 @@
+/** Every validation of platform.md §10 plus the project's own, valid and invalid; errors are one line naming the value. */
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { recordProgram } from "../../../infra/render/record";
+import { ValuesError } from "../../../infra/values/errors";
+import { Platform } from "../../../components/platform/platform";
+import { parsePlatformValues } from "../../../components/platform/values";
+
+/** Parses `values` and returns the error message, or undefined when they are valid. */
+function errorOf(values: Record<string, unknown>): string | undefined {
+  try {
+    parsePlatformValues(values);
+    return undefined;
+  } catch (err) {
+    expect(err).to.be.instanceOf(ValuesError);
+    const message = (err as Error).message;
+    expect(message.split("\n"), "one-line error").to.have.length(1);
+    return message;
+  }
+}
+
+const tua = (fields: Record<string, unknown>) => ({ provisioner: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-User", ...fields } } });
+const strict = { requireJwt: "true", jwtHeader: "X-Jwt", jwksUrl: "https://idp/jwks", jwtAudience: "aud", jwtIssuer: "https://idp" };
+
+describe("platform validations", () => {
+  it("defaults are valid", () => {
+    expect(errorOf({})).to.equal(undefined);
+  });
+
+  it("environment must be a DNS label", () => {
+    expect(errorOf({ environment: "Prod" })).to.match(/^environment: must be a DNS label/);
+    expect(errorOf({ environment: "prod_1" })).to.match(/^environment:/);
+    expect(errorOf({ environment: "x".repeat(55) })).to.match(/^environment: must be at most 54/);
+    expect(errorOf({ environment: "prod-2" })).to.equal(undefined);
+  });
+
+  it("namespace must be mindroom-{environment}", () => {
+    expect(errorOf({ environment: "production", namespace: "mindroom-staging" })).to.equal(
+      "namespace: the platform lives in mindroom-production (mindroom-{environment}), not mindroom-staging; set environment to match or use namespace mindroom-production",
+    );
+    expect(errorOf({ environment: "production", namespace: "mindroom-production" })).to.equal(undefined);
+  });
+
+  it("1: an email-to-Matrix template requires emailHeader", () => {
+    expect(errorOf(tua({ emailToMatrixUserIdTemplate: "@{localpart}:example.org" }))).to.match(/^provisioner\.trustedUpstreamAuth\.emailHeader: required when emailToMatrixUserIdTemplate is set/);
+    expect(errorOf(tua({ emailToMatrixUserIdTemplate: "@{localpart}:example.org", emailHeader: "X-Email" }))).to.equal(undefined);
+  });
+
+  it("the template must contain exactly one {localpart}", () => {
+    const withHeader = (t: string) => tua({ emailHeader: "X-Email", emailToMatrixUserIdTemplate: t });
+    expect(errorOf(withHeader("@user:example.org"))).to.match(/^provisioner\.trustedUpstreamAuth\.emailToMatrixUserIdTemplate: must contain exactly one \{localpart\}/);
+    expect(errorOf(withHeader("@{localpart}{localpart}:example.org"))).to.match(/exactly one \{localpart\}/);
+    expect(errorOf(withHeader("@{localpart}:example.org"))).to.equal(undefined);
+  });
+
+  it("2: enabled requires userIdHeader; check 1 runs first", () => {
+    expect(errorOf(tua({ userIdHeader: "" }))).to.match(/^provisioner\.trustedUpstreamAuth\.userIdHeader: required when trusted upstream auth is enabled/);
+    expect(errorOf(tua({ userIdHeader: "", emailToMatrixUserIdTemplate: "@{localpart}:x" }))).to.match(/emailHeader/);
+    expect(errorOf(tua({}))).to.equal(undefined);
+    // "yes" is truthy, "no" is not.
+    expect(errorOf({ provisioner: { trustedUpstreamAuth: { enabled: "yes" } } })).to.match(/userIdHeader/);
+    expect(errorOf({ provisioner: { trustedUpstreamAuth: { enabled: "no", emailToMatrixUserIdTemplate: "bad" } } })).to.equal(undefined);
+  });
+
+  for (const [n, key] of [[3, "jwtHeader"], [4, "jwksUrl"], [5, "jwtAudience"], [6, "jwtIssuer"]] as const) {
+    it(`${n}: strict mode requires ${key}`, () => {
+      expect(errorOf(tua({ ...strict, [key]: "" }))).to.equal(
+        `provisioner.trustedUpstreamAuth.${key}: required when requireJwt is true (strict mode); set it or turn requireJwt off`,
+      );
+      expect(errorOf(tua({ ...strict, requireJwt: "false", [key]: "" }))).to.equal(undefined);
+    });
+  }
+
+  it("3-6: strict mode with all four JWT fields is valid", () => {
+    expect(errorOf(tua(strict))).to.equal(undefined);
+  });
+
+  it("7: OIDC with create=true requires clientSecret", () => {
+    expect(errorOf({ matrixOidc: { enabled: "true", privateKey: "k" } })).to.match(/^matrixOidc\.clientSecret: required when matrixOidc\.enabled is true/);
+    expect(errorOf({ matrixOidc: { enabled: "true", privateKey: "k", clientSecret: "s" } })).to.equal(undefined);
+  });
+
+  it("8: OIDC with create=true requires privateKey", () => {
+    expect(errorOf({ matrixOidc: { enabled: "on", clientSecret: "s" } })).to.match(/^matrixOidc\.privateKey: required when matrixOidc\.enabled is true/);
+  });
+
+  it("7-8: skipped with platformSecrets.create=false; a pulumi.Output counts as set", () => {
+    expect(errorOf({ matrixOidc: { enabled: "true" }, platformSecrets: { create: false } })).to.equal(undefined);
+    expect(errorOf({ matrixOidc: { enabled: "true", clientSecret: pulumi.output("s"), privateKey: pulumi.output("k") } })).to.equal(undefined);
+    expect(errorOf({ matrixOidc: { enabled: "false" } })).to.equal(undefined);
+  });
+
+  it("platformSecrets.create=false accepts no secret value", () => {
+    expect(errorOf({ platformSecrets: { create: false }, stripe: { secretKey: "sk" } })).to.match(/^stripe\.secretKey: platformSecrets\.create=false mounts the pre-created Secret/);
+    expect(errorOf({ platformSecrets: { create: "false" }, apiKeys: { openai: pulumi.output("k") } })).to.match(/^apiKeys\.openai:/);
+    expect(errorOf({ platformSecrets: { create: false }, provisioner: { enabled: true, pulumiConfigPassphrase: "p" } })).to.match(/^provisioner\.pulumiConfigPassphrase:/);
+    expect(errorOf({ platformSecrets: { create: false }, provisioner: { enabled: true } })).to.equal(undefined);
+  });
+
+  it("the provisioner requires the Pulumi passphrase when the component creates secrets", () => {
+    expect(errorOf({ provisioner: { enabled: true } })).to.match(/^provisioner\.pulumiConfigPassphrase: required when the provisioner is enabled/);
+    expect(errorOf({ provisioner: { enabled: true, pulumiConfigPassphrase: "p" } })).to.equal(undefined);
+    expect(errorOf({ provisioner: { enabled: true, pulumiConfigPassphrase: pulumi.output("p") } })).to.equal(undefined);
+  });
+
+  it("provisioner.backendUrl must not embed a password", () => {
+    const on = (backendUrl: string) => ({ provisioner: { enabled: true, pulumiConfigPassphrase: "p", backendUrl } });
+    expect(errorOf(on("postgres://user:secret@db:5432/pulumi"))).to.match(/^provisioner\.backendUrl: must not embed a password/);
+    expect(errorOf(on("s3://bucket/prefix?region=eu-central-1"))).to.equal(undefined);
+    expect(errorOf(on("file:///data/state"))).to.equal(undefined);
+  });
+
+  it("provisioner.extraEnv cannot carry a secret setting", () => {
+    const on = (extraEnv: Record<string, string>) => ({ provisioner: { enabled: true, pulumiConfigPassphrase: "p", extraEnv } });
+    expect(errorOf(on({ PULUMI_CONFIG_PASSPHRASE: "x" }))).to.match(/^provisioner\.extraEnv\.PULUMI_CONFIG_PASSPHRASE: secrets reach the provisioner as mounted files only/);
+    expect(errorOf(on({ SUPABASE_SERVICE_KEY_FILE: "/tmp/x" }))).to.match(/^provisioner\.extraEnv\.SUPABASE_SERVICE_KEY_FILE:/);
+    expect(errorOf(on({ MINDROOM_MAX_CONCURRENT_OPERATIONS: "2" }))).to.equal(undefined);
+  });
+
+  it("type errors name the value", () => {
+    expect(errorOf({ replicas: "two" })).to.match(/^replicas: must be a whole number/);
+    expect(errorOf({ imagePullPolicy: "Sometimes" })).to.match(/^imagePullPolicy: must be Always, IfNotPresent or Never/);
+    expect(errorOf({ autoscaling: { backend: { maxReplicas: 0 } } })).to.match(/^autoscaling\.backend\.maxReplicas: must be at least 1/);
+    expect(errorOf({ supabase: { serviceKey: 42 } })).to.match(/^supabase\.serviceKey: must be a string or a pulumi\.Output/);
+    expect(errorOf({ provisioner: { storage: { size: "ten" } } })).to.match(/^provisioner\.storage\.size: must be a Kubernetes quantity/);
+  });
+
+  it("empty YAML values (null) mean \"\" as with Helm's default", () => {
+    expect(errorOf({ supabase: { url: null, anonKey: null, serviceKey: null } })).to.equal(undefined);
+  });
+
+  it("the constructor validates hand-built args before anything registers", async () => {
+    const args = parsePlatformValues({});
+    const bad = { ...args, provisioner: { ...args.provisioner, trustedUpstreamAuth: { ...args.provisioner.trustedUpstreamAuth, enabled: "true" } } };
+    let thrown: unknown;
+    const regs = await recordProgram(() => {
+      try {
+        new Platform("platform", bad);
+      } catch (err) {
+        thrown = err;
+      }
+    });
+    expect((thrown as Error).message).to.match(/userIdHeader/);
+    expect(regs).to.deep.equal([]);
+  });
+});
