@@ -1,0 +1,63 @@
+/**
+ * Finds the Pulumi CLI once at boot. The Automation API cannot work without it, and constructing a
+ * workspace without a ready `PulumiCommand` would spawn `pulumi version` on every operation.
+ */
+import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+
+/** The subset of `PulumiCommand` the SDK uses; tests pass a fake with the same shape (pulumi.md §2.9). */
+export interface PulumiCommandLike {
+  readonly command: string;
+  readonly version: PulumiCommand["version"];
+  run(
+    args: string[],
+    cwd: string,
+    env: { [key: string]: string },
+    onOutput?: (data: string) => void,
+    onError?: (data: string) => void,
+    signal?: AbortSignal,
+  ): Promise<unknown>;
+}
+
+/** The CLI is missing or unusable; `message` is one line with the fix (HTTP 503 material). */
+export class PulumiCliUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PulumiCliUnavailable";
+  }
+}
+
+export const CLI_NOT_FOUND =
+  "Pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or set PULUMI_CLI_PATH";
+
+/**
+ * `PulumiCommand.get({root})` runs `<root>/bin/pulumi`, so PULUMI_CLI_PATH may name the binary
+ * (`…/bin/pulumi`), its `bin` folder, or the installation root that contains `bin/pulumi`.
+ */
+export function cliRoot(cliPath: string): string {
+  const path = resolve(cliPath);
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  if (isDir && existsSync(join(path, "bin", "pulumi"))) return path;
+  if (isDir && basename(path) === "bin" && existsSync(join(path, "pulumi"))) return dirname(path);
+  if (!isDir && basename(path) === "pulumi" && basename(dirname(path)) === "bin" && existsSync(path)) {
+    return dirname(dirname(path));
+  }
+  throw new PulumiCliUnavailable(
+    `PULUMI_CLI_PATH=${cliPath} is not a Pulumi CLI: point it at <root>/bin/pulumi, its bin folder or <root>`,
+  );
+}
+
+/** Resolves the CLI from PULUMI_CLI_PATH or PATH; rejects with a one-line `PulumiCliUnavailable`. */
+export async function findPulumiCli(cliPath?: string): Promise<PulumiCommandLike> {
+  const root = cliPath ? cliRoot(cliPath) : undefined;
+  try {
+    // `run` is internal in the typings but is what every workspace calls.
+    return (await PulumiCommand.get(root ? { root } : {})) as unknown as PulumiCommandLike;
+  } catch (err) {
+    const text = String((err as Error).message ?? err);
+    if (/ENOENT|not found/i.test(text)) throw new PulumiCliUnavailable(CLI_NOT_FOUND);
+    const first = text.split("\n").find((line) => line.trim()) ?? "unusable";
+    throw new PulumiCliUnavailable(`Pulumi CLI unusable: ${first.trim().slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * What every CLI invocation of a tenant workspace gets through `envVars` (never through
+ * `process.env`, which this module only reads): backend URL, passphrase source, and blanks for the
+ * provisioner's own secrets, because the SDK runs the CLI with the parent environment merged in and
+ * the CLI hands its environment on to every provider plugin.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type pino from "pino";
+
+export type Env = Record<string, string | undefined>;
+
+/** Provisioner secrets (spec §2) that no CLI or provider process needs. */
+export const PROVISIONER_SECRET_VARS = [
+  "PROVISIONER_API_KEY",
+  "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET",
+  "SUPABASE_SERVICE_KEY",
+  "OPENROUTER_PROVISIONING_API_KEY",
+  "SANDBOX_PROXY_TOKEN",
+  "INSTANCE_MATRIX_OIDC_CLIENT_SECRET",
+] as const;
+
+export interface PassphraseOptions {
+  dataDir: string;
+  /** Explicit passphrase value (e.g. read by the config from PULUMI_CONFIG_PASSPHRASE[_FILE]). */
+  passphrase?: string;
+  /** Explicit passphrase file. */
+  passphraseFile?: string;
+  /** A KMS secrets provider needs no passphrase. */
+  secretsProvider?: string;
+  env: Env;
+  logger?: pino.Logger;
+}
+
+/**
+ * The env var carrying the passphrase to the CLI. A file is preferred (the passphrase then is in no
+ * process environment); the embedded default generates `<dataDir>/passphrase` once (mode 0600).
+ * Losing that file makes every tenant stack's secrets undecryptable: back it up with the state.
+ */
+export function passphraseEnv(options: PassphraseOptions): Record<string, string> {
+  const file = options.passphraseFile || options.env.PULUMI_CONFIG_PASSPHRASE_FILE;
+  if (file) return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
+  const value = options.passphrase || options.env.PULUMI_CONFIG_PASSPHRASE;
+  if (value) return { PULUMI_CONFIG_PASSPHRASE: value };
+  if (options.secretsProvider) return {};
+  mkdirSync(options.dataDir, { recursive: true });
+  const generated = join(options.dataDir, "passphrase");
+  if (!existsSync(generated)) {
+    writeFileSync(generated, randomBytes(32).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
+    options.logger?.warn(
+      { file: generated },
+      "generated a Pulumi passphrase for the tenant stacks; back it up with the state, or set PULUMI_CONFIG_PASSPHRASE_FILE",
+    );
+  }
+  chmodSync(generated, 0o600);
+  return { PULUMI_CONFIG_PASSPHRASE_FILE: generated };
+}
+
+/** Default backend: a file backend in the data dir (created so the first `stack init` works). */
+export function backendUrl(dataDir: string, configured?: string): string {
+  if (configured) return configured;
+  const state = join(dataDir, "state");
+  mkdirSync(state, { recursive: true });
+  return `file://${state}`;
+}
+
+/** Blanks for the provisioner's secrets that are present in the parent environment. */
+export function scrubbedSecrets(env: Env): Record<string, string> {
+  return Object.fromEntries(PROVISIONER_SECRET_VARS.filter((name) => env[name]).map((name) => [name, ""]));
+}

@@ -1,0 +1,66 @@
+/**
+ * Automation API errors → the port's errors. `CommandError` messages embed the whole CLI output
+ * (run log, resource diffs, sometimes values): they go to the debug log only; callers get one short,
+ * redacted line.
+ */
+import { CommandError, ConcurrentUpdateError, StackNotFoundError } from "@pulumi/pulumi/automation";
+import { EngineError, StackBusy, StackNotFound } from "../ports";
+
+const MAX_REASON = 200;
+
+interface CommandResultLike {
+  stdout?: string;
+  stderr?: string;
+  code?: number;
+}
+
+function resultOf(err: CommandError): CommandResultLike {
+  return (err as unknown as { commandResult?: CommandResultLike }).commandResult ?? {};
+}
+
+/**
+ * Removes what may be secret from one line: `key=value`/`key: value` pairs whose key sounds secret,
+ * bearer tokens, long opaque tokens, URL credentials, and every known secret value (`needles`).
+ */
+export function redact(line: string, needles: string[] = []): string {
+  let out = line;
+  for (const needle of needles.filter((n) => n.length >= 6).sort((a, b) => b.length - a.length)) {
+    out = out.split(needle).join("[REDACTED]");
+  }
+  return out
+    .replace(/\b(bearer)\s+\S+/gi, "$1 [REDACTED]")
+    .replace(/(\w*(?:passphrase|password|secret|token|api[_-]?key|service[_-]?key)\w*)(["']?\s*[:=]\s*)("[^"]*"|'[^']*'|\S+)/gi, "$1$2[REDACTED]")
+    .replace(/:\/\/[^/\s:@]+:[^/\s@]+@/g, "://[REDACTED]@")
+    .replace(/[A-Za-z0-9+/_-]{32,}={0,2}/g, "[REDACTED]");
+}
+
+/** The first `error:` line of the CLI output (stderr first), redacted and capped; else the exit code. */
+export function shortReason(err: CommandError, needles: string[] = []): string {
+  const result = resultOf(err);
+  const lines = `${result.stderr ?? ""}\n${result.stdout ?? ""}`.split("\n").map((l) => l.trim());
+  const errorLine = lines.find((l) => /^error:/i.test(l));
+  if (result.code === -2 && !errorLine) return "the operation was interrupted (cancelled or timed out)";
+  const reason = errorLine ? errorLine.replace(/^error:\s*/i, "") : `the Pulumi CLI exited with code ${result.code ?? "unknown"}`;
+  const clean = redact(reason, needles);
+  return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON - 1)}…` : clean;
+}
+
+/** Maps an Automation API failure; anything that is not a `CommandError` passes through unchanged. */
+export function mapStackError(err: unknown, instanceId: string, action: string, needles: string[] = []): unknown {
+  if (err instanceof StackNotFoundError) return new StackNotFound(instanceId);
+  if (err instanceof ConcurrentUpdateError) return new StackBusy(instanceId);
+  if (err instanceof CommandError) return new EngineError(`${action} of instance ${instanceId} failed: ${shortReason(err, needles)}`);
+  return err;
+}
+
+/** String values under secret-sounding keys of the tenant values: redacted wherever they show up. */
+export function secretNeedles(values: unknown, underSecretKey = false): string[] {
+  if (typeof values === "string") return underSecretKey && values.length >= 6 ? [values] : [];
+  if (Array.isArray(values)) return values.flatMap((v) => secretNeedles(v, underSecretKey));
+  if (values && typeof values === "object") {
+    return Object.entries(values).flatMap(([key, v]) =>
+      secretNeedles(v, underSecretKey || /secret|key|token|password|passphrase/i.test(key)),
+    );
+  }
+  return [];
+}

@@ -1,0 +1,75 @@
+/**
+ * Factory of the Automation API adapter. `main.ts` calls it once at boot; a missing Pulumi CLI
+ * rejects with a one-line `PulumiCliUnavailable`.
+ */
+import { tenantProgram, type TenantKubeAccess } from "../../stacks/tenant";
+import { join, resolve } from "node:path";
+import pino from "pino";
+import type { TenantKube, TenantStacks } from "../ports";
+import { findPulumiCli, type PulumiCommandLike } from "./cli";
+import { backendUrl, passphraseEnv, scrubbedSecrets, type Env } from "./environment";
+import { resolveKubeAccess } from "./kube-access";
+import { LocalTenantStacks, type TenantProgramFactory } from "./tenant-stacks";
+
+export { PulumiCliUnavailable, CLI_NOT_FOUND, type PulumiCommandLike } from "./cli";
+export { tenantStackName, TENANT_PROJECT, STACK_NAME_PATTERN } from "./naming";
+export { TAG_KEYS, defaultVolumes, LocalTenantStacks } from "./tenant-stacks";
+
+export interface TenantStacksOptions {
+  /** Environment in stack names (`<environment>-<id>`) and in the root StackReference. Required: it keeps environments apart in a shared backend. */
+  environment: string;
+  /** Provisioner data dir; holds `state/` (default backend), `passphrase` (generated default), `pulumi-home/`, `workspaces/`. */
+  dataDir: string;
+  /** Default `PULUMI_BACKEND_URL`, else `file://<dataDir>/state`: a single-host service needs nothing more (pulumi.md §6). */
+  backendUrl?: string;
+  /** Passphrase value. Default: `PULUMI_CONFIG_PASSPHRASE_FILE`, then `PULUMI_CONFIG_PASSPHRASE`, then a generated `<dataDir>/passphrase`. */
+  passphrase?: string;
+  /** Passphrase file; preferred over a value because the passphrase then is in no process environment. */
+  passphraseFile?: string;
+  /** KMS secrets provider URL (e.g. `awskms://…`); default none = passphrase provider. Must match the root stacks' (pulumi.md §2.5). */
+  secretsProvider?: string;
+  /** Default `PULUMI_CLI_PATH`, else `pulumi` on PATH. */
+  pulumiCliPath?: string;
+  /** Default `<dataDir>/pulumi-home`: one fixed home so plugins and the current-stack records stay private to the service. */
+  pulumiHome?: string;
+  /** Root of the per-tenant workDirs; default `<dataDir>/workspaces`. */
+  workspacesDir?: string;
+  /** Default: in-cluster when KUBERNETES_SERVICE_HOST is set, else KUBECONFIG contents, else the root stack's kubeconfig output. */
+  kube?: TenantKubeAccess;
+  /** Needed only for `destroy(id, true)`, which deletes the retained PVCs through the Kubernetes API. */
+  kubeApi?: TenantKube;
+  /** Test seam: a fake CLI (pulumi.md §2.9). Default: the CLI found at boot. */
+  pulumiCommand?: PulumiCommandLike;
+  /** Test seam: the tenant program factory. Default `tenantProgram` of `stacks/tenant.ts`. */
+  program?: TenantProgramFactory;
+  /** Environment to read (never written). Default `process.env`. */
+  env?: Env;
+  logger?: pino.Logger;
+}
+
+export async function createTenantStacks(options: TenantStacksOptions): Promise<TenantStacks> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? pino({ level: "silent" });
+  const dataDir = resolve(options.dataDir);
+  const pulumiCommand = options.pulumiCommand ?? (await findPulumiCli(options.pulumiCliPath || env.PULUMI_CLI_PATH));
+  const backend = backendUrl(dataDir, options.backendUrl || env.PULUMI_BACKEND_URL);
+  const envVars: Record<string, string> = {
+    ...scrubbedSecrets(env),
+    PULUMI_BACKEND_URL: backend,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    ...passphraseEnv({ ...options, dataDir, env, logger }),
+  };
+  return new LocalTenantStacks({
+    environment: options.environment,
+    workspacesDir: resolve(options.workspacesDir ?? join(dataDir, "workspaces")),
+    pulumiHome: resolve(options.pulumiHome ?? join(dataDir, "pulumi-home")),
+    backendUrl: backend,
+    secretsProvider: options.secretsProvider || undefined,
+    envVars,
+    kube: options.kube ?? resolveKubeAccess(env, options.environment),
+    pulumiCommand,
+    program: options.program ?? tenantProgram,
+    kubeApi: options.kubeApi,
+    logger,
+  });
+}

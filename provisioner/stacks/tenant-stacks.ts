@@ -1,0 +1,330 @@
+/**
+ * `TenantStacks` over the Automation API: one `LocalWorkspace` per operation on a persistent
+ * per-tenant workDir, one `PulumiCommand` for the process, the tenant program inline with its
+ * secrets in the closure. See docs/provisioner-adapters.md for the layout and the error mapping.
+ */
+import {
+  CommandError,
+  LocalWorkspace,
+  Stack,
+  StackAlreadyExistsError,
+  StackNotFoundError,
+  type EngineEvent,
+  type OutputMap,
+  type PulumiCommand,
+  type PulumiFn,
+} from "@pulumi/pulumi/automation";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type pino from "pino";
+import { parse as parseYaml } from "yaml";
+import { SemVer } from "semver";
+import type { TenantKubeAccess, TenantProgramOptions } from "../../stacks/tenant";
+import type {
+  DesiredState,
+  DestroyResult,
+  OperationOptions,
+  StackSummary,
+  TenantKube,
+  TenantSpec,
+  TenantStacks,
+  UpResult,
+} from "../ports";
+import type { PulumiCommandLike } from "./cli";
+import { mapStackError, secretNeedles } from "./errors";
+import { eventForwarder } from "./events";
+import { instanceIdOf, tenantStackName, TENANT_PROJECT } from "./naming";
+
+/** Builds the inline program for validated values (the signature of `stacks/tenant.ts`). */
+export type TenantProgramFactory = (
+  values: Record<string, unknown>,
+  options: TenantProgramOptions,
+) => () => Promise<Record<string, unknown>>;
+
+/** Stack tags recording the non-secret bookkeeping of `TenantSpec.tags` (pulumi.md §6: not `pulumi:*`). */
+export const TAG_KEYS = {
+  customer: "mindroom:customer",
+  account: "mindroom:account",
+  tier: "mindroom:tier",
+  desiredState: "mindroom:desired-state",
+} as const;
+
+/** First CLI release that stores tags on DIY backends (PR #19882). */
+const DIY_TAGS_SINCE = new SemVer("3.211.0");
+
+/** Folder name for the workspace used by `list()`; never a valid stack name, so no collision. */
+const PROJECT_WORKSPACE = "_project";
+
+const EMPTY_PROGRAM: PulumiFn = async () => ({});
+
+export interface ResolvedTenantStacksSettings {
+  environment: string;
+  workspacesDir: string;
+  pulumiHome: string;
+  backendUrl: string;
+  secretsProvider?: string;
+  envVars: Record<string, string>;
+  kube: TenantKubeAccess;
+  pulumiCommand: PulumiCommandLike;
+  program: TenantProgramFactory;
+  kubeApi?: TenantKube;
+  logger: pino.Logger;
+}
+
+type Metadata = Partial<Record<keyof typeof TAG_KEYS, string>>;
+
+export class LocalTenantStacks implements TenantStacks {
+  /** Tags where the backend stores them, otherwise plaintext (non-secret) stack config. */
+  private useTags: boolean;
+
+  constructor(private readonly s: ResolvedTenantStacksSettings) {
+    const diy = !/^https?:\/\//.test(s.backendUrl);
+    const version = s.pulumiCommand.version;
+    this.useTags = !diy || (version !== null && version.compare(DIY_TAGS_SINCE) >= 0);
+    if (!this.useTags) {
+      s.logger.warn(
+        { cliVersion: version?.toString() ?? "unknown" },
+        "Pulumi CLI older than 3.211 cannot tag stacks on a DIY backend; recording tenant bookkeeping as plaintext stack config",
+      );
+    }
+    mkdirSync(s.workspacesDir, { recursive: true });
+    mkdirSync(s.pulumiHome, { recursive: true });
+  }
+
+  stackName(instanceId: string): string {
+    return tenantStackName(this.s.environment, instanceId);
+  }
+
+  async up(spec: TenantSpec, options: OperationOptions = {}): Promise<UpResult> {
+    const stackName = this.stackName(spec.instanceId);
+    // Validates the values now: a ValuesError surfaces before any CLI process starts.
+    const program = this.s.program(spec.values, { kube: this.s.kube, retainData: true });
+    const needles = secretNeedles(spec.values);
+    const log = this.s.logger.child({ stack: stackName });
+    try {
+      const ws = await this.workspace(stackName, program);
+      const { stack, existed } = await this.createOrSelect(ws, stackName);
+      await this.recordMetadata(ws, stackName, spec.tags);
+      let summaryChanges: Record<string, number> | undefined;
+      const forward = eventForwarder(options.onProgress);
+      const result = await stack.up({
+        // A re-provision refreshes first so drift (e.g. a stop's replicas: 0) is seen and overwritten (spec §6.11).
+        refresh: existed,
+        onEvent: (event: EngineEvent) => {
+          if (event.summaryEvent) summaryChanges = event.summaryEvent.resourceChanges as Record<string, number>;
+          forward?.(event);
+        },
+        onOutput: (out) => log.debug({ out }, "pulumi up"),
+        onError: (out) => log.debug({ out }, "pulumi up (stderr)"),
+        signal: options.signal,
+      });
+      return {
+        outputs: plainOutputs(result.outputs),
+        changes: (result.summary?.resourceChanges as Record<string, number> | undefined) ?? summaryChanges ?? {},
+      };
+    } catch (err) {
+      throw this.failure(err, spec.instanceId, "Tenant stack update", needles, log);
+    }
+  }
+
+  async destroy(instanceId: string, deleteData: boolean, options: OperationOptions = {}): Promise<DestroyResult> {
+    const stackName = this.stackName(instanceId);
+    const log = this.s.logger.child({ stack: stackName });
+    if (deleteData && !this.s.kubeApi) {
+      throw new Error("deleting tenant data needs the Kubernetes adapter: pass kubeApi to createTenantStacks");
+    }
+    let volumes = defaultVolumes(instanceId);
+    try {
+      const ws = await this.workspace(stackName, EMPTY_PROGRAM);
+      const stack = await Stack.select(stackName, ws).catch((err: unknown) => {
+        if (err instanceof StackNotFoundError) return undefined;
+        throw err;
+      });
+      if (stack) {
+        const recorded = (await stack.outputs().catch(() => ({}) as OutputMap)).volumes?.value;
+        if (Array.isArray(recorded) && recorded.every((v) => typeof v === "string") && recorded.length) volumes = recorded;
+        await stack.destroy({
+          onEvent: eventForwarder(options.onProgress),
+          onOutput: (out) => log.debug({ out }, "pulumi destroy"),
+          onError: (out) => log.debug({ out }, "pulumi destroy (stderr)"),
+          signal: options.signal,
+        });
+        await ws.removeStack(stackName);
+      }
+      if (!stack && !deleteData) return { keptVolumes: [] };
+    } catch (err) {
+      throw this.failure(err, instanceId, "Tenant stack destroy", [], log);
+    }
+    // The PVCs carry retainOnDelete (Deviation 9), so destroy left them; delete them explicitly when asked.
+    if (deleteData) {
+      for (const pvc of volumes) await this.s.kubeApi!.deletePvc(pvc);
+      options.onProgress?.({ at: new Date().toISOString(), message: `deleted volumes ${volumes.join(", ")}` });
+      return { keptVolumes: [] };
+    }
+    return { keptVolumes: volumes };
+  }
+
+  async outputs(instanceId: string): Promise<Record<string, unknown>> {
+    const stackName = this.stackName(instanceId);
+    const log = this.s.logger.child({ stack: stackName });
+    try {
+      const ws = await this.workspace(stackName);
+      const stack = await Stack.select(stackName, ws);
+      return plainOutputs(await stack.outputs());
+    } catch (err) {
+      throw this.failure(err, instanceId, "Reading tenant stack outputs", [], log);
+    }
+  }
+
+  async list(): Promise<StackSummary[]> {
+    const log = this.s.logger.child({ stack: PROJECT_WORKSPACE });
+    try {
+      const ws = await this.workspace(PROJECT_WORKSPACE);
+      const summaries: StackSummary[] = [];
+      for (const entry of await ws.listStacks()) {
+        const instanceId = instanceIdOf(this.s.environment, entry.name);
+        if (!instanceId) continue;
+        const stackName = this.stackName(instanceId);
+        const meta = await this.readMetadata(ws, entry.name, stackName);
+        summaries.push({
+          instanceId,
+          stackName,
+          desiredState: meta.desiredState === "running" || meta.desiredState === "stopped" ? meta.desiredState : undefined,
+          tier: meta.tier,
+          account: meta.account,
+          lastUpdate: entry.lastUpdate,
+          resourceCount: entry.resourceCount,
+        });
+      }
+      return summaries;
+    } catch (err) {
+      throw this.failure(err, "*", "Listing tenant stacks", [], log);
+    }
+  }
+
+  async setDesiredState(instanceId: string, state: DesiredState): Promise<void> {
+    const stackName = this.stackName(instanceId);
+    const log = this.s.logger.child({ stack: stackName });
+    try {
+      const ws = await this.workspace(stackName);
+      await Stack.select(stackName, ws);
+      await this.recordMetadata(ws, stackName, { desiredState: state });
+    } catch (err) {
+      throw this.failure(err, instanceId, "Recording the desired state", [], log);
+    }
+  }
+
+  async recover(instanceId: string): Promise<void> {
+    const stackName = this.stackName(instanceId);
+    const log = this.s.logger.child({ stack: stackName });
+    try {
+      const ws = await this.workspace(stackName, EMPTY_PROGRAM);
+      const stack = await Stack.select(stackName, ws).catch((err: unknown) => {
+        if (err instanceof StackNotFoundError) return undefined;
+        throw err;
+      });
+      if (!stack) return;
+      // Only the job runner calls this, for a run of its own that died: no live process holds the lock.
+      await stack.cancel().catch((err: unknown) => {
+        if (!(err instanceof CommandError)) throw err;
+        log.debug({ err: err.message }, "pulumi cancel found nothing to cancel");
+      });
+      await stack.refresh({
+        clearPendingCreates: true,
+        onOutput: (out) => log.debug({ out }, "pulumi refresh"),
+        onError: (out) => log.debug({ out }, "pulumi refresh (stderr)"),
+      });
+      log.info("recovered tenant stack: lock cleared, pending operations refreshed");
+    } catch (err) {
+      throw this.failure(err, instanceId, "Recovering the tenant stack", [], log);
+    }
+  }
+
+  private async workspace(dir: string, program?: PulumiFn): Promise<LocalWorkspace> {
+    const workDir = join(this.s.workspacesDir, dir);
+    mkdirSync(workDir, { recursive: true });
+    return LocalWorkspace.create({
+      workDir,
+      pulumiHome: this.s.pulumiHome,
+      pulumiCommand: this.s.pulumiCommand as unknown as PulumiCommand,
+      envVars: this.s.envVars,
+      program,
+      secretsProvider: this.s.secretsProvider,
+      projectSettings: { name: TENANT_PROJECT, runtime: "nodejs", backend: { url: this.s.backendUrl } },
+    });
+  }
+
+  /** `stack select`, falling back to `stack init`; `existed` tells a re-provision from a first one. */
+  private async createOrSelect(ws: LocalWorkspace, stackName: string): Promise<{ stack: Stack; existed: boolean }> {
+    try {
+      return { stack: await Stack.select(stackName, ws), existed: true };
+    } catch (err) {
+      if (!(err instanceof StackNotFoundError)) throw err;
+    }
+    try {
+      return { stack: await Stack.create(stackName, ws), existed: false };
+    } catch (err) {
+      if (!(err instanceof StackAlreadyExistsError)) throw err;
+      return { stack: await Stack.select(stackName, ws), existed: true };
+    }
+  }
+
+  private async recordMetadata(ws: LocalWorkspace, stackName: string, meta: Metadata): Promise<void> {
+    const entries = Object.entries(meta).map(([k, v]) => [TAG_KEYS[k as keyof Metadata], v || "none"] as const);
+    if (this.useTags) {
+      try {
+        const current = await ws.listTags(stackName);
+        for (const [key, value] of entries) {
+          if (current[key] !== value) await ws.setTag(stackName, key, value);
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof CommandError) || err instanceof StackNotFoundError) throw err;
+        this.useTags = false;
+        this.s.logger.warn(
+          { stack: stackName, reason: err.message.split("\n").find((l) => /error:/i.test(l))?.trim().slice(0, 200) },
+          "stack tags unavailable on this backend; recording tenant bookkeeping as plaintext stack config",
+        );
+      }
+    }
+    await ws.setAllConfig(stackName, Object.fromEntries(entries.map(([k, v]) => [k, { value: v, secret: false }])));
+  }
+
+  private async readMetadata(ws: LocalWorkspace, listedName: string, stackName: string): Promise<Metadata> {
+    const fromMap = (map: Record<string, unknown>): Metadata =>
+      Object.fromEntries(
+        Object.entries(TAG_KEYS)
+          .filter(([, key]) => typeof map[key] === "string" && map[key] !== "none")
+          .map(([field, key]) => [field, map[key] as string]),
+      );
+    if (this.useTags) {
+      try {
+        return fromMap(await ws.listTags(listedName));
+      } catch (err) {
+        if (!(err instanceof CommandError)) throw err;
+      }
+    }
+    // Plaintext config lives in the tenant's own Pulumi.<stack>.yaml; read the file, never `config --show-secrets`.
+    const file = join(this.s.workspacesDir, stackName, `Pulumi.${stackName}.yaml`);
+    if (!existsSync(file)) return {};
+    const config = (parseYaml(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
+    return fromMap(config);
+  }
+
+  private failure(err: unknown, instanceId: string, action: string, needles: string[], log: pino.Logger): unknown {
+    if (err instanceof CommandError) log.debug({ err: err.message }, `${action} failed (full CLI output)`);
+    const mapped = mapStackError(err, instanceId, action, needles);
+    if (mapped !== err) log.warn({ error: (mapped as Error).message }, `${action} failed`);
+    return mapped;
+  }
+}
+
+/** Stack outputs without the secret ones (the port promises masked or omitted secrets). */
+function plainOutputs(outputs: OutputMap): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).filter(([, o]) => !o.secret).map(([k, o]) => [k, o.value]));
+}
+
+/** PVC names of the instance component (spec §6.6), used when the stack recorded no `volumes` output. */
+export function defaultVolumes(instanceId: string): string[] {
+  return [`mindroom-storage-${instanceId}`, `synapse-storage-${instanceId}`];
+}

@@ -1,0 +1,122 @@
+/**
+ * A fake Pulumi CLI for the Automation API (pulumi.md §2.9): records argv/cwd/env of every call and
+ * answers the commands the SDK issues from an in-memory "backend". It never connects to the inline
+ * program's language host, so tenant programs never run here.
+ */
+import { appendFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SemVer } from "semver";
+import { stringify } from "yaml";
+import type { PulumiCommandLike } from "../../../provisioner/stacks/cli";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as {
+  CommandResult: new (stdout: string, stderr: string, code: number, err?: Error) => unknown;
+};
+const { createCommandError } = require("@pulumi/pulumi/automation/errors") as {
+  createCommandError: (result: unknown) => Error;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export interface Call {
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export interface FakeStack {
+  tags: Record<string, string>;
+  config: Record<string, string>;
+  outputs: Record<string, { value: unknown; secret?: boolean }>;
+}
+
+export function cliError(stderr: string, code = 255, stdout = ""): Error {
+  return createCommandError(new CommandResult(stdout, stderr, code));
+}
+
+export class FakePulumi implements PulumiCommandLike {
+  readonly command = "pulumi";
+  readonly version: SemVer;
+  readonly calls: Call[] = [];
+  readonly stacks = new Map<string, FakeStack>();
+  /** First matching prefix (joined argv) → error to throw instead of answering. */
+  readonly failures: Array<{ prefix: string; error: Error; once?: boolean }> = [];
+  /** Engine events written to the event log of `up` (file-based event logs: CLI ≤ 3.205). */
+  upEvents: object[] = [];
+  history: object[] = [];
+
+  constructor(version = "3.220.0") {
+    this.version = new SemVer(version);
+  }
+
+  /** Argv of every call with the SDK's trailing --non-interactive removed, joined for easy matching. */
+  commands(): string[] {
+    return this.calls.map((c) => c.args.filter((a) => a !== "--non-interactive").join(" "));
+  }
+
+  fail(prefix: string, error: Error, once = false): void {
+    this.failures.push({ prefix, error, once });
+  }
+
+  async run(args: string[], cwd: string, env: { [key: string]: string }): Promise<unknown> {
+    if (!args.includes("--non-interactive")) args.push("--non-interactive");
+    this.calls.push({ args: [...args], cwd, env: { ...env } });
+    const joined = args.join(" ");
+    const failure = this.failures.find((f) => joined.startsWith(f.prefix));
+    if (failure) {
+      if (failure.once) this.failures.splice(this.failures.indexOf(failure), 1);
+      throw failure.error;
+    }
+    const ok = (stdout = "") => new CommandResult(stdout, "", 0);
+    const flag = (name: string) => args[args.indexOf(name) + 1];
+    const stackOf = (name: string) => {
+      const stack = this.stacks.get(name);
+      if (!stack) throw cliError(`error: no stack named '${name}' found`);
+      return stack;
+    };
+    const [a, b, c] = args;
+    if (a === "stack" && b === "select") return (stackOf(flag("--stack")), ok());
+    if (a === "stack" && b === "init") {
+      if (this.stacks.has(c)) throw cliError(`error: stack '${c}' already exists`);
+      this.stacks.set(c, { tags: {}, config: {}, outputs: {} });
+      writeFileSync(join(cwd, `Pulumi.${c}.yaml`), stringify({ encryptionsalt: "v1:c2FsdA==:v1:AAAA:BBBB" }));
+      return ok();
+    }
+    if (a === "stack" && b === "ls") {
+      return ok(JSON.stringify([...this.stacks.keys()].map((name) => ({ name, current: false, resourceCount: 12, lastUpdate: "2026-11-28T10:00:00.000Z" }))));
+    }
+    if (a === "stack" && b === "tag" && c === "ls") return ok(JSON.stringify(stackOf(flag("--stack")).tags));
+    if (a === "stack" && b === "tag" && c === "set") return ((stackOf(flag("--stack")).tags[args[3]] = args[4]), ok());
+    if (a === "stack" && b === "output") {
+      const outs = stackOf(flag("--stack")).outputs;
+      const shown = args.includes("--show-secrets");
+      return ok(JSON.stringify(Object.fromEntries(Object.entries(outs).map(([k, o]) => [k, o.secret && !shown ? "[secret]" : o.value]))));
+    }
+    if (a === "stack" && b === "history") return ok(JSON.stringify(this.history));
+    if (a === "stack" && b === "rm") return (this.stacks.delete(args[args.length - 2]), ok());
+    if (a === "config" && b === "set-all") {
+      const name = flag("--stack");
+      const stack = stackOf(name);
+      args.forEach((arg, i) => {
+        if (args[i - 1] === "--plaintext" || args[i - 1] === "--secret") {
+          const at = arg.indexOf("=");
+          stack.config[arg.slice(0, at)] = args[i - 1] === "--secret" ? "v1:ENCRYPTED" : arg.slice(at + 1);
+        }
+      });
+      const file = { encryptionsalt: "v1:c2FsdA==:v1:AAAA:BBBB", config: stack.config };
+      writeFileSync(join(cwd, `Pulumi.${name}.yaml`), stringify(file));
+      return ok();
+    }
+    if (a === "up" || a === "destroy" || a === "refresh" || a === "cancel") {
+      stackOf(flag("--stack"));
+      const log = args.includes("--event-log") ? flag("--event-log") : undefined;
+      if (a === "up" && log && !log.startsWith("tcp://") && this.upEvents.length) {
+        appendFileSync(log, this.upEvents.map((e) => JSON.stringify(e)).join("\n") + "\n");
+        // The SDK tails the file every 200 ms; give it time before the "process" exits.
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return ok();
+    }
+    throw new Error(`fake pulumi: unexpected command ${joined}`);
+  }
+}

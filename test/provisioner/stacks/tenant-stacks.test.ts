@@ -1,0 +1,339 @@
+import { expect } from "chai";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { Writable } from "node:stream";
+import { parse } from "yaml";
+import { EngineError, StackBusy, StackNotFound, type ProgressEvent, type TenantKube, type TenantSpec } from "../../../provisioner/ports";
+import { CLI_NOT_FOUND, createTenantStacks, PulumiCliUnavailable, type TenantStacksOptions } from "../../../provisioner/stacks";
+import type { TenantProgramOptions } from "../../../stacks/tenant";
+import { cliError, FakePulumi } from "./fake-cli";
+
+const SECRET = "sk-or-v1-very-secret-openrouter-key-0123456789";
+const SERVICE_KEY = "eyJhbGciOiJIUzI1NiJ9.service-role-key";
+
+function spec(id = "42"): TenantSpec {
+  return {
+    instanceId: id,
+    values: { customer: id, baseDomain: "mindroom.test", instanceSecrets: { values: { openrouter_key: SECRET } } },
+    tags: { customer: id, account: "acc-1", tier: "pro", desiredState: "running" },
+  };
+}
+
+function capture(): { logger: pino.Logger; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({ write: (c, _e, cb) => (chunks.push(String(c)), cb()) });
+  return { logger: pino({ level: "debug" }, stream), text: () => chunks.join("") };
+}
+
+describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", function () {
+  this.timeout(20_000);
+  let dataDir: string;
+  let cli: FakePulumi;
+  let programCalls: Array<{ values: Record<string, unknown>; options: TenantProgramOptions }>;
+
+  const make = (extra: Partial<TenantStacksOptions> = {}) =>
+    createTenantStacks({
+      environment: "staging",
+      dataDir,
+      pulumiCommand: cli,
+      env: { SUPABASE_SERVICE_KEY: SERVICE_KEY },
+      kube: { mode: "in-cluster" },
+      program: (values, options) => {
+        programCalls.push({ values, options });
+        return async () => ({});
+      },
+      ...extra,
+    });
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), "stacks-test-"));
+    cli = new FakePulumi("3.220.0");
+    programCalls = [];
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("first up: select → init → tags → inline up (no refresh) → outputs → history, in the tenant's workDir", async () => {
+    const stacks = await make();
+    cli.history = [{ kind: "update", result: "succeeded", resourceChanges: { create: 11 }, startTime: "2026-11-28T10:00:00Z" }];
+    const result = await stacks.up(spec());
+    const cmds = cli.commands();
+    expect(cmds[0]).to.equal("stack select --stack staging-42");
+    expect(cmds[1]).to.equal("stack init staging-42");
+    expect(cmds.filter((c) => c.startsWith("stack tag set"))).to.deep.equal([
+      "stack tag set mindroom:customer 42 --stack staging-42",
+      "stack tag set mindroom:account acc-1 --stack staging-42",
+      "stack tag set mindroom:tier pro --stack staging-42",
+      "stack tag set mindroom:desired-state running --stack staging-42",
+    ]);
+    const up = cmds.find((c) => c.startsWith("up "))!;
+    expect(up).to.match(/^up --yes --skip-preview --client=127\.0\.0\.1:\d+ --exec-kind auto\.inline --event-log \S+ --stack staging-42$/);
+    expect(up).not.to.include("--refresh");
+    expect(cmds.slice(-3)).to.deep.equal([
+      "stack output --json --stack staging-42",
+      "stack output --json --show-secrets --stack staging-42",
+      "stack history --json --show-secrets --page-size 1 --page 1 --stack staging-42",
+    ]);
+    for (const call of cli.calls) expect(call.cwd).to.equal(join(dataDir, "workspaces", "staging-42"));
+    expect(result.changes).to.deep.equal({ create: 11 });
+    expect(programCalls).to.have.length(1);
+    expect(programCalls[0].options).to.deep.equal({ kube: { mode: "in-cluster" }, retainData: true });
+    expect(programCalls[0].values).to.deep.equal(spec().values);
+  });
+
+  it("re-provision of an existing stack refreshes first (up --refresh) and only rewrites changed tags", async () => {
+    const stacks = await make();
+    await stacks.up(spec());
+    cli.calls.length = 0;
+    await stacks.up({ ...spec(), tags: { ...spec().tags, tier: "hobby" } });
+    const cmds = cli.commands();
+    expect(cmds).not.to.include("stack init staging-42");
+    expect(cmds.find((c) => c.startsWith("up "))).to.include("--refresh");
+    expect(cmds.filter((c) => c.startsWith("stack tag set"))).to.deep.equal(["stack tag set mindroom:tier hobby --stack staging-42"]);
+  });
+
+  it("never puts a secret in argv or in an env var; the passphrase travels as a 0600 file generated once", async () => {
+    const log = capture();
+    const stacks = await make({ logger: log.logger });
+    await stacks.up(spec());
+    const passphraseFile = join(dataDir, "passphrase");
+    const passphrase = readFileSync(passphraseFile, "utf8").trim();
+    expect(statSync(passphraseFile).mode & 0o777).to.equal(0o600);
+    expect(passphrase.length).to.be.greaterThan(30);
+    expect(log.text()).to.include("generated a Pulumi passphrase");
+    for (const call of cli.calls) {
+      const everything = [...call.args, ...Object.values(call.env)].join("\n");
+      for (const secret of [SECRET, SERVICE_KEY, passphrase]) expect(everything).not.to.include(secret);
+      expect(call.env.PULUMI_CONFIG_PASSPHRASE_FILE).to.equal(passphraseFile);
+      expect(call.env).not.to.have.property("PULUMI_CONFIG_PASSPHRASE");
+      expect(call.env.SUPABASE_SERVICE_KEY).to.equal("");
+      expect(call.env.PULUMI_HOME).to.equal(join(dataDir, "pulumi-home"));
+      expect(call.env.PULUMI_BACKEND_URL).to.equal(`file://${join(dataDir, "state")}`);
+    }
+    expect(statSync(join(dataDir, "state")).isDirectory()).to.equal(true);
+    // A second boot reuses the passphrase (regenerating it would make every stack undecryptable).
+    await make();
+    expect(readFileSync(passphraseFile, "utf8").trim()).to.equal(passphrase);
+  });
+
+  it("writes Pulumi.yaml (project, runtime, backend) and keeps secrets out of Pulumi.<stack>.yaml", async () => {
+    const stacks = await make();
+    await stacks.up(spec());
+    const workDir = join(dataDir, "workspaces", "staging-42");
+    const project = parse(readFileSync(join(workDir, "Pulumi.yaml"), "utf8"));
+    expect(project).to.deep.include({ name: "mindroom-tenant", runtime: "nodejs" });
+    expect(project.backend).to.deep.equal({ url: `file://${join(dataDir, "state")}` });
+    const stackFile = readFileSync(join(workDir, "Pulumi.staging-42.yaml"), "utf8");
+    expect(stackFile).not.to.include(SECRET);
+    expect(cli.commands().some((c) => c.startsWith("config set"))).to.equal(false);
+  });
+
+  it("an explicit passphrase file or value is passed through, never generated", async () => {
+    const file = join(dataDir, "given-passphrase");
+    writeFileSync(file, "from-file\n", { mode: 0o600 });
+    await (await make({ env: { PULUMI_CONFIG_PASSPHRASE_FILE: file } })).up(spec());
+    expect(cli.calls[0].env.PULUMI_CONFIG_PASSPHRASE_FILE).to.equal(file);
+    cli.calls.length = 0;
+    await (await make({ env: {}, passphrase: "from-env" })).up(spec());
+    expect(cli.calls[0].env.PULUMI_CONFIG_PASSPHRASE).to.equal("from-env");
+    expect(cli.calls[0].env).not.to.have.property("PULUMI_CONFIG_PASSPHRASE_FILE");
+    expect(() => statSync(join(dataDir, "passphrase"))).to.throw();
+  });
+
+  it("maps StackNotFound, ConcurrentUpdate (DIY lock) and other CommandErrors; the engine error is one redacted line", async () => {
+    const log = capture();
+    const stacks = await make({ logger: log.logger });
+    let err: unknown = await stacks.outputs("7").catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(StackNotFound);
+    err = await stacks.setDesiredState("7", "stopped").catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(StackNotFound);
+
+    cli.fail("up ", cliError("error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`."), true);
+    err = await stacks.up(spec()).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(StackBusy);
+
+    const stderr = [
+      "Updating (staging-42):",
+      `    kubernetes:core/v1:Secret mindroom-api-keys-42 ${SECRET}`,
+      `error: update failed: kubernetes:core/v1:Secret failed: token=${SECRET} password: hunter2hunter2 Authorization: Bearer abcdef123456`,
+      "error: second error line",
+    ].join("\n");
+    cli.fail("up ", cliError(stderr, 255, `Resources:\n  + 3 to create ${SECRET}`), true);
+    err = await stacks.up(spec()).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(EngineError);
+    const message = (err as Error).message;
+    expect(message).to.match(/^Tenant stack update of instance 42 failed: update failed: kubernetes:core\/v1:Secret failed: /);
+    expect(message).not.to.include("\n");
+    expect(message).not.to.include(SECRET);
+    expect(message).not.to.include("hunter2");
+    expect(message).not.to.include("abcdef123456");
+    expect(message).not.to.match(/stdout|stderr|code:/);
+    expect(message.length).to.be.lessThan(300);
+    // The full CLI text reaches the debug log only.
+    expect(log.text()).to.include("second error line");
+  });
+
+  it("a ValuesError from the tenant program surfaces before any CLI process starts", async () => {
+    const stacks = await make({
+      program: () => {
+        throw new Error("customer: required; set customer to the instance id");
+      },
+    });
+    const err = await stacks.up(spec()).catch((e: unknown) => e);
+    expect((err as Error).message).to.equal("customer: required; set customer to the instance id");
+    expect(cli.calls).to.have.length(0);
+  });
+
+  it("forwards engine events as short progress lines (file event log of CLIs ≤ 3.205)", async () => {
+    cli = new FakePulumi("3.200.0");
+    const urn = "urn:pulumi:staging-42::mindroom-tenant::mindroom:index:MindroomInstance$kubernetes:apps/v1:Deployment::mindroom-42";
+    const meta = { op: "create", urn, type: "kubernetes:apps/v1:Deployment", provider: "" };
+    cli.upEvents = [
+      { sequence: 1, timestamp: 1_780_000_000, preludeEvent: { config: { "mindroom:secret": SECRET } } },
+      { sequence: 2, timestamp: 1_780_000_001, resourcePreEvent: { metadata: meta } },
+      { sequence: 3, timestamp: 1_780_000_002, diagnosticEvent: { message: `boom ${SECRET}`, color: "never", severity: "info" } },
+      { sequence: 4, timestamp: 1_780_000_003, resOutputsEvent: { metadata: meta } },
+      { sequence: 5, timestamp: 1_780_000_004, resourcePreEvent: { metadata: { ...meta, op: "same" } } },
+      { sequence: 6, timestamp: 1_780_000_005, summaryEvent: { maybeCorrupt: false, durationSeconds: 3, resourceChanges: { create: 11, same: 2 }, policyPacks: {} } },
+    ];
+    const stacks = await make();
+    const progress: ProgressEvent[] = [];
+    const result = await stacks.up(spec(), { onProgress: (e) => progress.push(e) });
+    expect(progress.map((p) => p.message)).to.deep.equal([
+      "creating kubernetes:apps/v1:Deployment mindroom-42",
+      "created kubernetes:apps/v1:Deployment mindroom-42",
+      "finished: 11 created, 2 unchanged",
+    ]);
+    expect(progress[0].at).to.equal(new Date(1_780_000_001_000).toISOString());
+    expect(result.changes).to.deep.equal({ create: 11, same: 2 });
+  });
+
+  it("CLI < 3.211 on a DIY backend records bookkeeping as plaintext config, and list() reads it back", async () => {
+    cli = new FakePulumi("3.200.0");
+    const stacks = await make();
+    await stacks.up(spec());
+    await stacks.setDesiredState("42", "stopped");
+    expect(cli.commands().some((c) => c.startsWith("stack tag"))).to.equal(false);
+    const setAll = cli.commands().find((c) => c.startsWith("config set-all"))!;
+    expect(setAll).to.equal(
+      "config set-all --stack staging-42 --plaintext mindroom:customer=42 --plaintext mindroom:account=acc-1 --plaintext mindroom:tier=pro --plaintext mindroom:desired-state=running",
+    );
+    const list = await stacks.list();
+    expect(list).to.deep.equal([
+      { instanceId: "42", stackName: "staging-42", desiredState: "stopped", tier: "pro", account: "acc-1", lastUpdate: "2026-11-28T10:00:00.000Z", resourceCount: 12 },
+    ]);
+  });
+
+  it("falls back to config with a logged warning when the backend rejects tags", async () => {
+    const log = capture();
+    cli.fail("stack tag ls", cliError("error: stack tags are not supported by this backend"));
+    const stacks = await make({ logger: log.logger });
+    await stacks.up(spec());
+    expect(cli.commands().some((c) => c.startsWith("config set-all --stack staging-42 --plaintext mindroom:customer=42"))).to.equal(true);
+    expect(log.text()).to.include("stack tags unavailable");
+  });
+
+  it("list() returns only this environment's tenant stacks, with their tags", async () => {
+    const stacks = await make();
+    await stacks.up(spec("42"));
+    await stacks.up({ ...spec("7"), tags: { ...spec("7").tags, desiredState: "stopped", tier: "free" } });
+    cli.stacks.set("production-42", { tags: {}, config: {}, outputs: {} });
+    cli.stacks.set("staging-abc", { tags: {}, config: {}, outputs: {} });
+    const list = await stacks.list();
+    expect(list.map((s) => [s.instanceId, s.stackName, s.desiredState, s.tier])).to.deep.equal([
+      ["42", "staging-42", "running", "pro"],
+      ["7", "staging-7", "stopped", "free"],
+    ]);
+  });
+
+  it("outputs() drops secret outputs", async () => {
+    const stacks = await make();
+    await stacks.up(spec());
+    cli.stacks.get("staging-42")!.outputs = { customer: { value: "42" }, kubeconfig: { value: "apiVersion: v1", secret: true } };
+    expect(await stacks.outputs("42")).to.deep.equal({ customer: "42" });
+  });
+
+  describe("destroy (Deviation 9)", () => {
+    const deleted: string[] = [];
+    const kubeApi = { deletePvc: async (name: string) => void deleted.push(name) } as unknown as TenantKube;
+    beforeEach(() => (deleted.length = 0));
+
+    it("destroys then removes the stack and reports the kept volumes", async () => {
+      const stacks = await make({ kubeApi });
+      await stacks.up(spec());
+      cli.stacks.get("staging-42")!.outputs = { volumes: { value: ["mindroom-storage-42", "synapse-storage-42"] } };
+      cli.calls.length = 0;
+      const result = await stacks.destroy("42", false);
+      const cmds = cli.commands();
+      expect(cmds[0]).to.equal("stack select --stack staging-42");
+      expect(cmds.find((c) => c.startsWith("destroy "))).to.match(/^destroy --yes --skip-preview --client=\S+ --exec-kind auto\.inline --stack staging-42$/);
+      expect(cmds.indexOf("stack rm --yes staging-42")).to.be.greaterThan(cmds.findIndex((c) => c.startsWith("destroy ")));
+      expect(result).to.deep.equal({ keptVolumes: ["mindroom-storage-42", "synapse-storage-42"] });
+      expect(deleted).to.deep.equal([]);
+      expect(cli.stacks.has("staging-42")).to.equal(false);
+    });
+
+    it("deleteData deletes both PVCs through the Kubernetes API after the destroy", async () => {
+      const stacks = await make({ kubeApi });
+      await stacks.up(spec());
+      const result = await stacks.destroy("42", true);
+      expect(deleted).to.deep.equal(["mindroom-storage-42", "synapse-storage-42"]);
+      expect(result).to.deep.equal({ keptVolumes: [] });
+    });
+
+    it("a missing stack is a no-op (kept data is still deleted when asked)", async () => {
+      const stacks = await make({ kubeApi });
+      expect(await stacks.destroy("9", false)).to.deep.equal({ keptVolumes: [] });
+      expect(cli.commands()).to.deep.equal(["stack select --stack staging-9"]);
+      expect(await stacks.destroy("9", true)).to.deep.equal({ keptVolumes: [] });
+      expect(deleted).to.deep.equal(["mindroom-storage-9", "synapse-storage-9"]);
+    });
+  });
+
+  it("recover(): cancel (failure tolerated) then refresh --clear-pending-creates", async () => {
+    const stacks = await make();
+    await stacks.up(spec());
+    cli.calls.length = 0;
+    cli.fail("cancel", cliError("error: no update in progress"), true);
+    await stacks.recover("42");
+    const cmds = cli.commands();
+    expect(cmds[1]).to.equal("cancel --yes --stack staging-42");
+    expect(cmds[2]).to.match(/^refresh --skip-preview --yes --clear-pending-creates --client=\S+ --exec-kind auto\.inline --stack staging-42$/);
+  });
+
+  it("stackName() is <environment>-<id> and rejects ids that are not positive integers", async () => {
+    const stacks = await make();
+    expect(stacks.stackName("42")).to.equal("staging-42");
+    expect(() => stacks.stackName("4a")).to.throw(/not a positive integer/);
+    const bad = await make({ environment: "Staging" });
+    expect(() => bad.stackName("1")).to.throw(/environment must be a short lower-case DNS label/);
+  });
+});
+
+describe("provisioner/stacks: finding the Pulumi CLI", () => {
+  it("without a CLI on PATH, createTenantStacks rejects with one line naming the fix", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "stacks-nocli-"));
+    const path = process.env.PATH;
+    try {
+      // Spawning `pulumi` resolves through PATH; an empty PATH guarantees it is missing.
+      process.env.PATH = dataDir;
+      const err = await createTenantStacks({ environment: "staging", dataDir, env: {} }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(PulumiCliUnavailable);
+      expect((err as Error).message).to.equal(CLI_NOT_FOUND);
+      expect(CLI_NOT_FOUND).not.to.include("\n");
+    } finally {
+      process.env.PATH = path;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a PULUMI_CLI_PATH that is not a CLI gives a one-line error", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "stacks-badcli-"));
+    const err = await createTenantStacks({ environment: "staging", dataDir, env: { PULUMI_CLI_PATH: "/nonexistent/pulumi" } }).catch((e: unknown) => e);
+    expect((err as Error).message).to.equal(
+      "PULUMI_CLI_PATH=/nonexistent/pulumi is not a Pulumi CLI: point it at <root>/bin/pulumi, its bin folder or <root>",
+    );
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});
