@@ -185,6 +185,16 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
     expect(cli.calls).to.have.length(0);
   });
 
+  it("uses stacks/tenant.ts by default: its ValuesError stops the run before the CLI, valid values reach up", async () => {
+    const stacks = await make({ program: undefined, kube: { mode: "stack-reference", stack: "organization/mindroom/staging" } });
+    const bad = await stacks.up({ ...spec(), values: { customer: "42", bogus: true } }).catch((e: unknown) => e);
+    expect((bad as Error).name).to.equal("ValuesError");
+    expect((bad as Error).message).to.include("bogus");
+    expect(cli.calls).to.have.length(0);
+    await stacks.up({ ...spec(), values: { customer: "42", baseDomain: "mindroom.test" } });
+    expect(cli.commands().some((c) => c.startsWith("up "))).to.equal(true);
+  });
+
   it("forwards engine events as short progress lines (file event log of CLIs ≤ 3.205)", async () => {
     cli = new FakePulumi("3.200.0");
     const urn = "urn:pulumi:staging-42::mindroom-tenant::mindroom:index:MindroomInstance$kubernetes:apps/v1:Deployment::mindroom-42";
