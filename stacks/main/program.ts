@@ -1,0 +1,84 @@
+/**
+ * The root program (project `mindroom`): cluster → Namespace `mindroom-instances` → cluster
+ * services → platform. A function, so tests can run it under mocks with any config.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { K3sCluster } from "../../components/cluster";
+import { ClusterServices } from "../../components/cluster-services";
+import { HcloudVolumes } from "../../components/hetzner";
+import { Platform, parsePlatformValues } from "../../components/platform";
+import { capacityModel } from "../../infra/capacity/model";
+import type { StackConfig } from "../config";
+
+export const INSTANCES_NAMESPACE = "mindroom-instances";
+
+export interface MainSecrets {
+  /** `hcloud:token`; required in hetzner mode (the CCM and CSI use it inside the cluster). */
+  hcloudToken?: pulumi.Output<string>;
+  /** Platform secrets by values path (`supabase.serviceKey` → Output), from `PLATFORM_SECRET_KEYS`. */
+  platform: { path: string[]; value: pulumi.Output<string> }[];
+}
+
+function withSecrets(values: Record<string, unknown>, secrets: MainSecrets["platform"]): Record<string, unknown> {
+  const out = structuredClone(values);
+  for (const { path, value } of secrets) {
+    let node = out;
+    for (const part of path.slice(0, -1)) {
+      node[part] = typeof node[part] === "object" && node[part] !== null ? node[part] : {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]] = value;
+  }
+  return out;
+}
+
+export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<string, unknown> {
+  const outputs: Record<string, unknown> = { mode: config.mode };
+  let provider: k8s.Provider;
+  let storage: pulumi.Resource[] = [];
+
+  if (config.mode === "hetzner") {
+    if (!config.cluster) throw new Error("mindroom:cluster: required in hetzner mode");
+    if (!secrets.hcloudToken) throw new Error("hcloud:token: not set; run `pulumi config set --secret hcloud:token <read/write API token>`");
+    const cluster = new K3sCluster("cluster", config.cluster);
+    provider = new k8s.Provider("k8s", { kubeconfig: cluster.kubeconfig, enableServerSideApply: true });
+    const volumes = new HcloudVolumes("hcloud", { token: secrets.hcloudToken, networkId: cluster.networkId, reclaimPolicy: config.storage.reclaimPolicy }, { providers: [provider] });
+    storage = [volumes];
+    const nodes = [{ type: cluster.config.controlPlane.serverType, count: 1 }, ...cluster.config.agentPools.map((p) => ({ type: p.serverType, count: p.count }))];
+    Object.assign(outputs, {
+      kubeconfig: cluster.kubeconfig,
+      controlPlaneIpv4: cluster.controlPlaneIpv4,
+      ingressIpv4: cluster.ingressIpv4,
+      adminCertNotAfter: cluster.adminCertNotAfter,
+      storageClassName: volumes.storageClassName,
+      capacity: capacityModel({ nodes, mix: config.capacityMix, loadBalancer: config.cluster.loadBalancer.enabled }),
+    });
+  } else {
+    // A developer cluster: its own kubeconfig, nothing on Hetzner, kind/k3d storage classes.
+    provider = new k8s.Provider("k8s", { kubeconfig: config.local.kubeconfig, context: config.local.context, enableServerSideApply: true });
+    outputs.kubeconfig = undefined;
+  }
+
+  const instances = new k8s.core.v1.Namespace("mindroom-instances", { metadata: { name: INSTANCES_NAMESPACE } }, { provider, dependsOn: storage });
+  const services = new ClusterServices(
+    "cluster-services",
+    {
+      ingressExposure: config.cluster?.loadBalancer.enabled && config.mode === "hetzner" ? "loadBalancer" : "hostPort",
+      acmeEmail: config.clusterServices.acmeEmail,
+      metricsServer: config.clusterServices.metricsServer.enabled,
+      certManager: config.clusterServices.certManager.enabled,
+    },
+    { providers: [provider], dependsOn: [instances, ...storage] },
+  );
+  outputs.instancesNamespace = instances.metadata.name;
+  outputs.ingressNamespace = services.ingressNamespace;
+
+  if (config.deployPlatform) {
+    const values = withSecrets(config.platform, secrets.platform);
+    new Platform("platform", parsePlatformValues(values), { providers: [provider], dependsOn: [instances, services] });
+    const domain = String(config.platform.domain ?? "mindroom.chat");
+    outputs.platformUrls = { app: `https://app.${domain}`, api: `https://api.${domain}`, webhooks: `https://webhooks.${domain}` };
+  }
+  return outputs;
+}
