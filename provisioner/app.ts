@@ -1,0 +1,142 @@
+/**
+ * The provisioner application: wires the ports (TenantStacks, TenantKube, InstanceMirror) into the
+ * services, the durable job runner and the Express app. Tests pass in-memory fakes; `main.ts`
+ * passes the real adapters.
+ */
+import express, { type ErrorRequestHandler, type Express } from "express";
+import type { ProvisionerConfig } from "./config";
+import { isProduction } from "./config";
+import { requireBearer } from "./http/auth";
+import { createMetrics } from "./http/metrics";
+import { hostName, securityHeaders, trustedHosts } from "./http/middleware";
+import { openApiDocument } from "./http/openapi";
+import { systemRouter } from "./http/routes";
+import { ValidationFailed } from "./http/validation";
+import { JobRunner } from "./jobs/runner";
+import { JobStore } from "./jobs/store";
+import type { InstanceMirror, TenantKube, TenantStacks } from "./ports";
+import { HttpError, shortReason } from "./service/errors";
+import { IdAllocator } from "./service/ids";
+import { LifecycleService, type UninstallParams } from "./service/lifecycle";
+import { ProvisioningService, type ProvisionParams } from "./service/provisioning";
+import { InstanceRegistry, type Logger } from "./service/registry";
+import { SyncService } from "./service/sync";
+
+export interface AppDeps {
+  config: ProvisionerConfig;
+  stacks: TenantStacks;
+  kube: TenantKube;
+  mirror: InstanceMirror;
+  log: Logger;
+  /** Why the Pulumi engine cannot run (e.g. CLI missing), known at boot; provisioning then answers 503. */
+  engineUnavailable?: string;
+  /** OpenRouter HTTP client (tests stub it). */
+  fetch?: typeof fetch;
+  /** Readiness poll interval in ms (default 5000). */
+  readinessPollMs?: number;
+}
+
+export interface Provisioner {
+  app: Express;
+  runner: JobRunner;
+  registry: InstanceRegistry;
+  /** Stops accepting jobs and waits up to `graceMs` for running ones (queued ones stay durable). */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export async function createApp(deps: AppDeps): Promise<Provisioner> {
+  const { config, stacks, kube, mirror, log } = deps;
+  const registry = new InstanceRegistry(stacks, mirror, log);
+  await registry.load();
+  const ids = new IdAllocator(config.dataDir, stacks, mirror, registry);
+  const provisioning = new ProvisioningService({ config, stacks, kube, mirror, registry, ids, log, fetch: deps.fetch, readinessPollMs: deps.readinessPollMs });
+  const lifecycle = new LifecycleService({ stacks, kube, registry, log });
+  const sync = new SyncService({ stacks, kube, mirror, registry, log });
+  const runner = new JobRunner({
+    store: new JobStore(config.dataDir),
+    concurrency: config.concurrency,
+    operationTimeoutMs: config.operationTimeoutSeconds * 1000,
+    retentionMs: config.jobRetentionHours * 3_600_000,
+    handlers: {
+      provision: (ctx) => provisioning.run(ctx.job.params as ProvisionParams, ctx),
+      uninstall: (ctx) => lifecycle.uninstall(ctx.job.params as UninstallParams, ctx),
+    },
+    recover: (id) => stacks.recover(id),
+    onInterrupted: (job) => {
+      if (job.status !== "failed" || !job.error) return;
+      const failure = { last_error: job.error.detail, last_job_id: job.job_id };
+      void registry.record(job.instance_id, job.kind === "provision" ? { ...failure, status: "error" } : failure);
+    },
+    onFinished: (job) => metrics.jobsFinished.inc({ kind: job.kind, status: job.status }),
+    log,
+  });
+  const metrics = createMetrics({ jobs: () => runner.counts(), mirrorPending: () => mirror.pending() });
+  const booted = runner.boot();
+  if (booted.resumed + booted.interrupted > 0) log.info(booted, "jobs restored from the data dir");
+  let shuttingDown = false;
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  app.use(securityHeaders());
+  const trusted = trustedHosts({ platformDomain: config.platformDomain, environment: config.mindroomEnvironment, podIp: config.podIp });
+  const production = isProduction(config);
+  app.use((req, res, next) => {
+    const host = req.headers.host ?? "";
+    // Production: /metrics only for in-cluster callers (Prometheus), never through the public Ingress.
+    if (production && req.path === "/metrics" && hostName(host).endsWith(config.platformDomain.toLowerCase())) {
+      res.status(404).json({ detail: "Not Found" });
+      return;
+    }
+    if (!trusted(host)) {
+      res.status(400).json({ detail: "Invalid host header" });
+      return;
+    }
+    next();
+  });
+  app.use(metrics.middleware);
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res) => {
+    if (shuttingDown) return void res.status(503).json({ detail: "Shutting down" });
+    if (deps.engineUnavailable) return void res.status(503).json({ detail: `Pulumi engine unavailable: ${deps.engineUnavailable}` });
+    res.json({ status: "ready", mirror: mirror.enabled ? "on" : "off", mirror_pending: mirror.pending(), jobs: runner.counts() });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  // Upstream turns API docs off in production; here the document stays reachable there, behind the bearer.
+  app.get("/openapi.json", ...(production ? [requireBearer(config.apiKey, log)] : []), (_req, res) => {
+    res.json(openApiDocument());
+  });
+  app.use(systemRouter({ config, runner, provisioning, lifecycle, sync, registry, log, engineUnavailable: deps.engineUnavailable }));
+  app.use((_req, res) => {
+    res.status(404).json({ detail: "Not Found" });
+  });
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    if (err instanceof ValidationFailed) return void res.status(422).json({ detail: err.errors });
+    if (err instanceof HttpError) return void res.status(err.statusCode).json({ detail: err.detail });
+    const type = (err as { type?: string }).type;
+    if (type === "entity.too.large") return void res.status(413).json({ detail: "Request too large" });
+    if (type === "entity.parse.failed") {
+      return void res.status(422).json({ detail: [{ loc: ["body"], msg: "JSON decode error", type: "json_invalid" }] });
+    }
+    const status = (err as { status?: number }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) return void res.status(status).json({ detail: "Bad request" });
+    log.error({ path: req.path, err: shortReason(err) }, "unhandled error");
+    res.status(500).json({ detail: "Internal server error" });
+  };
+  app.use(onError);
+
+  return {
+    app,
+    runner,
+    registry,
+    async shutdown(graceMs: number) {
+      shuttingDown = true;
+      await runner.stop(graceMs);
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * In-memory `TenantKube` for tests and benches: Deployments, Secrets and PVCs of mindroom-instances
+ * as plain maps, every call recorded, and per-call failures injectable (`failOn`).
+ */
+import type { TenantKube } from "../ports";
+
+export interface FakeDeployment {
+  replicas: number;
+  rolledOut: boolean;
+  restartedAt?: string;
+}
+
+export class FakeTenantKube implements TenantKube {
+  readonly deployments = new Map<string, FakeDeployment>();
+  readonly secrets = new Map<string, Record<string, string>>();
+  readonly pvcs = new Map<string, string>();
+  readonly calls: string[] = [];
+  /** `"<method>:<name>"` → error thrown by that call. */
+  readonly failOn = new Map<string, Error>();
+  /** Whether Deployments created by the stacks fake report rolled out. */
+  rolloutReady = true;
+
+  private check(method: string, name: string): void {
+    this.calls.push(`${method}:${name}`);
+    const err = this.failOn.get(`${method}:${name}`);
+    if (err) throw err;
+  }
+
+  async deploymentExists(name: string): Promise<boolean> {
+    this.check("deploymentExists", name);
+    return this.deployments.has(name);
+  }
+
+  async scale(name: string, replicas: number): Promise<void> {
+    this.check("scale", name);
+    const d = this.deployments.get(name);
+    if (!d) throw new Error(`deployments.apps "${name}" not found`);
+    d.replicas = replicas;
+  }
+
+  async restart(name: string): Promise<void> {
+    this.check("restart", name);
+    const d = this.deployments.get(name);
+    if (!d) throw new Error(`deployments.apps "${name}" not found`);
+    d.restartedAt = new Date().toISOString();
+  }
+
+  async isRolledOut(name: string): Promise<boolean> {
+    this.check("isRolledOut", name);
+    return this.deployments.get(name)?.rolledOut ?? false;
+  }
+
+  async replicas(name: string): Promise<number | null> {
+    this.check("replicas", name);
+    return this.deployments.get(name)?.replicas ?? null;
+  }
+
+  async readSecret(name: string): Promise<Record<string, string> | null> {
+    this.check("readSecret", name);
+    const data = this.secrets.get(name);
+    return data ? { ...data } : null;
+  }
+
+  async pvcStorageClass(name: string): Promise<string | null> {
+    this.check("pvcStorageClass", name);
+    return this.pvcs.has(name) ? this.pvcs.get(name)! : null;
+  }
+
+  async deletePvc(name: string): Promise<void> {
+    this.check("deletePvc", name);
+    this.pvcs.delete(name);
+  }
+
+  /** Calls other than reads, for "the fakes saw nothing" assertions. */
+  mutations(): string[] {
+    return this.calls.filter((c) => /^(scale|restart|deletePvc):/.test(c));
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Bearer authentication of `/system/*` (spec provisioner.md §3.4, Deviation 8): exactly
+ * `Bearer <token>`, compared in constant time over SHA-256 digests of the UTF-8 bytes, so length,
+ * non-ASCII or malformed input can neither leak timing nor crash (always 401, never 500).
+ * An unset key fails closed.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { RequestHandler } from "express";
+import { HttpError } from "../service/errors";
+
+const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+
+/** The token of a well-formed `Bearer <token>` header, else null. */
+export function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const parts = header.trim().split(/\s+/);
+  if (parts.length !== 2 || parts[0].toLowerCase() !== "bearer" || parts[1].length === 0) return null;
+  return parts[1];
+}
+
+export function tokenMatches(token: string, key: string): boolean {
+  return timingSafeEqual(digest(token), digest(key));
+}
+
+export function requireBearer(apiKey: string, log: { error(obj: object, msg: string): void }): RequestHandler {
+  return (req, _res, next) => {
+    if (!apiKey) {
+      log.error({}, "PROVISIONER_API_KEY is not configured");
+      throw new HttpError(401, "Unauthorized");
+    }
+    const token = bearerToken(req.headers.authorization);
+    if (token === null || !tokenMatches(token, apiKey)) throw new HttpError(401, "Unauthorized");
+    next();
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * `/system/*` routes. Per route, in order (spec provisioner.md §3.1, §3.5, Deviation 8): rate
+ * limit (counts unauthenticated calls too) → size guard → bearer auth → body parsing → schema
+ * validation → handler. Long operations answer 202 + `Location` unless the caller asks to wait.
+ */
+import { randomUUID } from "node:crypto";
+import express, { type RequestHandler, type Response, Router } from "express";
+import type { ProvisionerConfig } from "../config";
+import type { JobRunner } from "../jobs/runner";
+import type { JobRecord } from "../jobs/types";
+import { HttpError } from "../service/errors";
+import type { LifecycleService } from "../service/lifecycle";
+import type { ProvisioningService } from "../service/provisioning";
+import type { InstanceRegistry, Logger } from "../service/registry";
+import type { SyncService } from "../service/sync";
+import { requireBearer } from "./auth";
+import { MAX_BODY_BYTES, perMinute, preferWait, sizeGuard } from "./middleware";
+import { InstancePath, JobPath, ProvisionBody, ProvisionQuery, UninstallQuery } from "./schemas";
+import { parse } from "./validation";
+
+export interface RouteDeps {
+  config: ProvisionerConfig;
+  runner: JobRunner;
+  provisioning: ProvisioningService;
+  lifecycle: LifecycleService;
+  sync: SyncService;
+  registry: InstanceRegistry;
+  log: Logger;
+  /** Set when the Pulumi engine is unusable (known at boot): provisioning answers 503 before any write. */
+  engineUnavailable?: string;
+}
+
+/** Public view of a job: no params, no internal bookkeeping. */
+export function jobView(job: JobRecord) {
+  return {
+    job_id: job.job_id,
+    kind: job.kind,
+    instance_id: job.instance_id,
+    status: job.status,
+    created_at: job.created_at,
+    started_at: job.started_at,
+    finished_at: job.finished_at,
+    ...(job.status === "succeeded" ? { result: job.result } : {}),
+    ...(job.status === "failed" ? { error: job.error } : {}),
+    progress: job.progress,
+  };
+}
+
+/** Finished → the upstream answer (200 result or the error status with `{detail}`); else 202 + Location. */
+function answer(res: Response, job: JobRecord, pending: Record<string, unknown>): void {
+  if (job.status === "succeeded") {
+    res.status(200).json(job.result);
+  } else if (job.status === "failed" && job.error) {
+    res.status(job.error.status_code).json({ detail: job.error.detail });
+  } else {
+    res.status(202).location(`/system/jobs/${job.job_id}`).json({ job_id: job.job_id, status: job.status, ...pending });
+  }
+}
+
+export function systemRouter(d: RouteDeps): Router {
+  const r = Router();
+  const auth = requireBearer(d.config.apiKey, d.log);
+  const json = express.json({ limit: MAX_BODY_BYTES, type: () => true, strict: false });
+  const guarded = (limit: number, ...rest: RequestHandler[]) => [perMinute(limit, d.log), sizeGuard, auth, ...rest];
+  const maxWaitSeconds = d.config.operationTimeoutSeconds + d.config.readinessTimeoutSeconds;
+  const waited = (job: JobRecord, seconds: number | null, res: Response) => {
+    if (seconds === null) return Promise.resolve(job);
+    res.setHeader("Preference-Applied", `wait=${seconds}`);
+    return d.runner.wait(job.job_id, seconds * 1000).then((j) => j ?? job);
+  };
+
+  r.post("/system/provision", ...guarded(5, json), async (req, res) => {
+    const query = parse("query", ProvisionQuery, req.query);
+    const body = parse("body", ProvisionBody, req.body);
+    if (d.engineUnavailable) throw new HttpError(503, `Tenant provisioning is not available in this environment: ${d.engineUnavailable}`);
+    const jobId = randomUUID();
+    const params = await d.provisioning.accept(body, jobId);
+    const job = d.runner.submit("provision", params.instance_id, params, jobId);
+    const seconds = query.wait ? maxWaitSeconds : preferWait(req.get("prefer"), maxWaitSeconds);
+    const final = await waited(job, seconds, res);
+    answer(res, final, { customer_id: params.customer_id, ...d.provisioning.urls(params.instance_id), success: true, message: "Provisioning queued" });
+  });
+
+  for (const verb of ["start", "stop", "restart"] as const) {
+    r.post(`/system/instances/:instance_id/${verb}`, ...guarded(10), async (req, res) => {
+      const { instance_id } = parse("path", InstancePath, req.params);
+      res.json(await d.lifecycle[verb](instance_id));
+    });
+  }
+
+  r.delete("/system/instances/:instance_id/uninstall", ...guarded(2), async (req, res) => {
+    const { instance_id } = parse("path", InstancePath, req.params);
+    const query = parse("query", UninstallQuery, req.query);
+    if (d.engineUnavailable) throw new HttpError(503, `Tenant uninstall is not available in this environment: ${d.engineUnavailable}`);
+    const job = d.runner.submit("uninstall", instance_id, { instance_id, delete_data: query.delete_data ?? false });
+    const seconds = preferWait(req.get("prefer"), maxWaitSeconds) ?? d.config.uninstallWaitSeconds;
+    const final = await waited(job, seconds, res);
+    answer(res, final, { success: true, message: `Uninstall of instance ${instance_id} queued` });
+  });
+
+  r.post("/system/sync-instances", ...guarded(5), async (_req, res) => {
+    res.json(await d.sync.sync());
+  });
+
+  r.get("/system/jobs/:job_id", ...guarded(60), (req, res) => {
+    const jobId = String(req.params.job_id);
+    const job = JobPath.safeParse({ job_id: jobId }).success ? d.runner.get(jobId) : undefined;
+    if (!job) throw new HttpError(404, `Job ${jobId} not found`);
+    res.json(jobView(job));
+  });
+
+  r.get("/system/instances", sizeGuard, auth, (_req, res) => {
+    res.json({ instances: d.registry.all() });
+  });
+
+  r.get("/system/instances/:instance_id", sizeGuard, auth, (req, res) => {
+    const { instance_id } = parse("path", InstancePath, req.params);
+    const view = d.registry.get(instance_id);
+    if (!view) throw new HttpError(404, `Instance ${instance_id} not found`);
+    res.json(view);
+  });
+
+  return r;
+}

@@ -1,0 +1,83 @@
+/**
+ * Request and response schemas of the API (zod); the source of both validation and
+ * `GET /openapi.json`. Upstream fields are kept verbatim (spec provisioner.md §4).
+ */
+import { z } from "zod";
+import { TIERS } from "../service/plans";
+
+const MAX_INSTANCE_ID = 2_147_483_647; // instances.instance_id is a Postgres INTEGER
+
+/** Positive integer id: the stack name and every Kubernetes name are built from it (DNS-safe). */
+export const InstanceIdParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/, "instance_id must be a positive integer such as 42")
+  .refine((s) => Number(s) <= MAX_INSTANCE_ID, `instance_id must be at most ${MAX_INSTANCE_ID}`);
+
+export const InstancePath = z.object({ instance_id: InstanceIdParam });
+export const JobPath = z.object({ job_id: z.string().regex(/^[0-9a-f-]{36}$/, "job_id must be a job id as returned by the API") });
+
+const flag = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"], { message: "must be true or false" }))
+  .transform((s) => ["true", "1", "yes", "on"].includes(s));
+
+export const UninstallQuery = z.object({ delete_data: flag.optional() });
+export const ProvisionQuery = z.object({ wait: flag.optional() });
+
+export const ProvisionBody = z
+  .strictObject({
+    subscription_id: z.guid("subscription_id must be a UUID").optional(),
+    account_id: z.guid("account_id must be a UUID or null").nullable().optional(),
+    tier: z.enum(TIERS, { message: `tier must be one of ${TIERS.join(", ")}` }).default("free"),
+    instance_id: z
+      .union([z.number().int().positive().max(MAX_INSTANCE_ID), InstanceIdParam], { message: "instance_id must be a positive integer or a string of digits" })
+      .nullable()
+      .optional(),
+    enable_credentials_encryption: z.boolean().optional(),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.instance_id === undefined || body.instance_id === null) && body.subscription_id === undefined) {
+      ctx.addIssue({ code: "invalid_type", expected: "string", input: undefined, path: ["subscription_id"], message: "Field required" });
+    }
+  });
+
+export const ActionResult = z.object({ success: z.boolean(), message: z.string() });
+export const Urls = { frontend_url: z.string(), api_url: z.string(), matrix_url: z.string() };
+export const ProvisionResponse = z.object({ customer_id: z.union([z.number(), z.string()]), ...Urls, success: z.boolean(), message: z.string() });
+export const ProvisionAccepted = ProvisionResponse.extend({ job_id: z.string(), status: z.enum(["queued", "running", "succeeded", "failed"]) });
+export const UninstallResponse = ActionResult.extend({ kept_volumes: z.array(z.string()) });
+export const UninstallAccepted = z.object({ job_id: z.string(), status: z.enum(["queued", "running"]), success: z.boolean(), message: z.string() });
+export const SyncResponse = z.object({
+  total: z.number(),
+  synced: z.number(),
+  errors: z.number(),
+  updates: z.array(z.object({ instance_id: z.union([z.number(), z.string()]), old_status: z.string(), new_status: z.string(), reason: z.string() })),
+});
+export const JobResponse = z.object({
+  job_id: z.string(),
+  kind: z.enum(["provision", "uninstall"]),
+  instance_id: z.string(),
+  status: z.enum(["queued", "running", "succeeded", "failed"]),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  result: z.unknown().optional(),
+  error: z.object({ status_code: z.number(), detail: z.string() }).optional(),
+  progress: z.array(z.object({ at: z.string(), message: z.string() })),
+});
+export const InstanceResponse = z.looseObject({
+  instance_id: z.string(),
+  status: z.string().optional(),
+  stack_name: z.string().nullable().optional(),
+  desired_state: z.enum(["running", "stopped"]).optional(),
+  tier: z.string().nullable().optional(),
+  last_job_id: z.string().nullable().optional(),
+  last_error: z.string().nullable().optional(),
+});
+export const InstanceList = z.object({ instances: z.array(InstanceResponse) });
+export const ErrorResponse = z.object({ detail: z.string() });
+export const ValidationErrorResponse = z.object({
+  detail: z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),
+});
+export const RateLimitResponse = z.object({ error: z.string() });

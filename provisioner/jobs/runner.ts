@@ -1,0 +1,267 @@
+/**
+ * The job runner (spec provisioner.md §5, Deviation 8): one FIFO queue per tenant stack, at most
+ * one stack operation per tenant at a time, a global cap on concurrent operations, durable records.
+ *
+ * A handler runs while holding its tenant's slot and one global slot; it may call `release()` once
+ * the stack operation is over (the readiness wait must not block the tenant's next operation).
+ * On boot, queued jobs are resumed in order; jobs that were running are finished with a reason, and
+ * the tenant's next operation first runs `recover` (clears the stale lock of our own crashed run),
+ * which is safe because this process is the only writer and nothing of ours runs yet.
+ */
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { ProgressEvent } from "../ports";
+import { HttpError, shortReason } from "../service/errors";
+import { JobStore } from "./store";
+import { MAX_PROGRESS, type JobError, type JobKind, type JobRecord } from "./types";
+
+export interface JobContext {
+  job: Readonly<JobRecord>;
+  onProgress(event: ProgressEvent): void;
+  /** Ends the stack phase: frees the tenant and global slots. `interimResult` is reported if the process dies afterwards. */
+  release(interimResult?: unknown): void;
+  /** Aborted when the operation timeout elapses or the runner stops. */
+  signal: AbortSignal;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<unknown>;
+
+export interface JobRunnerOptions {
+  store: JobStore;
+  handlers: Record<JobKind, JobHandler>;
+  /** Global cap on concurrent stack phases. */
+  concurrency: number;
+  /** Per-operation timeout (stack phase and after), enforced through the handler's AbortSignal. */
+  operationTimeoutMs: number;
+  retentionMs: number;
+  /** Clears a stale lock of our own crashed run (TenantStacks.recover). */
+  recover(instanceId: string): Promise<void>;
+  /** Called at boot for each job finished because a restart interrupted it. */
+  onInterrupted?(job: JobRecord): void;
+  /** Called whenever a job finishes (metrics). */
+  onFinished?(job: JobRecord): void;
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  now?: () => Date;
+}
+
+const INTERRUPTED =
+  "Interrupted by a provisioner restart during the stack operation; the stack lock was cleared and the stack refreshed, so retry the request";
+
+export class JobRunner {
+  private readonly queues = new Map<string, JobRecord[]>();
+  private readonly busyTenants = new Set<string>();
+  private readonly needsRecovery = new Set<string>();
+  private readonly events = new EventEmitter();
+  private readonly flushTimers = new Map<string, NodeJS.Timeout>();
+  private readonly stopController = new AbortController();
+  private readonly pruneTimer: NodeJS.Timeout;
+  private active = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: JobRunnerOptions) {
+    this.events.setMaxListeners(0);
+    this.opts.store.prune(this.opts.retentionMs, this.now().getTime());
+    this.pruneTimer = setInterval(() => this.opts.store.prune(this.opts.retentionMs, this.now().getTime()), 10 * 60_000);
+    this.pruneTimer.unref();
+  }
+
+  /** Re-queues accepted jobs and finishes interrupted ones. Call once, before serving. */
+  boot(): { resumed: number; interrupted: number } {
+    let resumed = 0;
+    let interrupted = 0;
+    for (const job of this.opts.store.all()) {
+      if (job.needs_recovery) this.needsRecovery.add(job.instance_id);
+      if (job.status === "queued") {
+        this.enqueue(job);
+        resumed++;
+      } else if (job.status === "running") {
+        interrupted++;
+        if (job.phase === "after") {
+          // The stack work finished; only a wait was lost. Report what upstream answers when not ready.
+          this.finish(job, { result: job.result_if_interrupted });
+        } else {
+          job.needs_recovery = true;
+          this.needsRecovery.add(job.instance_id);
+          this.finish(job, { error: { status_code: 500, detail: INTERRUPTED } });
+        }
+        this.opts.onInterrupted?.(job);
+      }
+    }
+    this.pump();
+    return { resumed, interrupted };
+  }
+
+  /** Accepts a job: durable before this returns, so a 202 is never lost. */
+  submit(kind: JobKind, instanceId: string, params: Record<string, unknown>, jobId: string = randomUUID()): JobRecord {
+    if (this.stopped) throw new HttpError(503, "Provisioner is shutting down; retry shortly");
+    const job: JobRecord = {
+      job_id: jobId,
+      kind,
+      instance_id: instanceId,
+      status: "queued",
+      created_at: this.now().toISOString(),
+      started_at: null,
+      finished_at: null,
+      progress: [],
+      params,
+    };
+    this.opts.store.save(job);
+    this.enqueue(job);
+    this.pump();
+    return job;
+  }
+
+  get(jobId: string): JobRecord | undefined {
+    return this.opts.store.get(jobId);
+  }
+
+  /** Resolves with the job once finished, or as it is when `timeoutMs` elapses. */
+  wait(jobId: string, timeoutMs: number): Promise<JobRecord | undefined> {
+    const job = this.get(jobId);
+    if (!job || isFinished(job) || timeoutMs <= 0) return Promise.resolve(job);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.events.off(jobId, done);
+        resolve(this.get(jobId));
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.events.on(jobId, done);
+    });
+  }
+
+  counts(): Record<"queued" | "running", number> {
+    let queued = 0;
+    let running = 0;
+    for (const job of this.opts.store.all()) {
+      if (job.status === "queued") queued++;
+      else if (job.status === "running") running++;
+    }
+    return { queued, running };
+  }
+
+  /** Stops taking jobs; queued ones stay durable for the next boot. Aborts running ones after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pruneTimer);
+    const deadline = Date.now() + graceMs;
+    while (this.counts().running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    this.stopController.abort(new Error("provisioner shutting down"));
+    for (const [id, timer] of this.flushTimers) {
+      clearTimeout(timer);
+      const job = this.get(id);
+      if (job) this.opts.store.save(job);
+    }
+  }
+
+  private enqueue(job: JobRecord): void {
+    const queue = this.queues.get(job.instance_id) ?? [];
+    queue.push(job);
+    this.queues.set(job.instance_id, queue);
+  }
+
+  /** Starts the oldest waiting heads of idle tenants while global slots are free. */
+  private pump(): void {
+    while (!this.stopped && this.active < this.opts.concurrency) {
+      let next: JobRecord | undefined;
+      for (const [tenant, queue] of this.queues) {
+        if (this.busyTenants.has(tenant) || queue.length === 0) continue;
+        if (!next || queue[0].created_at < next.created_at) next = queue[0];
+      }
+      if (!next) return;
+      const queue = this.queues.get(next.instance_id)!;
+      queue.shift();
+      if (queue.length === 0) this.queues.delete(next.instance_id);
+      this.start(next);
+    }
+  }
+
+  private start(job: JobRecord): void {
+    this.active++;
+    this.busyTenants.add(job.instance_id);
+    let released = false;
+    const release = (interimResult?: unknown) => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.busyTenants.delete(job.instance_id);
+      if (job.status === "running") {
+        job.phase = "after";
+        if (interimResult !== undefined) job.result_if_interrupted = interimResult;
+        this.opts.store.save(job);
+      }
+      this.pump();
+    };
+    job.status = "running";
+    job.phase = "stack";
+    job.started_at = this.now().toISOString();
+    this.opts.store.save(job);
+    const signal = AbortSignal.any([AbortSignal.timeout(this.opts.operationTimeoutMs), this.stopController.signal]);
+    const ctx: JobContext = { job, onProgress: (e) => this.progress(job, e), release, signal };
+    void this.execute(job, ctx)
+      .then((outcome) => this.finish(job, outcome))
+      .finally(() => release());
+  }
+
+  private async execute(job: JobRecord, ctx: JobContext): Promise<{ result?: unknown; error?: JobError }> {
+    try {
+      if (this.needsRecovery.has(job.instance_id)) {
+        ctx.onProgress({ at: this.now().toISOString(), message: "recovering the stack after an interrupted operation" });
+        await this.opts.recover(job.instance_id);
+        this.needsRecovery.delete(job.instance_id);
+        for (const old of this.opts.store.all()) {
+          if (old.instance_id === job.instance_id && old.needs_recovery) {
+            old.needs_recovery = false;
+            this.opts.store.save(old);
+          }
+        }
+      }
+      return { result: await this.opts.handlers[job.kind](ctx) };
+    } catch (err) {
+      if (err instanceof HttpError) return { error: { status_code: err.statusCode, detail: err.detail } };
+      this.opts.log?.error({ job_id: job.job_id, instance_id: job.instance_id, err: shortReason(err) }, "job failed unexpectedly");
+      return { error: { status_code: 500, detail: `Job ${job.kind} failed unexpectedly; see provisioner logs` } };
+    }
+  }
+
+  private finish(job: JobRecord, outcome: { result?: unknown; error?: JobError }): void {
+    const timer = this.flushTimers.get(job.job_id);
+    if (timer) clearTimeout(timer);
+    this.flushTimers.delete(job.job_id);
+    job.finished_at = this.now().toISOString();
+    delete job.phase;
+    delete job.result_if_interrupted;
+    if (outcome.error) {
+      job.status = "failed";
+      job.error = outcome.error;
+    } else {
+      job.status = "succeeded";
+      job.result = outcome.result;
+    }
+    this.opts.store.save(job);
+    this.opts.log?.info({ job_id: job.job_id, kind: job.kind, instance_id: job.instance_id, status: job.status }, "job finished");
+    this.opts.onFinished?.(job);
+    this.events.emit(job.job_id);
+  }
+
+  /** Progress is kept bounded and written at most twice a second (status changes write at once). */
+  private progress(job: JobRecord, event: ProgressEvent): void {
+    job.progress.push({ at: event.at, message: event.message.slice(0, 300) });
+    if (job.progress.length > MAX_PROGRESS) job.progress.splice(0, job.progress.length - MAX_PROGRESS);
+    if (this.flushTimers.has(job.job_id)) return;
+    const timer = setTimeout(() => {
+      this.flushTimers.delete(job.job_id);
+      if (!isFinished(job)) this.opts.store.save(job);
+    }, 500);
+    timer.unref();
+    this.flushTimers.set(job.job_id, timer);
+  }
+
+  private now(): Date {
+    return this.opts.now ? this.opts.now() : new Date();
+  }
+}
+
+export function isFinished(job: JobRecord): boolean {
+  return job.status === "succeeded" || job.status === "failed";
+}

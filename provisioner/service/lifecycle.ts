@@ -1,0 +1,100 @@
+/**
+ * Start, stop, restart (spec provisioner.md §4.2–§4.4, §7) act on the Deployments directly, as
+ * upstream; uninstall (§4.5, §7.4, Deviation 9) is a destroy job on the tenant's queue.
+ */
+import type { JobContext } from "../jobs/runner";
+import { EngineError, StackBusy, StackNotFound, type DesiredState, type TenantKube, type TenantStacks } from "../ports";
+import { HttpError, shortReason } from "./errors";
+import type { InstanceRegistry, Logger } from "./registry";
+
+export interface ActionResult {
+  success: boolean;
+  message: string;
+}
+
+export interface UninstallResult extends ActionResult {
+  /** PVCs left in the cluster (Deviation 9); empty when `delete_data=true`. */
+  kept_volumes: string[];
+}
+
+export interface UninstallParams extends Record<string, unknown> {
+  instance_id: string;
+  delete_data: boolean;
+}
+
+type Verb = "start" | "stop" | "restart";
+
+export class LifecycleService {
+  constructor(
+    private readonly d: { stacks: TenantStacks; kube: TenantKube; registry: InstanceRegistry; log: Logger },
+  ) {}
+
+  start(id: string): Promise<ActionResult> {
+    return this.act(id, "start", [`synapse-${id}`, `mindroom-${id}`], (name) => this.d.kube.scale(name, 1), "running");
+  }
+
+  stop(id: string): Promise<ActionResult> {
+    // MindRoom first, so the app does not keep reconnecting to a vanished homeserver.
+    return this.act(id, "stop", [`mindroom-${id}`, `synapse-${id}`], (name) => this.d.kube.scale(name, 0), "stopped");
+  }
+
+  restart(id: string): Promise<ActionResult> {
+    return this.act(id, "restart", [`synapse-${id}`, `mindroom-${id}`], (name) => this.d.kube.restart(name), null);
+  }
+
+  private async act(id: string, verb: Verb, order: string[], action: (name: string) => Promise<void>, state: DesiredState | null): Promise<ActionResult> {
+    const past = { start: "started", stop: "stopped", restart: "restarted" }[verb];
+    const label = { start: "Starting", stop: "Stopping", restart: "Restarting" }[verb];
+    // Upstream treats every read failure as "missing" (masks real errors; kept).
+    const exists = await this.d.kube.deploymentExists(`mindroom-${id}`).catch(() => false);
+    if (!exists) throw new HttpError(404, `Deployment deployment/mindroom-${id} not found`);
+    this.d.log.info({ instance_id: id }, `${label} instance ${id}`);
+    for (const name of order) {
+      try {
+        await action(name);
+      } catch (err) {
+        const what = verb === "restart" ? "rollout restart" : "scale";
+        throw new HttpError(500, `Failed to ${verb} instance: Kubernetes ${what} failed for deployment/${name}: ${shortReason(err)}`);
+      }
+    }
+    if (state) {
+      // Recorded on the stack so list/sync know the intent; a tenant without a stack (still on Helm) is fine.
+      await this.d.stacks.setDesiredState(id, state).catch((err) => {
+        if (!(err instanceof StackNotFound)) this.d.log.warn({ instance_id: id, err: shortReason(err) }, "could not record the desired state on the stack");
+      });
+      await this.d.registry.record(id, { status: state, desired_state: state });
+    }
+    return { success: true, message: `Instance ${id} ${past} successfully` };
+  }
+
+  /** The destroy job: missing stack counts as already uninstalled; PVCs kept unless `delete_data`. */
+  async uninstall(params: UninstallParams, ctx: JobContext): Promise<UninstallResult> {
+    const id = params.instance_id;
+    this.d.log.info({ instance_id: id, delete_data: params.delete_data }, `Uninstalling instance ${id}`);
+    let kept: string[];
+    try {
+      kept = (await this.d.stacks.destroy(id, params.delete_data, { onProgress: ctx.onProgress, signal: ctx.signal })).keptVolumes;
+      if (params.delete_data) {
+        // Whatever route the adapter took, the caller asked for the data to go: delete what is left.
+        for (const pvc of kept) await this.d.kube.deletePvc(pvc);
+        kept = [];
+      }
+    } catch (err) {
+      const failure =
+        err instanceof StackBusy
+          ? new HttpError(409, err.message)
+          : ctx.signal.aborted
+            ? new HttpError(500, `Failed to uninstall instance: the destroy of instance ${id} was aborted (timeout or shutdown)`)
+            : err instanceof EngineError
+              ? new HttpError(500, `Failed to uninstall instance: ${shortReason(err)}`)
+              : new HttpError(500, "Failed to uninstall instance: unexpected error; see provisioner logs");
+      if (!(err instanceof EngineError || err instanceof StackBusy)) this.d.log.error({ instance_id: id, err: shortReason(err) }, "uninstall failed unexpectedly");
+      if (this.d.registry.has(id)) await this.d.registry.record(id, { last_error: failure.detail, last_job_id: ctx.job.job_id });
+      throw failure;
+    }
+    if (this.d.registry.has(id)) {
+      await this.d.registry.record(id, { status: "deprovisioned", last_error: null, last_job_id: ctx.job.job_id });
+    }
+    return { success: true, message: `Instance ${id} uninstalled successfully`, kept_volumes: kept };
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The provisioning routine (spec provisioner.md §6). `accept` runs inside the request (validation,
+ * id allocation, row insert/update) so the 202 carries the final id and URLs; `run` is the job
+ * body from §6.4 on: owner MXID, derived secrets, live-object decisions, the stack update, then the
+ * readiness wait after the tenant's slot is released.
+ */
+import { derivationRoot, deriveInstanceSecret } from "../../infra/derived-secrets";
+import type { ProvisionerConfig } from "../config";
+import type { JobContext } from "../jobs/runner";
+import { EngineError, StackBusy, type InstanceMirror, type TenantKube, type TenantStacks } from "../ports";
+import { HttpError, shortReason } from "./errors";
+import type { IdAllocator } from "./ids";
+import { openrouterKeyFor } from "./openrouter";
+import { normaliseUuid, ownerMxid } from "./owner";
+import type { InstanceRegistry, Logger } from "./registry";
+import { rolloutHash } from "./rollout-hash";
+import { credentialsKey, readTenantSecret, sandboxToken, storageClassFor, storedValue } from "./tenant-secrets";
+import { buildTenantValues, type TenantSecrets } from "./tenant-values";
+import { tenantUrls, urlColumns, type TenantUrls } from "./urls";
+
+export interface ProvisionRequest {
+  subscription_id?: string;
+  account_id?: string | null;
+  tier: string;
+  instance_id?: number | string | null;
+  enable_credentials_encryption?: boolean;
+}
+
+/** Job parameters: everything `run` needs, nothing secret (secrets are derived again in the job). */
+export interface ProvisionParams extends Record<string, unknown> {
+  instance_id: string;
+  is_new: boolean;
+  account_id: string | null;
+  tier: string;
+  enable_credentials_encryption: boolean;
+  /** The DB integer for a new row, the given id's string form for a re-provision (upstream). */
+  customer_id: number | string;
+}
+
+export interface ProvisionResult extends TenantUrls {
+  customer_id: number | string;
+  success: true;
+  message: string;
+}
+
+export const READY_MESSAGE = "Instance provisioned successfully";
+export const NOT_READY_MESSAGE = "Provisioning started; instance is getting ready";
+
+export interface ProvisioningDeps {
+  config: ProvisionerConfig;
+  stacks: TenantStacks;
+  kube: TenantKube;
+  mirror: InstanceMirror;
+  registry: InstanceRegistry;
+  ids: IdAllocator;
+  log: Logger;
+  fetch?: typeof fetch;
+  /** Readiness poll interval (default 5 s); tests shorten it. */
+  readinessPollMs?: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export class ProvisioningService {
+  private readonly background = new Set<string>();
+
+  constructor(private readonly d: ProvisioningDeps) {}
+
+  /** §6.1: before the 202. Re-provision → row to `provisioning` (404 when unknown); new → allocate and insert. */
+  async accept(req: ProvisionRequest, jobId: string): Promise<ProvisionParams> {
+    const { registry, stacks } = this.d;
+    const account = req.account_id ?? null;
+    if (req.instance_id !== undefined && req.instance_id !== null) {
+      const id = String(req.instance_id);
+      if (!(await this.known(id))) throw new HttpError(404, `Instance ${id} not found`);
+      try {
+        await registry.record(id, { status: "provisioning", stack_name: stacks.stackName(id), last_job_id: jobId, last_error: null }, true);
+      } catch (err) {
+        throw new HttpError(500, `Failed to update instance: ${shortReason(err)}`);
+      }
+      this.d.log.info({ instance_id: id, tier: req.tier }, `Re-provisioning instance ${id} with tier ${req.tier}`);
+      return { instance_id: id, is_new: false, account_id: account, tier: req.tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: id };
+    }
+    const numeric = await this.d.ids.allocate();
+    const id = String(numeric);
+    const now = new Date().toISOString();
+    try {
+      await registry.record(
+        id,
+        {
+          subscription_id: req.subscription_id ?? null,
+          account_id: account,
+          status: "provisioning",
+          tier: req.tier,
+          created_at: now,
+          stack_name: stacks.stackName(id),
+          last_job_id: jobId,
+          last_error: null,
+        },
+        true,
+      );
+    } catch (err) {
+      throw new HttpError(500, `Failed to insert instance: ${shortReason(err)}`);
+    }
+    this.d.log.info({ instance_id: id, tier: req.tier }, `Provisioning for subscription ${req.subscription_id}, new id ${id}, tier ${req.tier}`);
+    return { instance_id: id, is_new: true, account_id: account, tier: req.tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: numeric };
+  }
+
+  urls(instanceId: string): TenantUrls {
+    return tenantUrls(instanceId, this.d.config.baseDomain);
+  }
+
+  /** The job body. Failures before the deploy block leave the row `provisioning`; inside it, `error`. */
+  async run(params: ProvisionParams, ctx: JobContext): Promise<ProvisionResult> {
+    const id = params.instance_id;
+    const urls = this.urls(id);
+    let prepared: { storageClassName: string | null; ownerMxid: string | null };
+    try {
+      prepared = await this.prepare(params, urls);
+    } catch (err) {
+      await this.d.registry.record(id, { last_error: errorDetail(err), last_job_id: ctx.job.job_id });
+      throw err;
+    }
+    try {
+      const secrets = await this.secrets(params);
+      const values = buildTenantValues(this.d.config, {
+        instanceId: id,
+        accountId: params.account_id,
+        tier: params.tier,
+        ownerMxid: prepared.ownerMxid,
+        storageClassName: prepared.storageClassName,
+        secrets,
+        hash: rolloutHash(secrets),
+      });
+      await this.d.stacks.up(
+        { instanceId: id, values, tags: { customer: id, account: params.account_id ?? "", tier: params.tier, desiredState: "running" } },
+        { onProgress: ctx.onProgress, signal: ctx.signal },
+      );
+    } catch (err) {
+      const failure = this.deployFailure(err, ctx.signal, id);
+      await this.d.registry.record(id, { status: "error", last_error: failure.detail, last_job_id: ctx.job.job_id });
+      throw failure;
+    }
+    const pending: ProvisionResult = { customer_id: params.customer_id, ...urls, success: true, message: NOT_READY_MESSAGE };
+    ctx.release(pending);
+    const ready = await this.waitReady(id, this.d.config.readinessTimeoutSeconds * 1000, ctx.signal);
+    await this.d.registry.record(id, { status: ready ? "running" : "provisioning", desired_state: "running", last_error: null });
+    if (!ready) this.waitInBackground(id);
+    return { ...pending, message: ready ? READY_MESSAGE : NOT_READY_MESSAGE };
+  }
+
+  /** §6.4–§6.7 (before the deploy block): owner, URLs row update, root secret, storage class. */
+  private async prepare(params: ProvisionParams, urls: TenantUrls): Promise<{ storageClassName: string | null; ownerMxid: string | null }> {
+    const { config, mirror, registry, log } = this.d;
+    const id = params.instance_id;
+    let mxid: string | null = null;
+    const uuid = normaliseUuid(params.account_id);
+    if (uuid) {
+      if (!mirror.enabled) throw new HttpError(500, `Supabase not configured: cannot look up the email of account ${uuid} for Matrix owner access`);
+      let email: string | null;
+      try {
+        email = await mirror.accountEmail(uuid);
+      } catch (err) {
+        throw new HttpError(500, `Failed to look up the email of account ${uuid}: ${shortReason(err)}`);
+      }
+      if (email === null) throw new HttpError(500, `Account ${uuid} needs an email before provisioning Matrix owner access`);
+      mxid = ownerMxid(email, id, config.baseDomain);
+    } else {
+      log.warn({ instance_id: id }, "Skipping Matrix owner access: account id is not a UUID");
+    }
+    await registry.record(id, urlColumns(urls));
+    if (derivationRoot(config.credentialsEncryptionSecret, config.apiKey) === "") {
+      throw new HttpError(500, "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET or PROVISIONER_API_KEY must be configured");
+    }
+    const storageClassName = await storageClassFor(this.d.kube, id, params.is_new, config.storageClassName);
+    return { storageClassName, ownerMxid: mxid };
+  }
+
+  /** §6.5, §6.7, §6.8, §6.10: the ten tenant Secret values. */
+  private async secrets(params: ProvisionParams): Promise<TenantSecrets> {
+    const { config, kube } = this.d;
+    const id = params.instance_id;
+    const root = derivationRoot(config.credentialsEncryptionSecret, config.apiKey);
+    const live = params.is_new ? null : await readTenantSecret(kube, id, "credentials_encryption_key");
+    const openrouterKey = await openrouterKeyFor(
+      { apiUrl: config.openrouterApiUrl, managementKey: config.openrouterProvisioningApiKey, kube, registry: this.d.registry, log: this.d.log, fetch: this.d.fetch ?? fetch },
+      { instanceId: id, tier: params.tier, accountId: params.account_id },
+    );
+    return {
+      openai_key: "",
+      anthropic_key: "",
+      google_key: "",
+      deepseek_key: "",
+      openrouter_key: openrouterKey,
+      supabase_service_key: config.supabaseServiceKey,
+      sandbox_proxy_token: sandboxToken(config.sandboxProxyToken, storedValue(live, "sandbox_proxy_token")),
+      credentials_encryption_key: credentialsKey({
+        isNew: params.is_new,
+        storedKey: storedValue(live, "credentials_encryption_key"),
+        optIn: params.enable_credentials_encryption,
+        derivedKey: deriveInstanceSecret(root, "instance-credentials", id),
+      }),
+      matrix_oidc_client_secret: config.matrixOidcClientSecret,
+      matrix_registration_shared_secret: deriveInstanceSecret(root, "matrix-registration", id),
+    };
+  }
+
+  private deployFailure(err: unknown, signal: AbortSignal, id: string): HttpError {
+    if (err instanceof HttpError) return err;
+    if (err instanceof StackBusy) return new HttpError(409, err.message);
+    if (signal.aborted) return new HttpError(500, `Tenant stack update of instance ${id} was aborted (timeout or shutdown); retry the request`);
+    if (err instanceof EngineError) return new HttpError(500, `Tenant stack update failed: ${shortReason(err)}`);
+    this.d.log.error({ instance_id: id, err: shortReason(err) }, "tenant deploy failed unexpectedly");
+    return new HttpError(500, "Failed to deploy instance: unexpected error; see provisioner logs");
+  }
+
+  /** §6.12: polls `mindroom-{id}` until rolled out or the time is up; any read error counts as not ready. */
+  async waitReady(id: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const poll = this.d.readinessPollMs ?? 5000;
+    for (;;) {
+      if (await this.d.kube.isRolledOut(`mindroom-${id}`).catch(() => false)) return true;
+      if (Date.now() + poll > deadline || signal?.aborted) return false;
+      await sleep(poll, signal);
+    }
+  }
+
+  /** Keeps waiting (upstream: 600 s) and marks the row running when ready; lost on restart, sync repairs it. */
+  private waitInBackground(id: string): void {
+    if (this.background.has(id)) return;
+    this.background.add(id);
+    void this.waitReady(id, this.d.config.readinessBackgroundSeconds * 1000)
+      .then(async (ready) => {
+        if (ready) await this.d.registry.record(id, { status: "running" });
+      })
+      .catch((err) => this.d.log.warn({ instance_id: id, err: shortReason(err) }, "background readiness wait failed"))
+      .finally(() => this.background.delete(id));
+  }
+
+  /** Known = a stack, a registry entry or a mirror row exists for the id. */
+  private async known(id: string): Promise<boolean> {
+    if (this.d.registry.has(id)) return true;
+    if (this.d.mirror.enabled) {
+      try {
+        if (await this.d.mirror.get(id)) return true;
+      } catch (err) {
+        this.d.log.warn({ instance_id: id, err: shortReason(err) }, "mirror lookup failed; checking the stacks");
+      }
+    }
+    try {
+      return (await this.d.stacks.list()).some((s) => s.instanceId === id);
+    } catch (err) {
+      throw new HttpError(500, `Failed to update instance: cannot list tenant stacks (${shortReason(err)})`);
+    }
+  }
+}
+
+function errorDetail(err: unknown): string {
+  return err instanceof HttpError ? err.detail : shortReason(err);
+}

@@ -1,0 +1,105 @@
+/**
+ * The provisioner's view of every tenant: built at boot from the stacks (the truth) and the
+ * Supabase mirror, then kept current by this process. Status reads are answered from memory; every
+ * status change goes through `record`, which also writes the mirror row (with `stack_name`,
+ * `last_job_id`, `last_error`), so the two never drift apart by our own doing.
+ */
+import type { DesiredState, InstanceMirror, InstanceRow, InstanceStatus, TenantStacks } from "../ports";
+import { shortReason } from "./errors";
+
+export interface InstanceView extends Omit<InstanceRow, "instance_id"> {
+  instance_id: string;
+  desired_state?: DesiredState;
+}
+
+export interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export class InstanceRegistry {
+  private readonly views = new Map<string, InstanceView>();
+
+  constructor(
+    private readonly stacks: TenantStacks,
+    private readonly mirror: InstanceMirror,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Loads stacks and mirror rows; a failing source is logged and skipped (sync repairs later). */
+  async load(): Promise<void> {
+    try {
+      for (const s of await this.stacks.list()) {
+        this.merge(s.instanceId, {
+          stack_name: s.stackName,
+          desired_state: s.desiredState,
+          tier: s.tier ?? null,
+          status: s.resourceCount === 0 ? "deprovisioned" : (s.desiredState ?? "running"),
+        });
+      }
+    } catch (err) {
+      this.log.warn({ err: shortReason(err) }, "could not list tenant stacks at boot");
+    }
+    if (!this.mirror.enabled) return;
+    try {
+      for (const row of await this.mirror.list()) {
+        if (row.instance_id === null || row.instance_id === undefined || row.instance_id === "") continue;
+        const { instance_id, ...rest } = row;
+        this.merge(String(instance_id), rest);
+      }
+    } catch (err) {
+      this.log.warn({ err: shortReason(err) }, "could not read the instances mirror at boot");
+    }
+  }
+
+  get(id: string): InstanceView | undefined {
+    const v = this.views.get(id);
+    return v ? { ...v } : undefined;
+  }
+
+  has(id: string): boolean {
+    return this.views.has(id);
+  }
+
+  all(): InstanceView[] {
+    return [...this.views.values()].sort((a, b) => Number(a.instance_id) - Number(b.instance_id)).map((v) => ({ ...v }));
+  }
+
+  ids(): string[] {
+    return [...this.views.keys()];
+  }
+
+  /** Updates memory without writing the mirror (facts learned from the mirror or the stacks). */
+  merge(id: string, patch: Partial<InstanceView>): void {
+    this.views.set(id, { ...this.views.get(id), ...patch, instance_id: id });
+  }
+
+  /**
+   * Records a change and mirrors it. Mirror writes are durable (outbox) and best-effort from the
+   * caller's point of view: a failure is logged and never changes the operation's outcome, unless
+   * `strict` (the row insert/update that a provision must not proceed without).
+   */
+  async record(id: string, patch: Partial<Omit<InstanceView, "instance_id">> & { status?: InstanceStatus }, strict = false): Promise<void> {
+    const at = this.now().toISOString();
+    const { desired_state: _memoryOnly, ...fields } = patch;
+    this.merge(id, { ...patch, updated_at: at });
+    if (!this.mirror.enabled) return;
+    const view = this.views.get(id)!;
+    const row: InstanceRow = {
+      ...fields,
+      instance_id: /^\d+$/.test(id) ? Number(id) : id,
+      stack_name: view.stack_name ?? null,
+      last_job_id: view.last_job_id ?? null,
+      last_error: view.last_error ?? null,
+      updated_at: at,
+    };
+    try {
+      await this.mirror.write(row);
+    } catch (err) {
+      if (strict) throw err;
+      this.log.warn({ instance_id: id, err: shortReason(err) }, "failed to queue the instances mirror write");
+    }
+  }
+}

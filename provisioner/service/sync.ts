@@ -1,0 +1,126 @@
+/**
+ * `POST /system/sync-instances` (spec provisioner.md §8): reconciles the Supabase mirror with the
+ * tenant Deployments row by row, with upstream's rules, and adds what only the project knows:
+ * tenant stacks that have no row yet get one, so the mirror is repaired from the truth.
+ */
+import type { InstanceMirror, InstanceRow, InstanceStatus, TenantKube, TenantStacks } from "../ports";
+import { HttpError, shortReason } from "./errors";
+import type { InstanceRegistry, Logger } from "./registry";
+
+export interface SyncUpdate {
+  instance_id: number | string;
+  old_status: string;
+  new_status: InstanceStatus;
+  reason: "deployment_not_found" | "status_mismatch" | "missing_row";
+}
+
+export interface SyncResult {
+  total: number;
+  synced: number;
+  errors: number;
+  updates: SyncUpdate[];
+}
+
+export class SyncService {
+  private running: Promise<SyncResult> | null = null;
+
+  constructor(private readonly d: { stacks: TenantStacks; kube: TenantKube; mirror: InstanceMirror; registry: InstanceRegistry; log: Logger }) {}
+
+  /** Concurrent calls share one run (rows are walked sequentially; a second walk would only repeat it). */
+  sync(): Promise<SyncResult> {
+    this.running ??= this.walk().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async walk(): Promise<SyncResult> {
+    const { mirror, registry, kube, stacks } = this.d;
+    if (!mirror.enabled) throw new HttpError(500, "Supabase not configured");
+    let rows: InstanceRow[];
+    try {
+      rows = await mirror.list();
+    } catch (err) {
+      throw new HttpError(500, `Failed to sync instances: ${shortReason(err)}`);
+    }
+    const result: SyncResult = { total: rows.length, synced: 0, errors: 0, updates: [] };
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const { instance_id: _id, ...fields } = row;
+      const key = rowKey(row);
+      if (!key) {
+        this.d.log.warn({}, "Instance row has neither instance_id nor subdomain; skipping");
+        result.errors++;
+        continue;
+      }
+      seen.add(key);
+      registry.merge(key, fields);
+      const old = row.status || "unknown";
+      const name = `mindroom-${key}`;
+      const present = await kube.deploymentExists(name).catch(() => false);
+      const now = new Date().toISOString();
+      if (!present) {
+        if (old === "error" || old === "deprovisioned") continue;
+        // Upstream defect kept: no per-row guard here, a failing write ends the sync with a 500.
+        try {
+          await mirror.write({ instance_id: row.instance_id ?? key, status: "error", kubernetes_synced_at: now, updated_at: now });
+        } catch (err) {
+          throw new HttpError(500, `Failed to sync instances: ${shortReason(err)}`);
+        }
+        registry.merge(key, { status: "error", kubernetes_synced_at: now });
+        result.updates.push({ instance_id: row.instance_id ?? key, old_status: old, new_status: "error", reason: "deployment_not_found" });
+        result.synced++;
+        continue;
+      }
+      try {
+        const replicas = await kube.replicas(name);
+        if (replicas === null) continue;
+        const actual: InstanceStatus = replicas > 0 ? "running" : "stopped";
+        if (actual === old) continue;
+        await mirror.write({ instance_id: row.instance_id ?? key, status: actual, kubernetes_synced_at: now, updated_at: now });
+        registry.merge(key, { status: actual, kubernetes_synced_at: now });
+        this.d.log.info({ instance_id: key }, `Instance ${key} status ${old} → ${actual} (status_mismatch)`);
+        result.updates.push({ instance_id: row.instance_id ?? key, old_status: old, new_status: actual, reason: "status_mismatch" });
+        result.synced++;
+      } catch (err) {
+        this.d.log.warn({ instance_id: key, err: shortReason(err) }, "sync of one instance failed");
+        result.errors++;
+      }
+    }
+    await this.addMissingRows(stacks, seen, result);
+    this.d.log.info({ total: result.total, synced: result.synced, errors: result.errors }, "Sync completed");
+    return result;
+  }
+
+  /** Stacks without a row: the mirror lost or never got them. Status from the Deployment, as above. */
+  private async addMissingRows(stacks: TenantStacks, seen: Set<string>, result: SyncResult): Promise<void> {
+    let summaries;
+    try {
+      summaries = await stacks.list();
+    } catch (err) {
+      this.d.log.warn({ err: shortReason(err) }, "could not list tenant stacks during sync");
+      result.errors++;
+      return;
+    }
+    for (const s of summaries) {
+      if (seen.has(s.instanceId)) continue;
+      result.total++;
+      try {
+        const replicas = await this.d.kube.replicas(`mindroom-${s.instanceId}`);
+        const status: InstanceStatus =
+          replicas === null ? (s.resourceCount === 0 ? "deprovisioned" : "error") : replicas > 0 ? "running" : "stopped";
+        await this.d.registry.record(s.instanceId, { status, stack_name: s.stackName, tier: s.tier ?? null, kubernetes_synced_at: new Date().toISOString() }, true);
+        result.updates.push({ instance_id: /^\d+$/.test(s.instanceId) ? Number(s.instanceId) : s.instanceId, old_status: "missing", new_status: status, reason: "missing_row" });
+        result.synced++;
+      } catch (err) {
+        this.d.log.warn({ instance_id: s.instanceId, err: shortReason(err) }, "could not add the missing row");
+        result.errors++;
+      }
+    }
+  }
+}
+
+function rowKey(row: InstanceRow): string | null {
+  const id = row.instance_id;
+  if (id !== null && id !== undefined && String(id) !== "") return String(id);
+  const subdomain = (row as InstanceRow & { subdomain?: string | null }).subdomain;
+  return subdomain ? subdomain : null;
+}
