@@ -1,6 +1,6 @@
 /** platform.md §13: one or more assertions per checklist item, named by item number. */
 import { expect } from "chai";
-import { renderPlatform, covers, allows, type Rule } from "./render-platform";
+import { renderPlatform, covers, allows, type Rule, type Loose, type Obj } from "./render-platform";
 
 const NS = "mindroom-staging";
 const INSTANCES = "mindroom-instances";
@@ -58,9 +58,9 @@ const BACKEND_FILES: Record<string, string> = {
   DEEPSEEK_API_KEY_FILE: "deepseek_key",
 };
 
-const envOf = (dep: Record<string, any>) => Object.fromEntries((dep.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
-const pathsOf = (ing: Record<string, any>, host: string) =>
-  (ing.spec.rules as any[]).find((r) => r.host === host).http.paths.map((p: any) => `${p.path}->${p.backend.service.name}:${p.backend.service.port.number}`);
+const envOf = (dep: Obj) => Object.fromEntries((dep.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+const pathsOf = (ing: Obj, host: string) =>
+  (ing.spec.rules as Loose[]).find((r) => r.host === host).http.paths.map((p: Loose) => `${p.path}->${p.backend.service.name}:${p.backend.service.port.number}`);
 
 describe("platform checklist (platform.md §13)", () => {
   it("1: registers Namespace mindroom-{environment}; every namespaced object except the Roles/RoleBindings lives there", async () => {
@@ -156,7 +156,7 @@ describe("platform checklist (platform.md §13)", () => {
     expect(c.image).to.equal("ghcr.io/mindroom-ai/platform-frontend:f1");
     expect(c.ports).to.deep.equal([{ containerPort: 3000 }]);
     expect(c.env[0]).to.deep.equal({ name: "NODE_ENV", value: "production" });
-    expect(c.env.slice(1).map((e: any) => [e.name, e.valueFrom.configMapKeyRef.key])).to.deep.equal([["PLATFORM_DOMAIN", "PLATFORM_DOMAIN"], ["SUPABASE_URL", "SUPABASE_URL"], ["SUPABASE_ANON_KEY", "SUPABASE_ANON_KEY"]]);
+    expect(c.env.slice(1).map((e: Loose) => [e.name, e.valueFrom.configMapKeyRef.key])).to.deep.equal([["PLATFORM_DOMAIN", "PLATFORM_DOMAIN"], ["SUPABASE_URL", "SUPABASE_URL"], ["SUPABASE_ANON_KEY", "SUPABASE_ANON_KEY"]]);
     expect(c.envFrom).to.deep.equal([{ configMapRef: { name: "platform-config" } }]);
     expect(r.get("Service", "platform-frontend").spec.ports).to.deep.equal([{ port: 3000, targetPort: 3000 }]);
     expect((await renderPlatform()).get("Deployment", "platform-frontend").spec.template.spec.containers[0].image).to.equal("ghcr.io/mindroom-ai/platform-frontend:latest");
@@ -210,7 +210,7 @@ describe("platform checklist (platform.md §13)", () => {
     expect(sm.spec.endpoints).to.deep.equal([{ port: "http", path: "/metrics", scheme: "http", interval: "30s", scrapeTimeout: "10s" }]);
     const pr = r.get("PrometheusRule", "platform-security-alerts", NS);
     expect(pr.metadata.labels).to.deep.equal({ app: "platform-backend", release: "monitoring" });
-    const rules = pr.spec.groups[0].rules as any[];
+    const rules = pr.spec.groups[0].rules as Loose[];
     expect(pr.spec.groups[0].name).to.equal("mindroom-security");
     expect(rules.map((x) => [x.alert, x.labels.severity, x.for])).to.deep.equal([
       ["MindroomAuthBlockedIP", "critical", "5m"],
@@ -238,7 +238,7 @@ describe("platform checklist (platform.md §13)", () => {
     expect(pathsOf(ing, "app.example.org")).to.deep.equal(["/->platform-frontend:3000"]);
     expect(pathsOf(ing, "api.example.org")).to.deep.equal(["/->platform-backend:8000"]);
     expect(pathsOf(ing, "webhooks.example.org")).to.deep.equal(["/webhooks/stripe->platform-backend:8000"]);
-    expect((ing.spec.rules as any[]).flatMap((r) => r.http.paths.map((p: any) => p.pathType))).to.deep.equal(["Prefix", "Prefix", "Prefix"]);
+    expect((ing.spec.rules as Loose[]).flatMap((r) => r.http.paths.map((p: Loose) => p.pathType))).to.deep.equal(["Prefix", "Prefix", "Prefix"]);
     expect(ing.spec.tls).to.deep.equal([{ hosts: ["app.example.org", "api.example.org", "webhooks.example.org"], secretName: "platform-tls-cert" }]);
   });
 

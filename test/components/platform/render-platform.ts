@@ -8,12 +8,16 @@ import type { PlatformArgs } from "../../../components/platform/args";
 /** The prometheus-operator kinds the platform may render; every other kind must have a Kubernetes schema. */
 export const MONITORING_KINDS = ["monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PrometheusRule"];
 
+/** Rendered manifests are untyped JSON; tests navigate them freely. */
+export type Loose = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Obj = Record<string, Loose>;
+
 export interface Rendered {
   regs: Registration[];
   objects: KubeObject[];
   /** The object of `kind` named `name` (and in `namespace` when given); throws when absent. */
-  get(kind: string, name: string, namespace?: string): KubeObject & Record<string, any>;
-  find(kind: string, name: string): (KubeObject & Record<string, any>) | undefined;
+  get(kind: string, name: string, namespace?: string): Obj;
+  find(kind: string, name: string): Obj | undefined;
   /** The registration behind an object (raw inputs, secrets still wrapped). */
   reg(kind: string, name: string): Registration;
 }
@@ -27,9 +31,7 @@ export async function renderArgs(args: PlatformArgs, showSecrets = false): Promi
   const regs = await recordProgram(() => new Platform("platform", args));
   const objects = kubeObjects(regs, showSecrets);
   const find = (kind: string, name: string, namespace?: string) =>
-    objects.find((o) => o.kind === kind && o.metadata?.name === name && (namespace === undefined || o.metadata?.namespace === namespace)) as
-      | (KubeObject & Record<string, any>)
-      | undefined;
+    objects.find((o) => o.kind === kind && o.metadata?.name === name && (namespace === undefined || o.metadata?.namespace === namespace)) as Obj | undefined;
   return {
     regs,
     objects,

@@ -1,0 +1,32 @@
+/** The component's contract with the root stack: type token, call shape, parents, providers, outputs. */
+import { expect } from "chai";
+import * as k8s from "@pulumi/kubernetes";
+import { recordProgram } from "../../../infra/render/record";
+import { Platform, parsePlatformValues } from "../../../components/platform";
+
+describe("Platform component", () => {
+  it("new Platform(name, parsePlatformValues(values), {providers: [k8sProvider]}) parents every object and passes the provider", async () => {
+    let outputs: Promise<unknown[]> | undefined;
+    const regs = await recordProgram(() => {
+      const k8sProvider = new k8s.Provider("cluster", {});
+      const platform = new Platform("platform", parsePlatformValues({ environment: "production", provisioner: { enabled: true, pulumiConfigPassphrase: "p" } }), {
+        providers: [k8sProvider],
+      });
+      outputs = Promise.all([platform.namespace, platform.backendUrl, platform.provisionerUrl].map((o) => new Promise((resolve) => o.apply(resolve))));
+    });
+    const component = regs.find((r) => r.type === "mindroom:platform:Platform")!;
+    expect(component.name).to.equal("platform");
+    expect(component.custom).to.equal(false);
+    const objects = regs.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers"));
+    expect(objects.length).to.be.greaterThan(15);
+    for (const r of objects) {
+      expect(r.urn, r.name).to.contain("mindroom:platform:Platform$kubernetes:");
+      expect(r.provider, r.name).to.match(/pulumi:providers:kubernetes::cluster::/);
+    }
+    expect(await outputs).to.deep.equal([
+      "mindroom-production",
+      "http://platform-backend.mindroom-production.svc:8000",
+      "http://mindroom-provisioner.mindroom-production.svc:8080",
+    ]);
+  });
+});
