@@ -371,7 +371,7 @@ describe("runtime §13 checklist", () => {
     expect(c.livenessProbe.exec.command).to.deep.equal(["pg_isready", "-U", "mindroom_cache", "-d", "mindroom_cache"]);
     expect(c.livenessProbe.periodSeconds).to.equal(30);
     const claim = sts.spec.volumeClaimTemplates[0] as Obj;
-    expect(claim.metadata.name).to.equal("data");
+    expect(claim.metadata?.name).to.equal("data");
     expect(claim.spec).to.deep.equal({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "20Gi" } } });
     const np = find(r.objects, "NetworkPolicy", pg);
     expect(np.spec.ingress).to.deep.equal([
