@@ -1,0 +1,176 @@
+/**
+ * `TenantKube` over @kubernetes/client-node: the direct Kubernetes actions of spec §1.2 (scale,
+ * rollout restart, rollout status, live Secret and PVC reads, PVC delete) in `mindroom-instances`.
+ * Errors are one line (`KubeApiError`: verb, object, HTTP status, the API server's message), never
+ * a response body dump, because callers put them into HTTP details.
+ */
+import * as k8s from "@kubernetes/client-node";
+import { existsSync } from "node:fs";
+import type { TenantKube } from "../ports";
+
+/** The shared tenant namespace (fixed, created by the root stack). */
+export const TENANT_NAMESPACE = "mindroom-instances";
+
+/** Field manager of the provisioner's own patches (scale, restart), visible in managedFields. */
+export const FIELD_MANAGER = "mindroom-provisioner";
+
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "KubeApiError";
+  }
+}
+
+/** A Secret value that is not strict base64 of UTF-8 text (spec §6.7 treats it as a 500). */
+export class InvalidSecretData extends Error {
+  constructor(
+    readonly secret: string,
+    readonly key: string,
+  ) {
+    super(`Secret ${secret} has an invalid ${key} value (not base64-encoded UTF-8)`);
+    this.name = "InvalidSecretData";
+  }
+}
+
+export interface TenantKubeOptions {
+  /** Kubeconfig contents or path. Default: KUBECONFIG, ~/.kube/config, then the pod's ServiceAccount. */
+  kubeconfig?: string;
+  /** Default `mindroom-instances`; overridable for tests and non-standard installs. */
+  namespace?: string;
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict base64 (canonical alphabet and padding) then fatal UTF-8; undefined when either fails. */
+export function decodeStrict(value: string): string | undefined {
+  if (!STRICT_BASE64.test(value)) return undefined;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(value, "base64"));
+  } catch {
+    return undefined;
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  return err instanceof k8s.ApiException ? err.code : undefined;
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof k8s.ApiException) {
+    let body: unknown = err.body;
+    if (typeof body === "string") {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // not a Status object
+      }
+    }
+    const message = (body as { message?: unknown } | undefined)?.message;
+    return `HTTP ${err.code}${typeof message === "string" ? `: ${message}` : ""}`;
+  }
+  return (err as Error)?.message?.split("\n")[0] ?? String(err);
+}
+
+function loadConfig(kubeconfig?: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (!kubeconfig) kc.loadFromDefault();
+  else if (/\n|^\s*[{]/.test(kubeconfig)) kc.loadFromString(kubeconfig);
+  else if (!existsSync(kubeconfig)) throw new Error(`kubeconfig ${kubeconfig} does not exist: pass the file's path or its contents`);
+  else kc.loadFromFile(kubeconfig);
+  return kc;
+}
+
+export function createTenantKube(options: TenantKubeOptions = {}): TenantKube {
+  const kc = loadConfig(options.kubeconfig);
+  const namespace = options.namespace ?? TENANT_NAMESPACE;
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const patchAs = (strategy: k8s.PatchStrategy) => k8s.setHeaderOptions("Content-Type", strategy);
+
+  async function call<T>(what: string, op: () => Promise<T>, missing?: () => T): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (missing && statusOf(err) === 404) return missing();
+      throw new KubeApiError(`${what} failed: ${reasonOf(err)}`, statusOf(err));
+    }
+  }
+  const readDeployment = (name: string) =>
+    call(`reading deployment/${name}`, () => apps.readNamespacedDeployment({ name, namespace }), () => null);
+
+  return {
+    async deploymentExists(name) {
+      // Upstream counts every read failure as "missing" (spec §4.2, §8); kept.
+      return (await readDeployment(name).catch(() => null)) !== null;
+    },
+
+    async scale(name, replicas) {
+      await call(`scaling deployment/${name}`, () =>
+        apps.patchNamespacedDeploymentScale(
+          { name, namespace, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER },
+          patchAs(k8s.PatchStrategy.MergePatch),
+        ),
+      );
+    },
+
+    async restart(name) {
+      // What `kubectl rollout restart` does: a new pod-template annotation (RFC 3339, seconds).
+      const restartedAt = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      const body = { spec: { template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": restartedAt } } } } };
+      await call(`restarting deployment/${name}`, () =>
+        apps.patchNamespacedDeployment(
+          { name, namespace, body, fieldManager: FIELD_MANAGER },
+          patchAs(k8s.PatchStrategy.StrategicMergePatch),
+        ),
+      );
+    },
+
+    async isRolledOut(name) {
+      // `kubectl rollout status` semantics (spec §6.12); any error means "not ready".
+      const d = await readDeployment(name).catch(() => null);
+      if (!d) return false;
+      const status = d.status ?? {};
+      if ((status.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return false;
+      const desired = d.spec?.replicas ?? 1;
+      const updated = status.updatedReplicas ?? 0;
+      return updated >= desired && (status.replicas ?? 0) <= updated && (status.availableReplicas ?? 0) >= updated;
+    },
+
+    async replicas(name) {
+      const d = await readDeployment(name);
+      return d ? (d.spec?.replicas ?? 0) : null;
+    },
+
+    async readSecret(name) {
+      const secret = await call(`reading secret/${name}`, () => core.readNamespacedSecret({ name, namespace }), () => null);
+      if (!secret) return null;
+      const out: Record<string, string> = {};
+      for (const [key, value] of Object.entries(secret.data ?? {})) {
+        const decoded = decodeStrict(value);
+        if (decoded === undefined) throw new InvalidSecretData(name, key);
+        out[key] = decoded;
+      }
+      return out;
+    },
+
+    async pvcStorageClass(name) {
+      const pvc = await call(
+        `reading persistentvolumeclaim/${name}`,
+        () => core.readNamespacedPersistentVolumeClaim({ name, namespace }),
+        () => null,
+      );
+      return pvc ? (pvc.spec?.storageClassName ?? "") : null;
+    },
+
+    async deletePvc(name) {
+      await call(
+        `deleting persistentvolumeclaim/${name}`,
+        async () => void (await core.deleteNamespacedPersistentVolumeClaim({ name, namespace })),
+        () => undefined,
+      );
+    },
+  };
+}
