@@ -68,6 +68,6 @@ export class ApiReady extends pulumi.dynamic.Resource {
   declare readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: ApiReadyArgs, opts?: pulumi.CustomResourceOptions) {
-    super(apiReadyProvider, name, { ...args, url: args.url }, { ...opts, additionalSecretOutputs: ["clientKey", "clientCert"] }, "mindroom", "ApiReady");
+    super(apiReadyProvider, name, { ...args, clientCert: pulumi.secret(args.clientCert), clientKey: pulumi.secret(args.clientKey) }, { ...opts, additionalSecretOutputs: ["clientKey", "clientCert"] }, "mindroom", "ApiReady");
   }
 }

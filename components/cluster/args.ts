@@ -4,6 +4,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { ValuesError, formatPath } from "../../infra/values/errors";
 
 /** k3s release installed on new nodes: newest v1.31 patch, the minor upstream's kube-hetzner tracks. */
 export const DEFAULT_K3S_VERSION = "v1.31.13+k3s1";
@@ -110,3 +111,12 @@ export const k3sClusterSchema = z
 export type K3sClusterInput = z.input<typeof k3sClusterSchema>;
 export type K3sClusterConfig = z.output<typeof k3sClusterSchema>;
 export type AgentPoolConfig = z.output<typeof agentPoolSchema>;
+
+/** Parses `K3sCluster` arguments; errors read `cluster.<path>: <fix>`. */
+export function parseClusterArgs(raw: unknown): K3sClusterConfig {
+  const result = k3sClusterSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = formatPath(issue.path);
+  throw new ValuesError(`cluster${path ? `.${path}` : ""}: ${issue.message}`);
+}

@@ -6,16 +6,15 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { parseOrThrow } from "../../infra/values/errors";
 import { ApiReady } from "./api-ready";
-import { k3sClusterSchema, type K3sClusterConfig, type K3sClusterInput } from "./args";
+import { parseClusterArgs, type K3sClusterConfig, type K3sClusterInput } from "./args";
 import { agentUserData, serverUserData } from "./cloud-init";
 import { firewallRules } from "./firewall";
 import { buildKubeconfig } from "./kubeconfig";
 import { agentIp, agentSubnet, CONTROL_PLANE_IP, CONTROL_PLANE_SUBNET, NETWORK_CIDR } from "./network";
 import { ClusterPki } from "./pki-resource";
 
-export { k3sClusterSchema, DEFAULT_K3S_VERSION, type K3sClusterInput, type K3sClusterConfig } from "./args";
+export { k3sClusterSchema, parseClusterArgs, DEFAULT_K3S_VERSION, type K3sClusterInput, type K3sClusterConfig } from "./args";
 
 /** Hetzner ids are strings in Pulumi outputs but numbers in most inputs (cluster.md §16.2). */
 const numericId = (id: pulumi.Output<string>) => id.apply(Number);
@@ -38,7 +37,7 @@ export class K3sCluster extends pulumi.ComponentResource {
   readonly config: K3sClusterConfig;
 
   constructor(name: string, args: K3sClusterInput, opts?: pulumi.ComponentResourceOptions) {
-    const cfg = parseOrThrow(k3sClusterSchema, args, "cluster.");
+    const cfg = parseClusterArgs(args);
     super("mindroom:cluster:K3sCluster", name, {}, opts);
     this.config = cfg;
     this.ingressExposure = cfg.loadBalancer.enabled ? "loadBalancer" : "hostPort";

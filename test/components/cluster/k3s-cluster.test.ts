@@ -1,0 +1,183 @@
+import * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
+import { parse } from "yaml";
+import { K3sCluster, type K3sClusterInput } from "../../../components/cluster";
+import { containsSecret } from "../../../infra/render/manifests";
+import { recordProgram, type Registration } from "../../../infra/render/record";
+import { clusterState, LB_IP, PUBLIC_IP, testPki } from "../../fixtures/cluster/mocks";
+
+const ADMIN = "192.0.2.10/32";
+const base: K3sClusterInput = { adminCidrs: { kubeApi: [ADMIN] } };
+
+async function record(args: K3sClusterInput, grab?: (c: K3sCluster) => void): Promise<Registration[]> {
+  return recordProgram(() => {
+    const cluster = new K3sCluster("cluster", args);
+    grab?.(cluster);
+  }, { state: clusterState });
+}
+
+const ofType = (regs: Registration[], type: string) => regs.filter((r) => r.type === type);
+const one = (regs: Registration[], type: string) => {
+  const found = ofType(regs, type);
+  expect(found, type).to.have.length(1);
+  return found[0].inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+};
+const unwrap = (v: unknown): unknown => (containsSecret(v) ? (v as { value: unknown }).value : v);
+const promiseOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+
+describe("K3sCluster (mock runtime)", () => {
+  it("registers network, subnet, placement group, firewall, primary IP and one control plane under the component", async () => {
+    const regs = await record(base);
+    const types = regs.filter((r) => r.type.startsWith("hcloud:")).map((r) => r.type).sort();
+    expect(types).to.deep.equal([
+      "hcloud:index/firewall:Firewall",
+      "hcloud:index/network:Network",
+      "hcloud:index/networkSubnet:NetworkSubnet",
+      "hcloud:index/placementGroup:PlacementGroup",
+      "hcloud:index/primaryIp:PrimaryIp",
+      "hcloud:index/server:Server",
+    ]);
+    for (const r of regs.filter((x) => x.type.startsWith("hcloud:"))) expect(r.urn).to.contain("mindroom:cluster:K3sCluster$");
+    expect(one(regs, "hcloud:index/network:Network")).to.include({ name: "mindroom-k8s", ipRange: "10.0.0.0/8" });
+    const subnet = one(regs, "hcloud:index/networkSubnet:NetworkSubnet");
+    expect(subnet).to.include({ type: "cloud", networkZone: "eu-central", ipRange: "10.255.0.0/16" });
+    expect(subnet.networkId, "NetworkSubnet.networkId must be a number").to.be.a("number");
+    expect(one(regs, "hcloud:index/placementGroup:PlacementGroup")).to.include({ type: "spread", name: "mindroom-k8s-control-plane" });
+    expect(one(regs, "hcloud:index/primaryIp:PrimaryIp")).to.include({ type: "ipv4", location: "fsn1", assigneeType: "server", autoDelete: false });
+    expect(ofType(regs, "hcloud:index/sshKey:SshKey")).to.have.length(0);
+  });
+
+  it("gives the server numeric ids where the provider wants numbers, and a fixed private IP", async () => {
+    const server = one(await record(base), "hcloud:index/server:Server");
+    expect(server).to.include({ name: "mindroom-k8s-control-plane", serverType: "cpx31", image: "ubuntu-24.04", location: "fsn1" });
+    expect(server.firewallIds).to.have.length(1);
+    expect(server.firewallIds[0]).to.be.a("number");
+    expect(server.placementGroupId).to.be.a("number");
+    expect(server.networks).to.have.length(1);
+    expect(server.networks[0].networkId).to.be.a("number");
+    expect(server.networks[0].ip).to.equal("10.255.0.101");
+    expect(server.publicNets[0].ipv4).to.be.a("number");
+    expect(server.publicNets[0].ipv4Enabled).to.equal(true);
+    expect(server.deleteProtection).to.equal(server.rebuildProtection);
+  });
+
+  it("puts the user-data (join token, CA keys) into state only as a secret", async () => {
+    const server = one(await record(base), "hcloud:index/server:Server");
+    expect(containsSecret(server.userData)).to.equal(true);
+    const text = unwrap(server.userData) as string;
+    expect(text.startsWith("#cloud-config\n")).to.equal(true);
+    const doc = parse(text) as { write_files: { path: string; content: string }[] };
+    const config = parse(doc.write_files.find((f) => f.path === "/etc/rancher/k3s/config.yaml")!.content) as Record<string, unknown>;
+    expect(config["tls-san"]).to.deep.equal([PUBLIC_IP, "10.255.0.101"]);
+    expect(String(config.token)).to.have.length(48);
+    expect(doc.write_files.find((f) => f.path.endsWith("/server-ca.key"))!.content).to.equal(testPki().serverCaKey);
+  });
+
+  it("opens 80/443 to the world and 6443 only to the admin CIDRs; SSH closed by default", async () => {
+    const rules = one(await record(base), "hcloud:index/firewall:Firewall").rules as { port?: string; protocol: string; sourceIps: string[] }[];
+    const byPort = (p: string) => rules.find((r) => r.port === p);
+    expect(byPort("80")!.sourceIps).to.deep.equal(["0.0.0.0/0", "::/0"]);
+    expect(byPort("443")!.sourceIps).to.deep.equal(["0.0.0.0/0", "::/0"]);
+    expect(byPort("6443")!.sourceIps).to.deep.equal([ADMIN]);
+    expect(byPort("22")).to.equal(undefined);
+    for (const r of rules) if (r.port !== "80" && r.port !== "443" && r.protocol === "tcp") expect(r.sourceIps).not.to.include("0.0.0.0/0");
+  });
+
+  it("opens SSH only to the configured CIDRs and installs the SSH key", async () => {
+    const regs = await record({ ...base, adminCidrs: { kubeApi: [ADMIN], ssh: ["203.0.113.0/24"] }, sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE ops" });
+    const rules = one(regs, "hcloud:index/firewall:Firewall").rules as { port?: string; sourceIps: string[] }[];
+    expect(rules.find((r) => r.port === "22")!.sourceIps).to.deep.equal(["203.0.113.0/24"]);
+    expect(one(regs, "hcloud:index/sshKey:SshKey").publicKey).to.match(/^ssh-ed25519 /);
+    expect(one(regs, "hcloud:index/server:Server").sshKeys).to.have.length(1);
+  });
+
+  it("creates agent pools with their own subnet and spread group, joining with the agent token only", async () => {
+    const regs = await record({ ...base, agentPools: [{ name: "workers", serverType: "cx43", count: 2, labels: { "mindroom.chat/pool": "workers" }, taints: ["dedicated=tenants:NoSchedule"] }] });
+    const servers = ofType(regs, "hcloud:index/server:Server").map((r) => r.inputs as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    servers.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    expect(servers.map((s) => s.name)).to.deep.equal(["mindroom-k8s-control-plane", "mindroom-k8s-workers-1", "mindroom-k8s-workers-2"]);
+    expect(servers[1].networks[0].ip).to.equal("10.0.0.101");
+    expect(servers[2].networks[0].ip).to.equal("10.0.0.102");
+    expect(ofType(regs, "hcloud:index/networkSubnet:NetworkSubnet").map((r) => r.inputs.ipRange)).to.deep.equal(["10.255.0.0/16", "10.0.0.0/16"]);
+    const agentData = unwrap(servers[1].userData) as string;
+    const serverData = parse(unwrap(servers[0].userData) as string) as { write_files: { path: string; content: string }[] };
+    const serverToken = (parse(serverData.write_files[0].content) as { token: string }).token;
+    expect(agentData).not.to.contain(serverToken);
+    expect(agentData).not.to.contain("PRIVATE KEY");
+    expect(agentData).to.contain("dedicated=tenants:NoSchedule");
+    expect(ofType(regs, "hcloud:index/loadBalancer:LoadBalancer")).to.have.length(0);
+  });
+
+  it("fronts every node with an LB whose ids follow the provider types (service: string, others: number)", async () => {
+    let ingress: pulumi.Output<string> | undefined;
+    let exposure = "";
+    const regs = await record({ ...base, agentPools: [{ name: "workers", count: 1 }], loadBalancer: { enabled: true } }, (c) => {
+      ingress = c.ingressIpv4;
+      exposure = c.ingressExposure;
+    });
+    expect(one(regs, "hcloud:index/loadBalancer:LoadBalancer")).to.include({ loadBalancerType: "lb11", location: "fsn1" });
+    expect(one(regs, "hcloud:index/loadBalancerNetwork:LoadBalancerNetwork").loadBalancerId).to.be.a("number");
+    const targets = ofType(regs, "hcloud:index/loadBalancerTarget:LoadBalancerTarget").map((r) => r.inputs);
+    expect(targets).to.have.length(2);
+    for (const t of targets) {
+      expect(t).to.include({ type: "server", usePrivateIp: true });
+      expect(t.loadBalancerId).to.be.a("number");
+      expect(t.serverId).to.be.a("number");
+    }
+    const services = ofType(regs, "hcloud:index/loadBalancerService:LoadBalancerService").map((r) => r.inputs);
+    expect(services.map((s) => [s.listenPort, s.destinationPort, s.protocol, s.proxyprotocol])).to.deep.equal([[80, 80, "tcp", true], [443, 443, "tcp", true]]);
+    for (const s of services) expect(s.loadBalancerId).to.be.a("string");
+    expect(exposure).to.equal("loadBalancer");
+    expect(await promiseOf(ingress!)).to.equal(LB_IP);
+  });
+
+  it("exports a secret kubeconfig for the public IP, trusting the generated server CA", async () => {
+    let kubeconfig: pulumi.Output<string> | undefined;
+    await record(base, (c) => (kubeconfig = c.kubeconfig));
+    expect(await pulumi.isSecret(kubeconfig!)).to.equal(true);
+    const doc = parse(await promiseOf(kubeconfig!)) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
+    expect(doc.clusters[0].cluster.server).to.equal(`https://${PUBLIC_IP}:6443`);
+    expect(Buffer.from(doc.clusters[0].cluster["certificate-authority-data"], "base64").toString()).to.equal(testPki().serverCaCert);
+    expect(Buffer.from(doc.users[0].user["client-certificate-data"], "base64").toString()).to.equal(testPki().adminCert);
+  });
+
+  it("uses apiHostname for the kubeconfig and as an extra TLS SAN", async () => {
+    let kubeconfig: pulumi.Output<string> | undefined;
+    const regs = await record({ ...base, apiHostname: "k8s.example.org" }, (c) => (kubeconfig = c.kubeconfig));
+    expect(await promiseOf(kubeconfig!)).to.contain("server: https://k8s.example.org:6443");
+    expect(unwrap(one(regs, "hcloud:index/server:Server").userData)).to.contain("k8s.example.org");
+  });
+
+  it("waits for /readyz of the control plane, holding the admin key only as a secret", async () => {
+    const regs = await record(base);
+    expect(ofType(regs, "pulumi-nodejs:dynamic/mindroom:ApiReady")).to.have.length(1);
+    const ready = ofType(regs, "pulumi-nodejs:dynamic/mindroom:ApiReady")[0].inputs;
+    expect(containsSecret(ready.clientKey)).to.equal(true);
+    expect(ready.url).to.equal(`https://${PUBLIC_IP}:6443`);
+  });
+
+  const invalid: [string, unknown, RegExp][] = [
+    ["missing kubeApi CIDRs", { adminCidrs: { kubeApi: [] } }, /^cluster\.adminCidrs\.kubeApi: list at least one CIDR/],
+    ["a bad CIDR", { adminCidrs: { kubeApi: ["10.0.0.300/32"] } }, /^cluster\.adminCidrs\.kubeApi\[0\]: must be a CIDR/],
+    ["an LB on one node", { ...base, loadBalancer: { enabled: true } }, /^cluster\.loadBalancer\.enabled: a load balancer needs at least two nodes/],
+    ["duplicate pools", { ...base, agentPools: [{ name: "a" }, { name: "a" }] }, /^cluster\.agentPools\[1\]\.name: pool name "a" is used twice/],
+    ["a pool in another location", { ...base, agentPools: [{ name: "a", location: "hel1" }] }, /^cluster\.agentPools\[0\]\.location: must equal the cluster location fsn1/],
+    ["a floating k3s version", { ...base, k3sVersion: "v1.31" }, /^cluster\.k3sVersion: must be a k3s release/],
+    ["a bad taint", { ...base, controlPlane: { taints: ["oops"] } }, /^cluster\.controlPlane\.taints\[0\]: taints are key/],
+    ["an unknown key", { ...base, sever: 1 }, /^cluster: Unrecognized key/],
+  ];
+  for (const [what, args, message] of invalid) {
+    it(`rejects ${what} before registering anything`, async () => {
+      let error: Error | undefined;
+      const regs = await recordProgram(() => {
+        try {
+          new K3sCluster("cluster", args as K3sClusterInput);
+        } catch (err) {
+          error = err as Error;
+        }
+      });
+      expect(error?.message).to.match(message);
+      expect(regs).to.have.length(0);
+    });
+  }
+});
