@@ -12,7 +12,7 @@
  *   provisioner: { enabled: true, apiKey: config.requireSecret("provisionerApiKey"),
  *                  pulumiConfigPassphrase: config.requireSecret("pulumiConfigPassphrase") },
  * };
- * const platform = new Platform("platform", parsePlatformValues(values), { providers: [k8sProvider] });
+ * const platform = new Platform("platform", parsePlatformValues(values), { providers: [k8sProvider], dependsOn: [instancesNs] });
  * ```
  *
  * Secret values may be plain strings or `pulumi.Output<string>`; they are wrapped with
@@ -21,8 +21,8 @@
  * `platformSecrets.name` (13 keys, platform.md §5) and `provisioner.secretName`
  * (`pulumi_config_passphrase`).
  *
- * The component never registers Namespace `mindroom-instances`; the caller creates it first (pass
- * it in `opts.dependsOn`) because the Roles and RoleBindings live there.
+ * The component never registers Namespace `mindroom-instances`; the caller creates it and passes
+ * it in `opts.dependsOn`, which the component forwards to its Roles and RoleBindings there.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -63,6 +63,9 @@ export class Platform extends pulumi.ComponentResource {
     const child = (extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions => ({ parent: this, ...extra });
     const id = (kubeName: string) => `${name}-${kubeName}`;
 
+    // Children do not inherit the component's dependsOn; the objects in mindroom-instances need it
+    // (the caller's Namespace), the ones in mindroom-{env} depend on our own Namespace.
+    const inInstances = () => child({ dependsOn: opts?.dependsOn });
     const ns = new k8s.core.v1.Namespace(id(nsName), { metadata: { name: nsName } }, child());
     const inNs = (deps: pulumi.Resource[] = []) => child({ dependsOn: [ns, ...deps] });
 
@@ -79,10 +82,10 @@ export class Platform extends pulumi.ComponentResource {
     }
 
     new k8s.core.v1.ServiceAccount(id(`sa-${SERVICE_ACCOUNT_NAME}`), serviceAccount(env), inNs());
-    new k8s.rbac.v1.Role(id(`role-${BACKEND_NAME}`), role(BACKEND_NAME, BACKEND_ROLE_RULES), child());
-    new k8s.rbac.v1.RoleBinding(id(`rolebinding-${BACKEND_NAME}`), roleBinding(BACKEND_NAME, env), child());
-    new k8s.rbac.v1.Role(id(`role-${TENANT_RBAC_NAME}`), role(TENANT_RBAC_NAME, TENANT_RBAC_RULES), child());
-    new k8s.rbac.v1.RoleBinding(id(`rolebinding-${TENANT_RBAC_NAME}`), roleBinding(TENANT_RBAC_NAME, env), child());
+    new k8s.rbac.v1.Role(id(`role-${BACKEND_NAME}`), role(BACKEND_NAME, BACKEND_ROLE_RULES), inInstances());
+    new k8s.rbac.v1.RoleBinding(id(`rolebinding-${BACKEND_NAME}`), roleBinding(BACKEND_NAME, env), inInstances());
+    new k8s.rbac.v1.Role(id(`role-${TENANT_RBAC_NAME}`), role(TENANT_RBAC_NAME, TENANT_RBAC_RULES), inInstances());
+    new k8s.rbac.v1.RoleBinding(id(`rolebinding-${TENANT_RBAC_NAME}`), roleBinding(TENANT_RBAC_NAME, env), inInstances());
     new k8s.rbac.v1.ClusterRole(id("namespace-manager"), clusterRole(env), child());
     new k8s.rbac.v1.ClusterRoleBinding(id("namespace-manager"), clusterRoleBinding(env), child());
 

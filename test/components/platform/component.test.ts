@@ -1,6 +1,7 @@
 /** The component's contract with the root stack: type token, call shape, parents, providers, outputs. */
 import { expect } from "chai";
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { recordProgram } from "../../../infra/render/record";
 import { Platform, parsePlatformValues } from "../../../components/platform";
 
@@ -28,5 +29,31 @@ describe("Platform component", () => {
       "http://platform-backend.mindroom-production.svc:8000",
       "http://mindroom-provisioner.mindroom-production.svc:8080",
     ]);
+  });
+
+  it("forwards the caller's dependsOn (the mindroom-instances Namespace) to the Roles/RoleBindings there, and retains the provisioner PVC", async () => {
+    const seen = new Map<string, pulumi.CustomResourceOptions>();
+    await recordProgram(() => {
+      const record: pulumi.ResourceTransformation = (t) => {
+        seen.set(`${t.type}::${t.name}`, t.opts);
+        return undefined;
+      };
+      const instancesNs = new k8s.core.v1.Namespace("instances", { metadata: { name: "mindroom-instances" } });
+      new Platform("platform", parsePlatformValues({ provisioner: { enabled: true, pulumiConfigPassphrase: "p" } }), {
+        dependsOn: [instancesNs],
+        transformations: [record],
+      });
+    });
+    const depsOf = (key: string) => ((seen.get(key)?.dependsOn ?? []) as pulumi.Resource[]).map((r) => (r as unknown as { __name: string }).__name);
+    for (const key of [
+      "kubernetes:rbac.authorization.k8s.io/v1:Role::platform-role-platform-backend",
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::platform-rolebinding-platform-backend",
+      "kubernetes:rbac.authorization.k8s.io/v1:Role::platform-role-platform-backend-tenant-rbac",
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::platform-rolebinding-platform-backend-tenant-rbac",
+    ]) {
+      expect(depsOf(key), key).to.deep.equal(["instances"]);
+    }
+    expect(depsOf("kubernetes:core/v1:ConfigMap::platform-platform-config")).to.deep.equal(["platform-mindroom-staging"]);
+    expect(seen.get("kubernetes:core/v1:PersistentVolumeClaim::platform-mindroom-provisioner-data")?.retainOnDelete).to.equal(true);
   });
 });
