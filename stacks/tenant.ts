@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { MindroomInstance } from "../components/instance";
+import { MindroomInstance, type MindroomInstanceArgs } from "../components/instance";
 import { parseInstanceValues } from "../components/instance/values";
 import { ValuesError } from "../infra/values/errors";
 
@@ -81,20 +81,22 @@ function checkKubeAccess(kube: TenantKubeAccess): void {
   }
 }
 
+/** The component args a tenant stack runs with: parsed values plus the stack's own options. */
+export function tenantInstanceArgs(values: Record<string, unknown>, options: Pick<TenantProgramOptions, "retainData">): MindroomInstanceArgs {
+  return { ...parseInstanceValues(values), retainData: options.retainData ?? true };
+}
+
 /**
  * Validates `values` and the kube access NOW (throws a one-line ValuesError) and returns the
  * inline program for LocalWorkspace. Outputs: customer, namespace, urls, secretName, volumes, deployments.
  */
 export function tenantProgram(values: Record<string, unknown>, options: TenantProgramOptions): () => Promise<Record<string, unknown>> {
-  const args = parseInstanceValues(values);
+  const args = tenantInstanceArgs(values, options);
   checkKubeAccess(options.kube);
   return async () => {
     const provider = tenantProvider(options.kube);
-    const tenant = new MindroomInstance(
-      `instance-${String(args.customer)}`,
-      { ...args, retainData: options.retainData ?? true },
-      { providers: [provider] },
-    );
+    // Logical name = upstream's Helm release name, so URNs read like the release they replace.
+    const tenant = new MindroomInstance(`instance-${String(args.customer)}`, args, { providers: [provider] });
     return {
       customer: tenant.customer,
       namespace: tenant.namespace,

@@ -9,7 +9,8 @@ import { validateKubeObjects } from "../../support/kube-schema";
 import { MindroomInstance, type MindroomInstanceArgs } from "../../../components/instance";
 import { parseInstanceValues } from "../../../components/instance/values";
 
-export type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Obj = { apiVersion: string; kind: string; metadata: any; [field: string]: any };
 
 export interface Rendered {
   regs: Registration[];
@@ -29,8 +30,8 @@ export async function renderArgs(args: MindroomInstanceArgs, options: RecordOpti
   }, options);
   const objects = kubeObjects(regs, true) as Obj[];
   const redacted = kubeObjects(regs, false) as Obj[];
-  validateKubeObjects(objects);
-  validateKubeObjects(redacted);
+  validateKubeObjects(objects as KubeObject[]);
+  validateKubeObjects(redacted as KubeObject[]);
   const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
   return {
     regs,

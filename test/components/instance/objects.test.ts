@@ -118,7 +118,7 @@ describe("MindroomInstance: objects and naming (spec §17 items 1-13)", () => {
       expect(o.metadata?.name, o.kind).to.contain("42");
       for (const v of Object.values(o.metadata?.labels ?? {})) expect(v).to.be.a("string");
     }
-    expect(r.get("ServiceAccount", "mindroom-worker-manager-42")).to.exist;
+    expect(r.get("ServiceAccount", "mindroom-worker-manager-42").metadata.name).to.equal("mindroom-worker-manager-42");
     expect(podSpec(r.get("Deployment", "mindroom-42")).serviceAccountName).to.equal("mindroom-worker-manager-42");
     expect(r.get("RoleBinding", "mindroom-worker-manager-42").subjects[0].name).to.equal("mindroom-worker-manager-42");
     expect(r.get("Deployment", "mindroom-42").metadata.labels.customer).to.equal("42");

@@ -1,0 +1,93 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { ValuesError } from "../../../infra/values/errors";
+import { MindroomInstance, parseInstanceValues, type MindroomInstanceArgs } from "../../../components/instance";
+import { recordProgram } from "../../../infra/render/record";
+import { mindroomEnv, renderValues } from "./helpers";
+
+/** Every render-time rule: a valid and an invalid case, and the start of the one-line error. */
+const RULES: { rule: string; valid: Record<string, unknown>; invalid: Record<string, unknown>; error: RegExp }[] = [
+  { rule: "customer is a DNS label", valid: { customer: "tenant-7" }, invalid: { customer: "Foo_1" }, error: /^customer: "Foo_1" cannot form valid object names; use lower-case/ },
+  { rule: "customer length", valid: { customer: "a".repeat(54) }, invalid: { customer: "a".repeat(55) }, error: /^customer: .* at most 54/ },
+  { rule: "kubernetes workers need RWX or a node pin", valid: { workerBackend: "kubernetes", controlPlaneNodeName: "n1" }, invalid: { workerBackend: "kubernetes" }, error: /^workerBackend: .*storageAccessMode=ReadWriteMany.*controlPlaneNodeName/ },
+  { rule: "worker port is a TCP port", valid: { kubernetesWorkerPort: "8800" }, invalid: { kubernetesWorkerPort: "http" }, error: /^kubernetesWorkerPort: "http" is not a TCP port/ },
+  { rule: "trusted auth needs userIdHeader", valid: { trustedUpstreamAuth: { enabled: "on", userIdHeader: "X-U" } }, invalid: { trustedUpstreamAuth: { enabled: "on" } }, error: /^trustedUpstreamAuth\.userIdHeader: required/ },
+  { rule: "template needs emailHeader", valid: { trustedUpstreamAuth: { enabled: 1, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "@{localpart}:x.org" } }, invalid: { trustedUpstreamAuth: { enabled: 1, userIdHeader: "X-U", emailToMatrixUserIdTemplate: "@{localpart}:x.org" } }, error: /^trustedUpstreamAuth\.emailHeader: required/ },
+  { rule: "template has one {localpart}", valid: { trustedUpstreamAuth: { enabled: true, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "{localpart}" } }, invalid: { trustedUpstreamAuth: { enabled: true, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "@{local}:x.org" } }, error: /^trustedUpstreamAuth\.emailToMatrixUserIdTemplate: must contain exactly one/ },
+  ...["jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer"].map((key) => {
+    const strict = { enabled: "true", userIdHeader: "X-U", requireJwt: "yes", jwtHeader: "h", jwksUrl: "u", jwtAudience: "a", jwtIssuer: "i" };
+    return { rule: `strict mode needs ${key}`, valid: { trustedUpstreamAuth: strict }, invalid: { trustedUpstreamAuth: { ...strict, [key]: "" } }, error: new RegExp(`^trustedUpstreamAuth\\.${key}: required when trustedUpstreamAuth\\.requireJwt is true`) };
+  }),
+  { rule: "OIDC needs issuer", valid: { matrixOidc: { enabled: true, issuer: "https://i" } }, invalid: { matrixOidc: { enabled: true } }, error: /^matrixOidc\.issuer: required when matrixOidc\.enabled is true/ },
+  { rule: "OIDC needs clientId", valid: { matrixOidc: { enabled: "true", issuer: "https://i", clientId: "c" } }, invalid: { matrixOidc: { enabled: "true", issuer: "https://i", clientId: "" } }, error: /^matrixOidc\.clientId: required when matrixOidc\.enabled is true/ },
+];
+
+describe("instance values: parsing and validation (spec §14, §2)", () => {
+  for (const { rule, valid, invalid, error } of RULES) {
+    it(`${rule}: accepts the valid case and rejects the invalid one with one line, in parse and constructor`, async () => {
+      expect(() => parseInstanceValues({ customer: "t1", ...valid })).to.not.throw();
+      let err: unknown;
+      try {
+        parseInstanceValues({ customer: "t1", ...invalid });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(ValuesError);
+      expect((err as Error).message).to.match(error).and.not.contain("\n");
+      // The constructor runs the same rules (args given directly in TypeScript), before anything registers.
+      const args = { customer: "t1", ...invalid } as unknown as MindroomInstanceArgs;
+      let thrown: unknown;
+      const regs = await recordProgram(() => {
+        try {
+          new MindroomInstance("t", args);
+        } catch (e) {
+          thrown = e;
+        }
+      });
+      expect((thrown as Error | undefined)?.message).to.match(error);
+      expect(regs).to.deep.equal([]);
+    });
+  }
+
+  it("maps upstream snake_case keys verbatim to camelCase args", () => {
+    const out = parseInstanceValues({
+      customer: "t1", mindroom_image: "img:1", mindroom_image_pull_policy: "IfNotPresent", synapse_image: "syn:1",
+      synapse_image_pull_policy: "Never", openai_key: "o", anthropic_key: "a", google_key: "g", openrouter_key: "r",
+      deepseek_key: "d", sandbox_proxy_token: "s", credentials_encryption_key: "c", matrix_admin_password: "p",
+    });
+    expect(out).to.include({
+      mindroomImage: "img:1", mindroomImagePullPolicy: "IfNotPresent", synapseImage: "syn:1", synapseImagePullPolicy: "Never",
+      openaiKey: "o", anthropicKey: "a", googleKey: "g", openrouterKey: "r", deepseekKey: "d", sandboxProxyToken: "s",
+      credentialsEncryptionKey: "c", matrixAdminPassword: "p",
+    });
+  });
+
+  it("applies the chart defaults: customer demo, resource maps, and an empty values file renders", async () => {
+    const out = parseInstanceValues({});
+    expect(out.customer).to.equal("demo");
+    expect(out.mindroomResources).to.deep.equal({ requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } });
+    const r = await renderValues({});
+    expect(r.objects).to.have.length(11);
+    expect(mindroomEnv(r).MATRIX_SERVER_NAME).to.equal("demo.mindroom.chat");
+  });
+
+  it("rejects an unknown key, naming it and suggesting the closest known key", () => {
+    expect(() => parseInstanceValues({ mindroom_imgae: "x" })).to.throw(/^unknown key "mindroom_imgae"; did you mean "mindroom_image"\?/);
+    expect(() => parseInstanceValues({ trustedUpstreamAuth: { userIdHeaders: "x" } })).to.throw(/^trustedUpstreamAuth: unknown key "userIdHeaders"; did you mean "userIdHeader"\?/);
+    expect(() => parseInstanceValues({ mindroomResources: { requests: {}, limit: {} } })).to.throw(/^mindroomResources: .*/);
+    expect(() => parseInstanceValues({ completelyUnrelated: 1 })).to.throw(/^unknown key "completelyUnrelated"; remove it/);
+  });
+
+  it("names the value and the expected type on a type error", () => {
+    expect(() => parseInstanceValues({ baseDomain: 5 })).to.throw(/^baseDomain: expected a string, got number/);
+    expect(() => parseInstanceValues({ authorizationGlobalUsers: "@a:b" })).to.throw(/^authorizationGlobalUsers: expected a list of strings/);
+    expect(() => parseInstanceValues({ storageAccessMode: "RWO" })).to.throw(/^storageAccessMode: "RWO" is not a PVC access mode/);
+    expect(() => parseInstanceValues({ customer: null })).to.throw(/^customer: expected the tenant id/);
+  });
+
+  it("accepts secret values as Pulumi Outputs and numbers", () => {
+    const out = parseInstanceValues({ openai_key: pulumi.secret("sk"), matrix_admin_password: 12345 });
+    expect(pulumi.Output.isInstance(out.openaiKey)).to.equal(true);
+    expect(out.matrixAdminPassword).to.equal("12345");
+  });
+});
