@@ -1,0 +1,117 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { DEFAULT_K3S_VERSION } from "../../../components/cluster/args";
+import { agentUserData, serverUserData } from "../../../components/cluster/cloud-init";
+import { testPki } from "../../fixtures/cluster/mocks";
+
+const TOKEN = "s".repeat(48);
+const AGENT_TOKEN = "a".repeat(48);
+
+function server(): string {
+  const pki = testPki();
+  return serverUserData({
+    k3sVersion: DEFAULT_K3S_VERSION,
+    nodeIp: "10.255.0.101",
+    labels: { "mindroom.chat/role": "control-plane" },
+    taints: [],
+    token: TOKEN,
+    agentToken: AGENT_TOKEN,
+    tlsSans: ["198.51.100.7", "k8s.example.org", "10.255.0.101"],
+    pki: { serverCaCert: pki.serverCaCert, serverCaKey: pki.serverCaKey, clientCaCert: pki.clientCaCert, clientCaKey: pki.clientCaKey },
+  });
+}
+
+function agent(): string {
+  return agentUserData({ k3sVersion: DEFAULT_K3S_VERSION, nodeIp: "10.0.0.101", labels: {}, taints: ["dedicated=tenants:NoSchedule"], agentToken: AGENT_TOKEN });
+}
+
+type Doc = { write_files: { path: string; content: string; permissions: string }[]; runcmd: string[][] };
+const file = (doc: Doc, path: string) => doc.write_files.find((f) => f.path === path)!;
+const k3sConfig = (text: string) => parse(file(parse(text) as Doc, "/etc/rancher/k3s/config.yaml").content) as Record<string, unknown>;
+
+function cloudInitSchema(text: string): { status: number | null; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), "userdata-"));
+  const path = join(dir, "user-data.yaml");
+  writeFileSync(path, text);
+  // cloud-init 22.4 exits 0 with --annotate even on errors: take the status from a plain run and
+  // the annotated text only for the failure message.
+  const result = spawnSync("cloud-init", ["schema", "-c", path], { encoding: "utf8" });
+  if (result.error) throw new Error(`cloud-init not found (${result.error.message}); install it: apt-get install -y cloud-init`);
+  const annotated = result.status === 0 ? "" : spawnSync("cloud-init", ["schema", "-c", path, "--annotate"], { encoding: "utf8" }).stdout;
+  return { status: result.status, output: `${result.stdout}${result.stderr}${annotated}` };
+}
+
+describe("k3s cloud-init user-data", () => {
+  it("server user-data passes Debian's cloud-init schema validation", function () {
+    this.timeout(60_000);
+    const { status, output } = cloudInitSchema(server());
+    expect(status, output).to.equal(0);
+    expect(output).to.match(/Valid cloud-config/i);
+  });
+
+  it("agent user-data passes Debian's cloud-init schema validation", function () {
+    this.timeout(60_000);
+    const { status, output } = cloudInitSchema(agent());
+    expect(status, output).to.equal(0);
+  });
+
+  it("the schema check fails on broken user-data (the check can fail)", function () {
+    this.timeout(60_000);
+    const { status } = cloudInitSchema("#cloud-config\nwrite_files: 7\nruncmd: {}\n");
+    expect(status).not.to.equal(0);
+  });
+
+  it("installs the pinned k3s version, never a channel", () => {
+    for (const text of [server(), agent()]) {
+      const script = file(parse(text) as Doc, "/usr/local/bin/mindroom-k3s-install.sh").content;
+      expect(script).to.contain(`INSTALL_K3S_VERSION='${DEFAULT_K3S_VERSION}'`);
+      expect(script).not.to.contain("INSTALL_K3S_CHANNEL");
+    }
+    expect(DEFAULT_K3S_VERSION).to.match(/^v1\.31\.\d+\+k3s\d+$/);
+  });
+
+  it("server config carries the flags the Hetzner CCM needs (cluster.md §6.1)", () => {
+    const c = k3sConfig(server());
+    expect(c["disable-cloud-controller"]).to.equal(true);
+    expect(c["kubelet-arg"]).to.include("cloud-provider=external");
+    expect(c["node-ip"]).to.equal("10.255.0.101");
+    expect(c["advertise-address"]).to.equal("10.255.0.101");
+    expect(c["tls-san"]).to.deep.equal(["198.51.100.7", "k8s.example.org", "10.255.0.101"]);
+    expect(c.disable).to.have.members(["traefik", "servicelb", "local-storage", "metrics-server"]);
+    expect(c).to.include({ "cluster-cidr": "10.42.0.0/16", "service-cidr": "10.43.0.0/16", "cluster-dns": "10.43.0.10", token: TOKEN, "agent-token": AGENT_TOKEN });
+  });
+
+  it("sets flannel-iface to the NIC that holds the private IP, found at boot", () => {
+    const script = file(parse(server()) as Doc, "/usr/local/bin/mindroom-k3s-install.sh").content;
+    expect(script).to.contain("NODE_IP='10.255.0.101'");
+    expect(script).to.contain("flannel-iface: %s");
+    expect(script).to.contain("config.yaml.d/10-flannel-iface.yaml");
+    const r = spawnSync("sh", ["-n"], { input: script, encoding: "utf8" });
+    expect(r.status, r.stderr).to.equal(0);
+  });
+
+  it("places the generated CAs where k3s keeps existing ones, keys readable by root only", () => {
+    const doc = parse(server()) as Doc;
+    for (const name of ["server-ca", "client-ca"]) {
+      expect(file(doc, `/var/lib/rancher/k3s/server/tls/${name}.crt`).content).to.contain("BEGIN CERTIFICATE");
+      expect(file(doc, `/var/lib/rancher/k3s/server/tls/${name}.key`).permissions).to.equal("0600");
+    }
+    expect(file(doc, "/etc/rancher/k3s/config.yaml").permissions).to.equal("0600");
+    expect(doc.runcmd).to.deep.equal([["/usr/local/bin/mindroom-k3s-install.sh"]]);
+  });
+
+  it("agents join the fixed control-plane address with the agent token and hold no server secret", () => {
+    const text = agent();
+    const c = k3sConfig(text);
+    expect(c).to.include({ server: "https://10.255.0.101:6443", token: AGENT_TOKEN, "node-ip": "10.0.0.101" });
+    expect(c["kubelet-arg"]).to.include("cloud-provider=external");
+    expect(c["node-taint"]).to.deep.equal(["dedicated=tenants:NoSchedule"]);
+    expect(text).not.to.contain(TOKEN);
+    expect(text).not.to.contain("PRIVATE KEY");
+    expect(file(parse(text) as Doc, "/usr/local/bin/mindroom-k3s-install.sh").content).to.contain("INSTALL_K3S_EXEC='agent'");
+  });
+});
