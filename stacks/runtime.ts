@@ -1,0 +1,75 @@
+/**
+ * Runtime-only stack (project `mindroom-runtime`, `stacks/runtime/Pulumi.yaml`): the MindRoom
+ * runtime on an existing cluster that provides Matrix, ingress, model gateways and most Secrets,
+ * as `helm upgrade --install mindroom-runtime ./cluster/k8s/runtime -n mindroom -f values.yaml` did.
+ *
+ * Stack config (`mindroom-runtime:*`):
+ * - `values`: runtime chart values (keys and defaults of the upstream chart). The two inline secret
+ *   values go in with `pulumi config set --secret --path 'values.workers.sandbox.proxyToken.value' …`
+ *   and `… 'values.eventCache.postgres.auth.password' …`; the component keeps them secret.
+ * - `releaseName` (default `mindroom-runtime`), `namespace` (default `mindroom`, must exist).
+ * - `kubeconfig` (secret, optional): kubeconfig contents or path; unset → the default provider
+ *   ($KUBECONFIG, ~/.kube/config, or in-cluster credentials).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { MindroomRuntime } from "../components/runtime";
+import { parseRuntimeValues } from "../components/runtime/values";
+import { parseOrThrow } from "../infra/values/errors";
+
+export const RUNTIME_PROJECT = "mindroom-runtime";
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label (lowercase letters, digits and '-')")
+  .max(63, "must be at most 63 characters");
+
+const stackConfigSchema = z.object({
+  releaseName: dnsLabel.optional(),
+  namespace: dnsLabel.optional(),
+  values: z.record(z.string(), z.unknown(), { message: "must be a map of runtime chart values (see stacks/runtime/Pulumi.example.yaml)" }).optional(),
+});
+
+/** What the stack exports: enough to reach the runtime and find its data. */
+export interface RuntimeStackOutputs {
+  fullname: string;
+  namespace: string;
+  workerNamespace: string;
+  apiUrl: string;
+  storageClaimName: string;
+}
+
+/**
+ * The Pulumi program. Reads and validates the whole stack config first, so a bad value fails the
+ * update with one line (`mindroom-runtime:values.<path>: …`) before any resource registers.
+ */
+export function runtimeStack(): RuntimeStackOutputs {
+  const config = new pulumi.Config(RUNTIME_PROJECT);
+  const settings = parseOrThrow(
+    stackConfigSchema,
+    { releaseName: config.get("releaseName"), namespace: config.get("namespace"), values: config.getObject<unknown>("values") },
+    `${RUNTIME_PROJECT}:`,
+  );
+  const args = parseRuntimeValues(settings.values ?? {}, { name: settings.releaseName, namespace: settings.namespace }, `${RUNTIME_PROJECT}:values.`);
+
+  // Read as plain text only to decide whether an explicit provider exists; it goes on as a secret.
+  const kubeconfig = config.get("kubeconfig");
+  const provider = kubeconfig
+    ? new k8s.Provider("kubeconfig", {
+        kubeconfig: pulumi.secret(kubeconfig),
+        // Update the chart's ConfigMap and Secrets in place, as Helm did, instead of replacing them.
+        enableConfigMapMutable: true,
+        enableSecretMutable: true,
+      })
+    : undefined;
+
+  const runtime = new MindroomRuntime(args.releaseName as string, args, provider ? { providers: [provider] } : undefined);
+  return {
+    fullname: runtime.fullname,
+    namespace: runtime.namespace,
+    workerNamespace: runtime.workerNamespace,
+    apiUrl: runtime.apiUrl,
+    storageClaimName: runtime.storageClaimName,
+  };
+}

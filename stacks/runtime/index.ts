@@ -1,0 +1,4 @@
+/** Entry point of the `mindroom-runtime` project: Pulumi calls the exported program function. */
+import { runtimeStack } from "../runtime";
+
+export = runtimeStack;

@@ -1,0 +1,98 @@
+/** stacks/runtime.ts under the mock runtime, with stack config set as `pulumi config set` would. */
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { containsSecret, kubeObjects } from "../../infra/render/manifests";
+import { recordProgram } from "../../infra/render/record";
+import { ValuesError } from "../../infra/values/errors";
+import { runtimeStack, RUNTIME_PROJECT, type RuntimeStackOutputs } from "../../stacks/runtime";
+import { validateKubeObjects } from "../support/kube-schema";
+
+const EXAMPLE = "stacks/runtime/Pulumi.example.yaml";
+
+/** Sets stack config the way the CLI hands it to a program: JSON strings, secret keys listed. */
+function setConfig(config: Record<string, unknown>, secretKeys: string[] = []): void {
+  const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  pulumi.runtime.setAllConfig(flat, secretKeys);
+}
+
+async function up(config: Record<string, unknown>, secretKeys: string[] = []) {
+  setConfig(config, secretKeys);
+  let outputs: RuntimeStackOutputs | undefined;
+  let error: unknown;
+  const regs = await recordProgram(
+    () => {
+      try {
+        outputs = runtimeStack();
+      } catch (err) {
+        error = err;
+      }
+    },
+    { project: RUNTIME_PROJECT, stack: "example" },
+  );
+  return { regs, outputs, error, objects: kubeObjects(regs, true) };
+}
+
+describe("stacks/runtime: runtime-only stack program", () => {
+  afterEach(() => pulumi.runtime.setAllConfig({}, []));
+
+  it("the example stack config (deployment guide's production values) deploys schema-valid objects", async () => {
+    const example = parse(readFileSync(EXAMPLE, "utf8")).config as Record<string, unknown>;
+    const { regs, outputs, error, objects } = await up(example);
+    expect(error).to.equal(undefined);
+    expect(outputs).to.deep.equal({
+      fullname: "mindroom-runtime",
+      namespace: "mindroom",
+      workerNamespace: "mindroom",
+      apiUrl: "http://mindroom-runtime.mindroom.svc:8765",
+      storageClaimName: "mindroom-data",
+    });
+    validateKubeObjects(objects);
+    const names = objects.map((o) => `${o.kind}/${o.metadata?.name}`);
+    expect(names).to.include.members(["Deployment/mindroom-runtime", "Secret/mindroom-runtime-worker-auth", "Role/mindroom-runtime-worker-manager"]);
+    expect(names).to.not.include("ConfigMap/mindroom-runtime-config");
+    // No kubeconfig key: the default provider (ambient kubeconfig) is used.
+    expect(regs.filter((r) => r.type === "pulumi:providers:kubernetes")).to.have.length(0);
+  });
+
+  it("releaseName and namespace come from stack config", async () => {
+    const { objects, outputs } = await up({ [`${RUNTIME_PROJECT}:releaseName`]: "edge", [`${RUNTIME_PROJECT}:namespace`]: "apps", [`${RUNTIME_PROJECT}:values`]: { eventCache: { backend: "sqlite" } } });
+    expect(outputs?.fullname).to.equal("edge-mindroom-runtime");
+    expect(objects.every((o) => o.metadata?.namespace === "apps")).to.equal(true);
+  });
+
+  it("a kubeconfig key makes an explicit, secret provider that every object uses", async () => {
+    const kubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n";
+    const { regs } = await up({ [`${RUNTIME_PROJECT}:kubeconfig`]: kubeconfig, [`${RUNTIME_PROJECT}:values`]: { eventCache: { backend: "sqlite" } } }, [`${RUNTIME_PROJECT}:kubeconfig`]);
+    const provider = regs.find((r) => r.type === "pulumi:providers:kubernetes");
+    expect(provider?.name).to.equal("kubeconfig");
+    expect(containsSecret(provider!.inputs.kubeconfig)).to.equal(true);
+    const k8sObjects = regs.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+    expect(k8sObjects.length).to.be.greaterThan(0);
+    for (const r of k8sObjects) expect(r.provider, r.name).to.contain("pulumi:providers:kubernetes::kubeconfig");
+  });
+
+  it("an inline secret set with --secret --path stays a Pulumi secret, only in its Kubernetes Secret", async () => {
+    const values = { eventCache: { backend: "sqlite" }, workers: { sandbox: { proxyToken: { value: "tok-from-config" } } } };
+    const { regs } = await up({ [`${RUNTIME_PROJECT}:values`]: values }, [`${RUNTIME_PROJECT}:values`]);
+    const secret = regs.find((r) => r.name === "mindroom-runtime-sandbox-proxy")!;
+    expect(containsSecret(secret.inputs.stringData)).to.equal(true);
+    for (const r of regs.filter((x) => x !== secret)) expect(JSON.stringify(r.inputs), r.name).to.not.contain("tok-from-config");
+  });
+
+  it("invalid values fail with one line naming the config key, before any resource registers", async () => {
+    const { regs, error } = await up({ [`${RUNTIME_PROJECT}:values`]: { config: { source: "file", path: "relative.yaml" } } });
+    expect(error).to.be.instanceOf(ValuesError);
+    expect((error as Error).message).to.match(/^mindroom-runtime:values\.config\.path: config\.source=file needs an absolute path/);
+    expect(regs).to.have.length(0);
+  });
+
+  it("invalid stack settings fail the same way", async () => {
+    const bad = await up({ [`${RUNTIME_PROJECT}:namespace`]: "Mind_Room" });
+    expect((bad.error as Error).message).to.match(/^mindroom-runtime:namespace: must be a DNS label/);
+    const notMap = await up({ [`${RUNTIME_PROJECT}:values`]: ["a"] });
+    expect((notMap.error as Error).message).to.match(/^mindroom-runtime:values: must be a map of runtime chart values/);
+    expect(bad.regs.length + notMap.regs.length).to.equal(0);
+  });
+});
