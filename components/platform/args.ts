@@ -15,8 +15,9 @@ export type SecretInput = string | pulumi.Output<string>;
 
 /** Kubernetes resource requests/limits; `{}` means "no requests or limits". */
 export interface ResourceRequirements {
-  /** Quantities by resource name (`cpu`, `memory`). */
+  /** Quantities by resource name (`cpu`, `memory`); absent = none requested. */
   requests?: Record<string, string>;
+  /** Quantities by resource name; absent = unlimited. */
   limits?: Record<string, string>;
 }
 
@@ -92,7 +93,7 @@ export interface ProvisionerArgs {
   instanceSynapseImagePullPolicy: string;
   /** Default `[]`: pull secrets tenants reference (ConfigMap, comma-joined). */
   instanceImagePullSecretNames: string[];
-  /** Trusted upstream auth forwarded to tenants. */
+  /** Trusted upstream auth forwarded to tenants (`INSTANCE_TRUSTED_UPSTREAM_*`). */
   trustedUpstreamAuth: TrustedUpstreamAuthArgs;
 
   /**
@@ -115,7 +116,7 @@ export interface ProvisionerArgs {
   pulumiConfigPassphrase: SecretInput;
   /** Default `mindroom-provisioner-secrets`: Secret holding `pulumi_config_passphrase` (pre-created when `platformSecrets.create=false`). */
   secretName: string;
-  /** Data directory storage. */
+  /** Storage of the data directory `/data` (`MINDROOM_DATA_DIR`). */
   storage: ProvisionerStorageArgs;
   /** Default `{}`: extra plain env (e.g. operation limits). Secret names are rejected; secrets go through files. */
   extraEnv: Record<string, string>;
@@ -188,12 +189,14 @@ export interface PlatformArgs {
   imagePullSecrets: { name: string }[];
   /** Default `1`; ignored when autoscaling is on. */
   replicas: number;
+  /** Container resources of the two upstream workloads. */
   resources: {
     /** Default requests 100m / 256Mi, limits 500m / 512Mi; `null` → `{}`. */
     frontend: ResourceRequirements;
     /** Default requests 250m / 512Mi, limits 1000m / 1Gi; `null` → `{}`. */
     backend: ResourceRequirements;
   };
+  /** HPAs for frontend and backend (never for the provisioner: it must stay single-replica). */
   autoscaling: {
     /** Default `false`: HPAs need metrics-server and spare capacity (deployment guide). */
     enabled: boolean;
@@ -202,16 +205,19 @@ export interface PlatformArgs {
     /** Default 1-4 at 65 % CPU. */
     backend: AutoscalingTarget;
   };
+  /** The backend's daily job that scales down tenants without entitlement. */
   cleanupScheduler: {
     /** Default `"true"` → `ENABLE_CLEANUP_SCHEDULER`; empty → `"false"`. */
     enabled: string;
   };
+  /** Whether the component creates the platform Secret (and the provisioner Secret). */
   platformSecrets: {
     /** Default `true`: values go to encrypted state. `false` mounts a pre-created Secret and accepts no secret values. */
     create: boolean;
     /** Default `platform-secrets`. */
     name: string;
   };
+  /** Supabase project the backend and provisioner use. */
   supabase: {
     /** Default `""`. */
     url: string;
@@ -220,6 +226,7 @@ export interface PlatformArgs {
     /** Default `""` (service role key, Secret). */
     serviceKey: SecretInput;
   };
+  /** Stripe keys of the billing webhooks. */
   stripe: {
     /** Default `""` (public key, ConfigMap). */
     publishableKey: string;
@@ -228,7 +235,9 @@ export interface PlatformArgs {
     /** Default `""`. */
     webhookSecret: SecretInput;
   };
+  /** Tenant defaults forwarded by the provisioner, and the provisioner's own workload. */
   provisioner: ProvisionerArgs;
+  /** The platform as OIDC provider of tenant Synapses. */
   matrixOidc: MatrixOidcArgs;
   /** Default `""` each: shared LLM provider keys (Secret). */
   apiKeys: {
@@ -239,6 +248,7 @@ export interface PlatformArgs {
     google: SecretInput;
     deepseek: SecretInput;
   };
+  /** Ingress `platform-ingress` options. */
   ingress: {
     /** Default `false`: many nginx installs reject snippets. */
     enableConfigurationSnippet: boolean;
@@ -247,10 +257,12 @@ export interface PlatformArgs {
     /** Default `"300"`. */
     proxySendTimeout: string;
   };
+  /** Ingress `platform-root-redirect`. */
   apexRedirect: {
     /** Default `false`: the production apex is a Matrix server name on another host. */
     enabled: boolean;
   };
+  /** ServiceMonitor and PrometheusRule (prometheus-operator CRDs). */
   monitoring: {
     /** Default `false` (Deviation 5; upstream `true`): the objects need prometheus-operator CRDs. */
     enabled: boolean;
@@ -260,6 +272,7 @@ export interface PlatformArgs {
     scrapeInterval: string;
     /** Default `10s`. */
     scrapeTimeout: string;
+    /** PrometheusRule thresholds (upstream defaults). */
     alerts: MonitoringAlertsArgs;
   };
 }
