@@ -10,6 +10,8 @@
  * - `releaseName` (default `mindroom-runtime`), `namespace` (default `mindroom`, must exist).
  * - `kubeconfig` (secret, optional): kubeconfig contents or path; unset → the default provider
  *   ($KUBECONFIG, ~/.kube/config, or in-cluster credentials).
+ * - `adoptExisting` (default false): take over objects that already exist under the same names,
+ *   e.g. those of the Helm release this stack replaces (provider `upsertExistingObjects`).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -28,6 +30,7 @@ const dnsLabel = z
 const stackConfigSchema = z.object({
   releaseName: dnsLabel.optional(),
   namespace: dnsLabel.optional(),
+  adoptExisting: z.boolean({ message: "must be true or false" }).optional(),
   values: z.record(z.string(), z.unknown(), { message: "must be a map of runtime chart values (see stacks/runtime/Pulumi.example.yaml)" }).optional(),
 });
 
@@ -48,21 +51,28 @@ export function runtimeStack(): RuntimeStackOutputs {
   const config = new pulumi.Config(RUNTIME_PROJECT);
   const settings = parseOrThrow(
     stackConfigSchema,
-    { releaseName: config.get("releaseName"), namespace: config.get("namespace"), values: config.getObject<unknown>("values") },
+    {
+      releaseName: config.get("releaseName"),
+      namespace: config.get("namespace"),
+      adoptExisting: config.getObject<unknown>("adoptExisting"),
+      values: config.getObject<unknown>("values"),
+    },
     `${RUNTIME_PROJECT}:`,
   );
   const args = parseRuntimeValues(settings.values ?? {}, { name: settings.releaseName, namespace: settings.namespace }, `${RUNTIME_PROJECT}:values.`);
 
   // Read as plain text only to decide whether an explicit provider exists; it goes on as a secret.
   const kubeconfig = config.get("kubeconfig");
-  const provider = kubeconfig
-    ? new k8s.Provider("kubeconfig", {
-        kubeconfig: pulumi.secret(kubeconfig),
-        // Update the chart's ConfigMap and Secrets in place, as Helm did, instead of replacing them.
-        enableConfigMapMutable: true,
-        enableSecretMutable: true,
-      })
-    : undefined;
+  const provider =
+    kubeconfig || settings.adoptExisting
+      ? new k8s.Provider("kubeconfig", {
+          kubeconfig: kubeconfig ? pulumi.secret(kubeconfig) : undefined,
+          // Update the chart's ConfigMap and Secrets in place, as Helm did, instead of replacing them.
+          enableConfigMapMutable: true,
+          enableSecretMutable: true,
+          upsertExistingObjects: settings.adoptExisting ?? false,
+        })
+      : undefined;
 
   const runtime = new MindroomRuntime(args.releaseName as string, args, provider ? { providers: [provider] } : undefined);
   return {

@@ -73,6 +73,15 @@ describe("stacks/runtime: runtime-only stack program", () => {
     for (const r of k8sObjects) expect(r.provider, r.name).to.contain("pulumi:providers:kubernetes::kubeconfig");
   });
 
+  it("adoptExisting: an explicit provider that takes over existing objects (Helm migration), ambient kubeconfig", async () => {
+    const { regs } = await up({ [`${RUNTIME_PROJECT}:adoptExisting`]: "true", [`${RUNTIME_PROJECT}:values`]: { eventCache: { backend: "sqlite" } } });
+    const provider = regs.find((r) => r.type === "pulumi:providers:kubernetes")!;
+    expect(provider.inputs.upsertExistingObjects).to.equal("true");
+    expect(provider.inputs).to.not.have.property("kubeconfig");
+    const bad = await up({ [`${RUNTIME_PROJECT}:adoptExisting`]: "\"yes\"" });
+    expect((bad.error as Error).message).to.match(/^mindroom-runtime:adoptExisting: must be true or false/);
+  });
+
   it("an inline secret set with --secret --path stays a Pulumi secret, only in its Kubernetes Secret", async () => {
     const values = { eventCache: { backend: "sqlite" }, workers: { sandbox: { proxyToken: { value: "tok-from-config" } } } };
     const { regs } = await up({ [`${RUNTIME_PROJECT}:values`]: values }, [`${RUNTIME_PROJECT}:values`]);
