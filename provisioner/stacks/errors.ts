@@ -53,14 +53,13 @@ export function mapStackError(err: unknown, instanceId: string, action: string, 
   return err;
 }
 
-/** String values under secret-sounding keys of the tenant values: redacted wherever they show up. */
-export function secretNeedles(values: unknown, underSecretKey = false): string[] {
-  if (typeof values === "string") return underSecretKey && values.length >= 6 ? [values] : [];
-  if (Array.isArray(values)) return values.flatMap((v) => secretNeedles(v, underSecretKey));
-  if (values && typeof values === "object") {
-    return Object.entries(values).flatMap(([key, v]) =>
-      secretNeedles(v, underSecretKey || /secret|key|token|password|passphrase/i.test(key)),
-    );
-  }
-  return [];
+/** String values whose own key sounds secret (`openrouter_key`, `matrixOidc.clientSecret`, …): redacted wherever they show up. */
+export function secretNeedles(values: unknown): string[] {
+  if (Array.isArray(values)) return values.flatMap((v) => secretNeedles(v));
+  if (!values || typeof values !== "object") return [];
+  return Object.entries(values).flatMap(([key, v]) =>
+    typeof v === "string" ? (SECRET_KEY.test(key) && v.length >= 6 ? [v] : []) : secretNeedles(v),
+  );
 }
+
+const SECRET_KEY = /secret|_key$|Key$|token|password|passphrase/i;

@@ -16,7 +16,7 @@ const SERVICE_KEY = "eyJhbGciOiJIUzI1NiJ9.service-role-key";
 function spec(id = "42"): TenantSpec {
   return {
     instanceId: id,
-    values: { customer: id, baseDomain: "mindroom.test", instanceSecrets: { values: { openrouter_key: SECRET } } },
+    values: { customer: id, baseDomain: "mindroom.test", openrouter_key: SECRET, matrixOidc: { clientSecret: "oidc-client-secret-value" } },
     tags: { customer: id, account: "acc-1", tier: "pro", desiredState: "running" },
   };
 }
@@ -345,5 +345,23 @@ describe("provisioner/stacks: finding the Pulumi CLI", () => {
       "PULUMI_CLI_PATH=/nonexistent/pulumi is not a Pulumi CLI: point it at <root>/bin/pulumi, its bin folder or <root>",
     );
     rmSync(dataDir, { recursive: true, force: true });
+  });
+});
+
+describe("provisioner/stacks: redaction helpers", () => {
+  it("secretNeedles collects values of secret-sounding keys only", async () => {
+    const { secretNeedles, redact } = await import("../../../provisioner/stacks/errors");
+    const needles = secretNeedles({
+      customer: "42",
+      openrouter_key: "sk-or-abcdef",
+      matrixOidc: { clientSecret: "client-secret-1", issuer: "https://issuer.test" },
+      instanceSecrets: { name: "mindroom-api-keys-42", hash: "abc123abc123" },
+      matrixAutoJoinRoomKeys: ["analysis", "automation"],
+      openai_key: "",
+    });
+    expect(needles).to.deep.equal(["sk-or-abcdef", "client-secret-1"]);
+    expect(redact("Secret mindroom-api-keys-42 got sk-or-abcdef; url https://user:pw@host/x", needles)).to.equal(
+      "Secret mindroom-api-keys-42 got [REDACTED]; url https://[REDACTED]@host/x",
+    );
   });
 });
