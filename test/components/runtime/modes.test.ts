@@ -3,7 +3,10 @@
  * secrets stay Pulumi secrets and never show in rendered output; component structure.
  */
 import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
 import { containsSecret, toYamlStream } from "../../../infra/render/manifests";
+import { recordProgram } from "../../../infra/render/record";
+import { MindroomRuntime } from "../../../components/runtime";
 import { loadValuesFiles } from "../../../infra/values/load";
 import { validateKubeObjects } from "../../support/kube-schema";
 import { render, renderSqlite, runtime, find, ofKind, container, containerNames, envValue, envNames, secretRef, KUBE } from "./helpers";
@@ -209,9 +212,6 @@ describe("runtime: secrets", () => {
   });
 
   it("a secret Output as proxyToken.value creates the Secret and stays secret", async () => {
-    const pulumi = await import("@pulumi/pulumi");
-    const { recordProgram } = await import("../../../infra/render/record");
-    const { MindroomRuntime } = await import("../../../components/runtime");
     const regs = await recordProgram(
       () => new MindroomRuntime("mindroom-runtime", { eventCache: { backend: "sqlite" }, workers: { sandbox: { proxyToken: { value: pulumi.secret("from-config") } } } }),
     );
@@ -234,5 +234,24 @@ describe("runtime: component structure", () => {
     expect(envValue(runner, "MINDROOM_CONFIG_PATH")).to.equal("/app/config.yaml");
     expect(runner.volumeMounts.slice(0, 2)).to.deep.equal(container(deployment, "mindroom").volumeMounts.slice(0, 2));
     expect(runner.command).to.deep.equal(["tini", "--", "/app/run-sandbox-runner.sh"]);
+  });
+});
+
+describe("runtime: worker-auth Secret ownership", () => {
+  it("Pulumi ignores the data the runtime patches into {fullname}-worker-auth (never pruned by an update)", async () => {
+    const ignored: Record<string, string[]> = {};
+    await recordProgram(() => {
+      // The mock monitor sees the full RegisterResource request, resource options included.
+      type Req = { getName(): string; getIgnorechangesList(): string[] };
+      const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: unknown): unknown };
+      const original = monitor.registerResource.bind(monitor);
+      monitor.registerResource = (req: Req, cb: unknown) => {
+        ignored[req.getName()] = req.getIgnorechangesList();
+        return original(req, cb);
+      };
+      new MindroomRuntime("mindroom-runtime", { eventCache: { backend: "sqlite" }, workers: { backend: "kubernetes" } });
+    });
+    expect(ignored["mindroom-runtime-worker-auth"]).to.have.members(["data", "stringData"]);
+    expect(ignored["mindroom-runtime"]).to.deep.equal([]);
   });
 });
