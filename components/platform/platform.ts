@@ -22,7 +22,7 @@
  * (`pulumi_config_passphrase`).
  *
  * The component never registers Namespace `mindroom-instances`; the caller creates it and passes
- * it in `opts.dependsOn`, which the component forwards to its Roles and RoleBindings there.
+ * it in `opts.dependsOn`, which the component forwards to every child (Pulumi does not).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -63,10 +63,10 @@ export class Platform extends pulumi.ComponentResource {
     const child = (extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions => ({ parent: this, ...extra });
     const id = (kubeName: string) => `${name}-${kubeName}`;
 
-    // Children do not inherit the component's dependsOn; the objects in mindroom-instances need it
-    // (the caller's Namespace), the ones in mindroom-{env} depend on our own Namespace.
-    const inInstances = () => child({ dependsOn: opts?.dependsOn });
-    const ns = new k8s.core.v1.Namespace(id(nsName), { metadata: { name: nsName } }, child());
+    // Children do not inherit the component's dependsOn (e.g. the caller's mindroom-instances
+    // Namespace, cluster services): every child gets it, directly or through our Namespace.
+    const afterCaller = () => child({ dependsOn: opts?.dependsOn });
+    const ns = new k8s.core.v1.Namespace(id(nsName), { metadata: { name: nsName } }, afterCaller());
     const inNs = (deps: pulumi.Resource[] = []) => child({ dependsOn: [ns, ...deps] });
 
     const config = new k8s.core.v1.ConfigMap(id(CONFIG_MAP_NAME), { metadata: { name: CONFIG_MAP_NAME, namespace: nsName }, data: configMapData(args) }, inNs());
@@ -82,12 +82,12 @@ export class Platform extends pulumi.ComponentResource {
     }
 
     new k8s.core.v1.ServiceAccount(id(`sa-${SERVICE_ACCOUNT_NAME}`), serviceAccount(env), inNs());
-    new k8s.rbac.v1.Role(id(`role-${BACKEND_NAME}`), role(BACKEND_NAME, BACKEND_ROLE_RULES), inInstances());
-    new k8s.rbac.v1.RoleBinding(id(`rolebinding-${BACKEND_NAME}`), roleBinding(BACKEND_NAME, env), inInstances());
-    new k8s.rbac.v1.Role(id(`role-${TENANT_RBAC_NAME}`), role(TENANT_RBAC_NAME, TENANT_RBAC_RULES), inInstances());
-    new k8s.rbac.v1.RoleBinding(id(`rolebinding-${TENANT_RBAC_NAME}`), roleBinding(TENANT_RBAC_NAME, env), inInstances());
-    new k8s.rbac.v1.ClusterRole(id("namespace-manager"), clusterRole(env), child());
-    new k8s.rbac.v1.ClusterRoleBinding(id("namespace-manager"), clusterRoleBinding(env), child());
+    new k8s.rbac.v1.Role(id(`role-${BACKEND_NAME}`), role(BACKEND_NAME, BACKEND_ROLE_RULES), afterCaller());
+    new k8s.rbac.v1.RoleBinding(id(`rolebinding-${BACKEND_NAME}`), roleBinding(BACKEND_NAME, env), afterCaller());
+    new k8s.rbac.v1.Role(id(`role-${TENANT_RBAC_NAME}`), role(TENANT_RBAC_NAME, TENANT_RBAC_RULES), afterCaller());
+    new k8s.rbac.v1.RoleBinding(id(`rolebinding-${TENANT_RBAC_NAME}`), roleBinding(TENANT_RBAC_NAME, env), afterCaller());
+    new k8s.rbac.v1.ClusterRole(id("namespace-manager"), clusterRole(env), afterCaller());
+    new k8s.rbac.v1.ClusterRoleBinding(id("namespace-manager"), clusterRoleBinding(env), afterCaller());
 
     new k8s.apps.v1.Deployment(id(FRONTEND_NAME), frontendDeployment(args), inNs([config]));
     new k8s.core.v1.Service(id(FRONTEND_NAME), frontendService(args), inNs());

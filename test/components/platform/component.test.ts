@@ -31,7 +31,7 @@ describe("Platform component", () => {
     ]);
   });
 
-  it("forwards the caller's dependsOn (the mindroom-instances Namespace) to the Roles/RoleBindings there, and retains the provisioner PVC", async () => {
+  it("forwards the caller's dependsOn (the mindroom-instances Namespace) to its children, and retains the provisioner PVC", async () => {
     const seen = new Map<string, pulumi.CustomResourceOptions>();
     await recordProgram(() => {
       const record: pulumi.ResourceTransformation = (t) => {
@@ -50,6 +50,8 @@ describe("Platform component", () => {
       "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::platform-rolebinding-platform-backend",
       "kubernetes:rbac.authorization.k8s.io/v1:Role::platform-role-platform-backend-tenant-rbac",
       "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::platform-rolebinding-platform-backend-tenant-rbac",
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole::platform-namespace-manager",
+      "kubernetes:core/v1:Namespace::platform-mindroom-staging",
     ]) {
       expect(depsOf(key), key).to.deep.equal(["instances"]);
     }
