@@ -57,12 +57,12 @@ export function passphraseEnv(options: PassphraseOptions): Record<string, string
   return { PULUMI_CONFIG_PASSPHRASE_FILE: generated };
 }
 
-/** Default backend: a file backend in the data dir (created so the first `stack init` works). */
+/** Default backend: a file backend in the data dir. A `file://` directory is created so the first `stack init` works. */
 export function backendUrl(dataDir: string, configured?: string): string {
-  if (configured) return configured;
-  const state = join(dataDir, "state");
-  mkdirSync(state, { recursive: true });
-  return `file://${state}`;
+  const url = configured || `file://${join(dataDir, "state")}`;
+  const path = url.startsWith("file://") ? url.slice("file://".length).split("?")[0] : "";
+  if (path.startsWith("/")) mkdirSync(path, { recursive: true });
+  return url;
 }
 
 /** Blanks for the provisioner's secrets that are present in the parent environment. */

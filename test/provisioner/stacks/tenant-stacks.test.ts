@@ -365,3 +365,19 @@ describe("provisioner/stacks: redaction helpers", () => {
     );
   });
 });
+
+describe("provisioner/stacks: backend URL", () => {
+  it("defaults to file://<dataDir>/state and creates any absolute file:// directory; other URLs pass through", async () => {
+    const { backendUrl } = await import("../../../provisioner/stacks/environment");
+    const dir = mkdtempSync(join(tmpdir(), "backend-"));
+    try {
+      expect(backendUrl(dir)).to.equal(`file://${join(dir, "state")}`);
+      expect(statSync(join(dir, "state")).isDirectory()).to.equal(true);
+      expect(backendUrl(dir, `file://${join(dir, "other")}`)).to.equal(`file://${join(dir, "other")}`);
+      expect(statSync(join(dir, "other")).isDirectory()).to.equal(true);
+      expect(backendUrl(dir, "s3://bucket/prefix?region=eu-central-1")).to.equal("s3://bucket/prefix?region=eu-central-1");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
