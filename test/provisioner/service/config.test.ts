@@ -1,0 +1,42 @@
+import { expect } from "chai";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadConfig } from "../../../provisioner/config";
+
+describe("provisioner config", () => {
+  it("applies the documented defaults", () => {
+    const c = loadConfig({});
+    expect(c).to.include({ apiKey: "", platformDomain: "mindroom.chat", baseDomain: "mindroom.chat", port: 8080, concurrency: 2, environment: "production", jobRetentionHours: 24, uninstallWaitSeconds: 240, readinessTimeoutSeconds: 180 });
+    expect(c.dataDir).to.equal(resolve(".mindroom"));
+    expect(c.pulumiBackendUrl).to.equal(`file://${resolve(".mindroom/state")}`);
+    expect(c.openrouterApiUrl).to.equal("https://openrouter.ai/api/v1");
+  });
+
+  it("falls back from INSTANCE_BASE_DOMAIN to PLATFORM_DOMAIN", () => {
+    expect(loadConfig({ PLATFORM_DOMAIN: "p.example" }).baseDomain).to.equal("p.example");
+    expect(loadConfig({ PLATFORM_DOMAIN: "p.example", INSTANCE_BASE_DOMAIN: "i.example" }).baseDomain).to.equal("i.example");
+  });
+
+  it("reads secrets from NAME, else NAME_FILE (trimmed); the env value is not trimmed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+    writeFileSync(join(dir, "key"), "  from-file\n");
+    expect(loadConfig({ PROVISIONER_API_KEY_FILE: join(dir, "key") }).apiKey).to.equal("from-file");
+    expect(loadConfig({ PROVISIONER_API_KEY: " env ", PROVISIONER_API_KEY_FILE: join(dir, "key") }).apiKey).to.equal(" env ");
+    expect(loadConfig({ PROVISIONER_API_KEY: "", PROVISIONER_API_KEY_FILE: join(dir, "key") }).apiKey).to.equal("from-file");
+    expect(() => loadConfig({ SUPABASE_SERVICE_KEY_FILE: join(dir, "missing") })).to.throw(/^SUPABASE_SERVICE_KEY_FILE: cannot read .* \(ENOENT\)/);
+  });
+
+  it("stops with one line naming the variable and the fix", () => {
+    expect(() => loadConfig({ PORT: "http" })).to.throw('PORT must be an integer from 0 to 65535 (got "http")');
+    expect(() => loadConfig({ PROVISIONER_CONCURRENCY: "0" })).to.throw(/^PROVISIONER_CONCURRENCY must be an integer from 1 to 16/);
+    expect(() => loadConfig({ SUPABASE_URL: "not a url" })).to.throw(/^SUPABASE_URL must be a URL/);
+    expect(() => loadConfig({ MINDROOM_ENVIRONMENT: "Prod_1" })).to.throw(/^MINDROOM_ENVIRONMENT must be a short DNS label/);
+  });
+
+  it("collects the 13 trusted-upstream variables", () => {
+    const c = loadConfig({ INSTANCE_TRUSTED_UPSTREAM_JWKS_URL: "https://jwks" });
+    expect(Object.keys(c.trustedUpstream)).to.have.length(13);
+    expect(c.trustedUpstream.jwksUrl).to.equal("https://jwks");
+  });
+});
