@@ -9,19 +9,26 @@ import type * as k8s from "@pulumi/kubernetes";
 import { NAMESPACE, type ResolvedInstance } from "./resolve";
 import type { InstanceNames } from "./names";
 
-let seed: Record<string, unknown> | undefined;
-/** Parsed once per process: a provisioner renders many tenants. */
-function seedConfig(): Record<string, unknown> {
-  seed ??= parse(readFileSync(join(__dirname, "seed-config.yaml"), "utf8")) as Record<string, unknown>;
+const YAML_OPTIONS = { version: "1.1", lineWidth: 0 } as const;
+
+let seed: { catalogue: string; authorization: Record<string, unknown> } | undefined;
+/**
+ * The seed without the two per-tenant sections, serialised once per process: a provisioner
+ * evaluates many tenants, and serialising the catalogue dominated the per-tenant cost.
+ */
+function seedConfig(): { catalogue: string; authorization: Record<string, unknown> } {
+  if (!seed) {
+    const { authorization, matrix_room_access: _overridden, ...catalogue } = parse(readFileSync(join(__dirname, "seed-config.yaml"), "utf8")) as Record<string, unknown>;
+    seed = { catalogue: stringify(catalogue, YAML_OPTIONS), authorization: authorization as Record<string, unknown> };
+  }
   return seed;
 }
 
 export function mindroomConfigYaml(r: ResolvedInstance): string {
   const base = seedConfig();
   const m = r.matrixRoomAccess;
-  const config = {
-    ...base,
-    authorization: { ...(base.authorization as Record<string, unknown>), global_users: r.authorizationGlobalUsers },
+  const overrides = {
+    authorization: { ...base.authorization, global_users: r.authorizationGlobalUsers },
     matrix_room_access: {
       mode: m.mode,
       multi_user_join_rule: m.multiUserJoinRule,
@@ -30,7 +37,8 @@ export function mindroomConfigYaml(r: ResolvedInstance): string {
       reconcile_existing_rooms: m.reconcileExistingRooms,
     },
   };
-  return stringify(config, { version: "1.1", lineWidth: 0 });
+  // Top-level keys of one map: the catalogue followed by the overridden sections.
+  return base.catalogue + stringify(overrides, YAML_OPTIONS);
 }
 
 export function mindroomConfigMap(r: ResolvedInstance, n: InstanceNames): k8s.types.input.core.v1.ConfigMap {

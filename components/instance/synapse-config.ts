@@ -36,7 +36,18 @@ function rateLimits(): Record<string, unknown> {
   };
 }
 
-export function homeserverConfig(r: ResolvedInstance, n: InstanceNames, macaroonSecretKey: string, formSecret: string): Record<string, unknown> {
+const YAML_OPTIONS = { version: "1.1", lineWidth: 0 } as const;
+/** The static tail of homeserver.yaml, serialised once per process. */
+let rateLimitsYaml: string | undefined;
+
+/** homeserver.yaml text: the per-tenant settings, then the (static) rate limits. */
+export function homeserverYaml(r: ResolvedInstance, n: InstanceNames, macaroonSecretKey: string, formSecret: string): string {
+  rateLimitsYaml ??= stringify(rateLimits(), YAML_OPTIONS);
+  return stringify(homeserverSettings(r, n, macaroonSecretKey, formSecret), YAML_OPTIONS) + rateLimitsYaml;
+}
+
+/** Everything in homeserver.yaml except the rate limits. */
+export function homeserverSettings(r: ResolvedInstance, n: InstanceNames, macaroonSecretKey: string, formSecret: string): Record<string, unknown> {
   const oidc = r.matrixOidc;
   const registration = oidc.on
     ? { enable_registration: false, enable_registration_without_verification: false, password_config: { enabled: true } }
@@ -90,7 +101,6 @@ export function homeserverConfig(r: ResolvedInstance, n: InstanceNames, macaroon
     log_config: "/data/log.config",
     url_preview_enabled: false,
     federation_domain_whitelist: [],
-    ...rateLimits(),
   };
 }
 
@@ -102,7 +112,7 @@ export const LOG_CONFIG = stringify(
     root: { level: "INFO", handlers: ["console"] },
     disable_existing_loggers: false,
   },
-  { version: "1.1", lineWidth: 0 },
+  YAML_OPTIONS,
 );
 
 export function synapseConfigMap(
@@ -111,9 +121,7 @@ export function synapseConfigMap(
   macaroonSecretKey: pulumi.Output<string>,
   formSecret: pulumi.Output<string>,
 ): k8s.types.input.core.v1.ConfigMap {
-  const homeserver = pulumi
-    .all([macaroonSecretKey, formSecret])
-    .apply(([m, f]) => stringify(homeserverConfig(r, n, m, f), { version: "1.1", lineWidth: 0 }));
+  const homeserver = pulumi.all([macaroonSecretKey, formSecret]).apply(([m, f]) => homeserverYaml(r, n, m, f));
   return {
     metadata: { name: n.synapseConfig, namespace: NAMESPACE, labels: appLabels("synapse", r) },
     data: { "homeserver.yaml": pulumi.secret(homeserver), "log.config": LOG_CONFIG },
