@@ -17,6 +17,9 @@ export function validateInstance(r: ResolvedInstance): void {
 
 function firstProblem(r: ResolvedInstance): string | undefined {
   const c = r.customer;
+  if (typeof r.customerRaw !== "string" && typeof r.customerRaw !== "number") {
+    return "customer: required; give the tenant id as a string or number (hosted ids are positive integers)";
+  }
   if (!DNS_LABEL.test(c)) {
     return `customer: "${c}" cannot form valid object names; use lower-case letters, digits and '-', starting and ending with a letter or digit (hosted ids are positive integers)`;
   }

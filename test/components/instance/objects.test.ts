@@ -131,7 +131,7 @@ describe("MindroomInstance: objects and naming (spec §17 items 1-13)", () => {
   });
 
   it("12: customer Foo_1 or a 60-character id is rejected before any object registers", async () => {
-    for (const customer of ["Foo_1", "a".repeat(60), "-x", 1.5]) {
+    for (const customer of ["Foo_1", "a".repeat(60), "-x", 1.5, undefined as unknown as string]) {
       let thrown: unknown;
       const regs = await recordProgram(() => {
         try {
