@@ -194,7 +194,7 @@ export function loadConfig(env: Env = process.env): ProvisionerConfig {
     pulumiSecretsProvider: e.PULUMI_SECRETS_PROVIDER,
     pulumiCliPath: e.PULUMI_CLI_PATH,
     pulumiHome: e.PULUMI_HOME ? resolve(e.PULUMI_HOME) : resolve(dataDir, "pulumi-home"),
-    workDir: e.PROVISIONER_WORK_DIR ? resolve(e.PROVISIONER_WORK_DIR) : resolve(dataDir, "stacks"),
+    workDir: e.PROVISIONER_WORK_DIR ? resolve(e.PROVISIONER_WORK_DIR) : resolve(dataDir, "workspaces"),
     concurrency: e.PROVISIONER_CONCURRENCY,
     jobRetentionHours: e.PROVISIONER_JOB_RETENTION_HOURS,
     operationTimeoutSeconds: e.PROVISIONER_OPERATION_TIMEOUT_SECONDS,

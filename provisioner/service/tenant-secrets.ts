@@ -13,6 +13,10 @@ export async function readTenantSecret(kube: TenantKube, instanceId: string, key
   try {
     return await kube.readSecret(`mindroom-api-keys-${instanceId}`);
   } catch (err) {
+    // The Kubernetes adapter signals a stored value that is not strict base64 of UTF-8 (§6.7).
+    if (err instanceof Error && err.name === "InvalidSecretData") {
+      throw new HttpError(500, `Instance ${instanceId} has an invalid ${(err as Error & { key?: string }).key ?? key} Secret value`);
+    }
     throw new HttpError(500, `Failed to inspect existing Secret value ${key} for instance ${instanceId}: ${shortReason(err)}`);
   }
 }
