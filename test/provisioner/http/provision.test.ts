@@ -91,6 +91,34 @@ describe("provisioner HTTP: POST /system/provision", () => {
     expect(third.body.customer_id).to.equal("1");
   });
 
+  it("re-provision of a Helm-era tenant: no stored key → encryption stays off; the opt-in turns on the derived key; a stored key is never rotated", async () => {
+    h.mirror.rows.set("300", { instance_id: 300, status: "running", subscription_id: SUB });
+    h.kube.secrets.set("mindroom-api-keys-300", { sandbox_proxy_token: "legacy-token", credentials_encryption_key: "" });
+    await call(h, "POST", "/system/provision?wait=true", { body: { instance_id: 300 } });
+    expect(secretOf(h, "300").credentials_encryption_key).to.equal("");
+    expect(secretOf(h, "300").sandbox_proxy_token).to.equal("legacy-token");
+    await call(h, "POST", "/system/provision?wait=true", { body: { instance_id: 300, enable_credentials_encryption: true } });
+    const derived = deriveInstanceSecret(API_KEY, "instance-credentials", "300");
+    expect(secretOf(h, "300").credentials_encryption_key).to.equal(derived);
+    h.kube.secrets.get("mindroom-api-keys-300")!.credentials_encryption_key = "kept-key";
+    await call(h, "POST", "/system/provision?wait=true", { body: { instance_id: 300, enable_credentials_encryption: true } });
+    expect(secretOf(h, "300").credentials_encryption_key).to.equal("kept-key");
+  });
+
+  it("a failing or invalid live Secret read fails the job before any stack update, row stays provisioning", async () => {
+    h.mirror.rows.set("301", { instance_id: 301, status: "running", subscription_id: SUB });
+    h.kube.failOn.set("readSecret:mindroom-api-keys-301", new Error("Forbidden"));
+    const res = await call(h, "POST", "/system/provision?wait=true", { body: { instance_id: 301 } });
+    expect(res.status).to.equal(500);
+    expect(res.body.detail).to.equal("Failed to inspect existing Secret value credentials_encryption_key for instance 301: Forbidden");
+    const invalid = Object.assign(new Error("Secret mindroom-api-keys-301 has an invalid credentials_encryption_key value"), { name: "InvalidSecretData", key: "credentials_encryption_key" });
+    h.kube.failOn.set("readSecret:mindroom-api-keys-301", invalid);
+    const res2 = await call(h, "POST", "/system/provision?wait=true", { body: { instance_id: 301 } });
+    expect(res2.body.detail).to.equal("Instance 301 has an invalid credentials_encryption_key Secret value");
+    expect(h.stacks.calls.filter((c) => c.op === "up")).to.deep.equal([]);
+    expect(h.mirror.rows.get("301")).to.include({ status: "provisioning", last_error: "Instance 301 has an invalid credentials_encryption_key Secret value" });
+  });
+
   it("answers 404 for a re-provision of an unknown id and changes nothing", async () => {
     const res = await call(h, "POST", "/system/provision", { body: { instance_id: "999" } });
     expect(res.status).to.equal(404);
