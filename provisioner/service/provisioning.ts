@@ -43,6 +43,13 @@ export interface ProvisionResult extends TenantUrls {
   message: string;
 }
 
+interface Prepared {
+  storageClassName: string | null;
+  ownerMxid: string | null;
+  /** The live tenant Secret (null for new ids or when absent). */
+  live: Record<string, string> | null;
+}
+
 export const READY_MESSAGE = "Instance provisioned successfully";
 export const NOT_READY_MESSAGE = "Provisioning started; instance is getting ready";
 
@@ -61,8 +68,9 @@ export interface ProvisioningDeps {
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const onAbort = () => (clearTimeout(t), resolve());
+    const t = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 
 export class ProvisioningService {
@@ -118,7 +126,7 @@ export class ProvisioningService {
   async run(params: ProvisionParams, ctx: JobContext): Promise<ProvisionResult> {
     const id = params.instance_id;
     const urls = this.urls(id);
-    let prepared: { storageClassName: string | null; ownerMxid: string | null };
+    let prepared: Prepared;
     try {
       prepared = await this.prepare(params, urls);
     } catch (err) {
@@ -126,7 +134,7 @@ export class ProvisioningService {
       throw err;
     }
     try {
-      const secrets = await this.secrets(params);
+      const secrets = await this.secrets(params, prepared.live);
       const values = buildTenantValues(this.d.config, {
         instanceId: id,
         accountId: params.account_id,
@@ -153,8 +161,8 @@ export class ProvisioningService {
     return { ...pending, message: ready ? READY_MESSAGE : NOT_READY_MESSAGE };
   }
 
-  /** §6.4–§6.7 (before the deploy block): owner, URLs row update, root secret, storage class. */
-  private async prepare(params: ProvisionParams, urls: TenantUrls): Promise<{ storageClassName: string | null; ownerMxid: string | null }> {
+  /** §6.4–§6.8 before the deploy block: owner, URLs row update, root secret, storage class, live Secret read. */
+  private async prepare(params: ProvisionParams, urls: TenantUrls): Promise<Prepared> {
     const { config, mirror, registry, log } = this.d;
     const id = params.instance_id;
     let mxid: string | null = null;
@@ -177,15 +185,16 @@ export class ProvisioningService {
       throw new HttpError(500, "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET or PROVISIONER_API_KEY must be configured");
     }
     const storageClassName = await storageClassFor(this.d.kube, id, params.is_new, config.storageClassName);
-    return { storageClassName, ownerMxid: mxid };
+    // One read serves the credentials key (§6.7) and the sandbox token (Deviation 7); new ids have no Secret.
+    const live = params.is_new ? null : await readTenantSecret(this.d.kube, id, "credentials_encryption_key");
+    return { storageClassName, ownerMxid: mxid, live };
   }
 
   /** §6.5, §6.7, §6.8, §6.10: the ten tenant Secret values. */
-  private async secrets(params: ProvisionParams): Promise<TenantSecrets> {
+  private async secrets(params: ProvisionParams, live: Record<string, string> | null): Promise<TenantSecrets> {
     const { config, kube } = this.d;
     const id = params.instance_id;
     const root = derivationRoot(config.credentialsEncryptionSecret, config.apiKey);
-    const live = params.is_new ? null : await readTenantSecret(kube, id, "credentials_encryption_key");
     const openrouterKey = await openrouterKeyFor(
       { apiUrl: config.openrouterApiUrl, managementKey: config.openrouterProvisioningApiKey, kube, registry: this.d.registry, log: this.d.log, fetch: this.d.fetch ?? fetch },
       { instanceId: id, tier: params.tier, accountId: params.account_id },
