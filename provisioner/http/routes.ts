@@ -4,7 +4,7 @@
  * validation → handler. Long operations answer 202 + `Location` unless the caller asks to wait.
  */
 import { randomUUID } from "node:crypto";
-import express, { type RequestHandler, type Response, Router } from "express";
+import express, { type Request, type RequestHandler, type Response, Router } from "express";
 import type { ProvisionerConfig } from "../config";
 import type { JobRunner } from "../jobs/runner";
 import type { JobRecord } from "../jobs/types";
@@ -28,6 +28,11 @@ export interface RouteDeps {
   log: Logger;
   /** Set when the Pulumi engine is unusable (known at boot): provisioning answers 503 before any write. */
   engineUnavailable?: string;
+}
+
+/** Whether the request carried a body (the JSON parser leaves `{}` behind when it did not). */
+function hasBody(req: Request): boolean {
+  return req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] ?? "0") !== "0";
 }
 
 /** Public view of a job: no params, no internal bookkeeping. */
@@ -71,7 +76,7 @@ export function systemRouter(d: RouteDeps): Router {
 
   r.post("/system/provision", ...guarded(5, json), async (req, res) => {
     const query = parse("query", ProvisionQuery, req.query);
-    const body = parse("body", ProvisionBody, req.body);
+    const body = parse("body", ProvisionBody, hasBody(req) ? req.body : undefined);
     if (d.engineUnavailable) throw new HttpError(503, `Tenant provisioning is not available in this environment: ${d.engineUnavailable}`);
     const jobId = randomUUID();
     const params = await d.provisioning.accept(body, jobId);

@@ -17,10 +17,16 @@ export class ValidationFailed extends Error {
   }
 }
 
-function typeOf(issue: z.core.$ZodIssue): string {
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path) v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+function typeOf(issue: z.core.$ZodIssue, missing: boolean): string {
   switch (issue.code) {
     case "invalid_type":
-      return (issue as { input?: unknown }).input === undefined ? "missing" : `${issue.expected}_type`;
+      return missing ? "missing" : `${issue.expected}_type`;
     case "invalid_value":
       return "enum";
     case "invalid_format":
@@ -32,20 +38,20 @@ function typeOf(issue: z.core.$ZodIssue): string {
   }
 }
 
-export function fieldErrors(where: "body" | "path" | "query", error: z.ZodError): FieldError[] {
+export function fieldErrors(where: "body" | "path" | "query", error: z.ZodError, input: unknown): FieldError[] {
   return error.issues.flatMap((issue) => {
     const path = issue.path.map((p) => (typeof p === "number" ? p : String(p)));
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({ loc: [where, ...path, key], msg: "Extra inputs are not permitted", type: "extra_forbidden" }));
     }
-    const missing = issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined;
-    return [{ loc: [where, ...path], msg: missing ? "Field required" : issue.message, type: typeOf(issue) }];
+    const missing = issue.code === "invalid_type" && valueAt(input, issue.path) === undefined;
+    return [{ loc: [where, ...path], msg: missing ? "Field required" : issue.message, type: typeOf(issue, missing) }];
   });
 }
 
 /** Parses or throws ValidationFailed (answered as 422). */
 export function parse<S extends z.ZodType>(where: "body" | "path" | "query", schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
-  if (!result.success) throw new ValidationFailed(fieldErrors(where, result.error));
+  if (!result.success) throw new ValidationFailed(fieldErrors(where, result.error, input));
   return result.data;
 }
