@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { k3sClusterSchema } from "../components/cluster/args";
 import { ValuesError, formatZodError } from "../infra/values/errors";
+import { truthy } from "../infra/truthy";
 
 export const CONFIG_NAMESPACE = "mindroom";
 
@@ -26,8 +27,6 @@ export const PLATFORM_SECRET_KEYS: Record<string, string[]> = {
   matrixOidcClientSecret: ["matrixOidc", "clientSecret"],
   matrixOidcPrivateKey: ["matrixOidc", "privateKey"],
 };
-
-const truthy = (v: unknown) => ["1", "true", "yes", "on"].includes(String(v ?? "").toLowerCase());
 
 export const stackConfigSchema = z
   .object({

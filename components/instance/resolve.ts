@@ -4,7 +4,8 @@
  * objects exist is a plain value.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { ContainerResources, Flag, MindroomInstanceArgs } from "./args";
+import { truthy } from "../../infra/truthy";
+import type { ContainerResources, MindroomInstanceArgs } from "./args";
 
 export const NAMESPACE = "mindroom-instances";
 export const DEFAULT_MINDROOM_IMAGE = "ghcr.io/mindroom-ai/mindroom:latest";
@@ -14,10 +15,6 @@ export const DEFAULT_MINDROOM_RESOURCES: ContainerResources = { requests: { memo
 export const DEFAULT_SYNAPSE_RESOURCES: ContainerResources = { requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } };
 export const DEFAULT_SANDBOX_RUNNER_RESOURCES: ContainerResources = { requests: { memory: "256Mi", cpu: "100m" }, limits: { memory: "1Gi", cpu: "500m" } };
 
-/** Upstream's truthy test: the lower-cased string form is one of 1, true, yes, on. */
-export function truthy(value: Flag | undefined): boolean {
-  return ["1", "true", "yes", "on"].includes(String(value ?? "").trim().toLowerCase());
-}
 
 /** The ten tenant Secret values, as given (undefined = not given). */
 export interface SecretInputs {

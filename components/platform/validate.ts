@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ValuesError } from "../../infra/values/errors";
 import type { PlatformArgs, SecretInput } from "./args";
 import { platformNamespace } from "./names";
-import { truthy } from "./truthy";
+import { truthy } from "../../infra/truthy";
 
 /** An Output cannot be inspected synchronously; the stack's `requireSecret` already refuses a missing value. */
 const isSet = (value: SecretInput): boolean => pulumi.Output.isInstance(value) || value !== "";

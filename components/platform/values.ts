@@ -8,7 +8,7 @@ import { z } from "zod";
 import { mergeValues, type Values } from "../../infra/values/load";
 import { parseOrThrow } from "../../infra/values/errors";
 import type { PlatformArgs, SecretInput } from "./args";
-import { truthy } from "./truthy";
+import { truthy } from "../../infra/truthy";
 import { validatePlatformArgs } from "./validate";
 
 /** The upstream chart's values.yaml (platform.md §2) plus the project's `provisioner` workload keys. */

@@ -4,6 +4,7 @@
  * the ten tenant Secret values (Deviation 6: the tenant stack owns the Secret).
  */
 import type { ProvisionerConfig } from "../config";
+import { truthy } from "../../infra/truthy";
 import { profileOverrides } from "./plans";
 
 /** The ten tenant Secret keys (§6.8). */
@@ -40,9 +41,9 @@ export function helmTyped(raw: string): string | number | boolean | null {
   return raw;
 }
 
-/** Upstream's truthy test for the OIDC room-access block (§6.9 rows 18–19). */
+/** Upstream's truthy test for the OIDC room-access block (§6.9 rows 18–19): trimmed, then the charts' test. */
 export function isTruthyFlag(raw: string): boolean {
-  return ["1", "true", "yes", "on"].includes(raw.trim().toLowerCase());
+  return truthy(raw.trim());
 }
 
 export interface TenantValuesInput {
