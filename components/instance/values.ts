@@ -17,8 +17,14 @@ import { validateInstance } from "./validate";
 
 const got = (input: unknown): string => (input === null ? "null" : Array.isArray(input) ? "a list" : typeof input);
 
-const text = z.string({ error: (i) => `expected a string, got ${got(i.input)}; quote the value` });
-const scalar = z.union([z.string(), z.number()], { error: (i) => `expected a string or number, got ${got(i.input)}` }).transform(String);
+/**
+ * A string value. Numbers are taken as their string form, as Helm templates them: `helm --set`
+ * types `jwtAudience=1234` (and a values file `clientId: 1234`) as a number, and the chart still
+ * renders "1234", so an upstream values file must not fail on it.
+ */
+const text = z
+  .union([z.string(), z.number()], { error: (i) => `expected a string, got ${got(i.input)}; quote the value` })
+  .transform(String);
 const flag = z
   .union([z.boolean(), z.string(), z.number()], { error: (i) => `expected true/false (or "1", "yes", "on"), got ${got(i.input)}` })
   .transform((v) => (typeof v === "number" ? String(v) : v));
@@ -79,7 +85,7 @@ const opt = <T extends z.ZodType>(t: T) => t.optional();
 export const instanceValuesSchema = strict({
   customer: opt(z.union([z.string(), z.number()], { error: (i) => `expected the tenant id as a string or number, got ${got(i.input)}` })),
   baseDomain: opt(text),
-  accountId: opt(scalar),
+  accountId: opt(text),
   storage: opt(text),
   storageClassName: opt(text),
   storageAccessMode: opt(accessMode),
@@ -106,18 +112,18 @@ export const instanceValuesSchema = strict({
     }),
   ),
   matrixAutoJoinRoomKeys: opt(textList),
-  matrixHomeserverStartupTimeoutSeconds: opt(scalar),
+  matrixHomeserverStartupTimeoutSeconds: opt(text),
   workerBackend: opt(text),
-  workerCleanupIntervalSeconds: opt(scalar),
+  workerCleanupIntervalSeconds: opt(text),
   controlPlaneNodeName: opt(text),
   kubernetesWorkerImage: opt(text),
   kubernetesWorkerImagePullPolicy: opt(text),
   kubernetesWorkerServiceAccountName: opt(text),
   kubernetesWorkerNamePrefix: opt(text),
   kubernetesWorkerStorageSubpathPrefix: opt(text),
-  kubernetesWorkerPort: opt(scalar),
-  kubernetesWorkerReadyTimeoutSeconds: opt(scalar),
-  kubernetesWorkerIdleTimeoutSeconds: opt(scalar),
+  kubernetesWorkerPort: opt(text),
+  kubernetesWorkerReadyTimeoutSeconds: opt(text),
+  kubernetesWorkerIdleTimeoutSeconds: opt(text),
   kubernetesWorkerEnableServiceLinks: opt(flag),
   instanceSecrets: opt(strict({ create: opt(flag), name: opt(text), hash: opt(text) })),
   openai_key: opt(secret),

@@ -1,11 +1,14 @@
 /**
  * `npm run --silent render -- <instance|platform|runtime> -f values.yaml [-f more.yaml] [--show-secrets]`
  *
- * Prints the Kubernetes objects a component registers as a multi-document YAML stream. Invalid
- * values: exit code 1, one line on stderr, nothing on stdout.
+ * Prints the Kubernetes objects a component registers as a multi-document YAML stream. Any error
+ * (invalid values, a missing or unreadable -f file, bad YAML, an unknown target, a usage mistake):
+ * exit code 1, one line on stderr, nothing on stdout, so `render … > out.yaml` never leaves a
+ * half-written or misleading file behind.
  */
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { loadValuesFiles } from "../values/load";
+import { ValuesError } from "../values/errors";
 import { renderYaml } from "./index";
 import { targetNames } from "./targets";
 
@@ -13,19 +16,27 @@ const program = new Command()
   .name("render")
   .description("Render the Kubernetes objects a MindRoom component registers, offline (Pulumi mock runtime).")
   .argument("<target>", `what to render: ${targetNames().join(", ")}`)
-  .option("-f, --values <file>", "values file (repeatable; later files win, as with helm -f)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option("-f, --values <file>", "values file (required, repeatable; later files win, as with helm -f)", (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option("--show-secrets", "print secret values instead of REDACTED", false)
   .option("--release-name <name>", "release name (runtime target)")
   .option("-n, --namespace <ns>", "release namespace (runtime target)")
-  .showHelpAfterError()
+  // Usage errors surface through the catch below as one line, like every other error.
+  .exitOverride()
+  .configureOutput({ outputError: () => undefined })
   .action(async (target: string, opts: { values: string[]; showSecrets: boolean; releaseName?: string; namespace?: string }) => {
+    // Unlike `helm template`, no -f is a mistake: chart defaults would render a made-up tenant ("demo").
+    if (!targetNames().includes(target)) throw new ValuesError(`unknown render target "${target}"; choose one of: ${targetNames().join(", ")}`);
+    if (opts.values.length === 0) throw new ValuesError(`no values file; pass -f values.yaml (docs/${target}.md lists the keys)`);
     const values = loadValuesFiles(opts.values);
     const yaml = await renderYaml(target, values, opts);
     process.stdout.write(yaml);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
+  // --help and --version end through exitOverride too; they already printed to stdout.
+  if (err instanceof CommanderError && err.exitCode === 0) process.exit(0);
+  const raw = err instanceof Error ? err.message : String(err);
+  const message = err instanceof CommanderError ? `${raw.replace(/^error: /, "")} (render --help for usage)` : raw;
   process.stderr.write(`render: ${message.split("\n")[0]}\n`);
   process.exit(1);
 });

@@ -1,26 +1,37 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { validateKubeObjects } from "../../support/kube-schema";
 import type { KubeObject } from "../../../infra/render/manifests";
 
 const ROOT = join(__dirname, "../../..");
 const fixture = (name: string) => join(ROOT, "test/fixtures/instance", name);
 
-/** `npx tsx infra/render/cli.ts instance …`, exactly as `npm run --silent render -- instance …` runs it. */
-function render(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `npx tsx infra/render/cli.ts …`, exactly as `npm run --silent render -- …` runs it. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("npx", ["tsx", "infra/render/cli.ts", "instance", ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+    execFile("npx", ["tsx", "infra/render/cli.ts", ...args], { cwd: ROOT }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }
+const render = (args: string[]) => cli(["instance", ...args]);
 
-const docs = (stdout: string) => parseAllDocuments(stdout, { version: "1.1" }).map((d) => d.toJS() as KubeObject & Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Doc = KubeObject & Record<string, any>;
+const docs = (stdout: string) => parseAllDocuments(stdout, { version: "1.1" }).map((d) => d.toJS() as Doc);
+const find = (objects: Doc[], kind: string, name: string) => {
+  const o = objects.find((x) => x.kind === kind && x.metadata?.name === name);
+  if (!o) throw new Error(`no ${kind}/${name}`);
+  return o;
+};
+const env = (d: Doc) => Object.fromEntries((d.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
 
 describe("render instance (CLI)", function () {
-  this.timeout(60_000);
+  this.timeout(90_000);
 
   it("prints a schema-valid YAML stream of the 11 objects with secrets REDACTED by default", async () => {
     const out = await render(["-f", fixture("tenant.yaml")]);
@@ -57,11 +68,116 @@ describe("render instance (CLI)", function () {
     expect(mindroom.spec.template.spec.containers[0].resources.limits).to.deep.equal({ memory: "4Gi", cpu: "2000m" });
   });
 
+  it("an upstream tenant's `helm get values` file renders unchanged, with the chart's value types", async () => {
+    const out = await render(["-f", fixture("upstream-helm-values.yaml"), "--show-secrets"]);
+    expect(out.code, out.stderr).to.equal(0);
+    const objects = docs(out.stdout);
+    validateKubeObjects(objects);
+    // instanceSecrets.create=false: the kubectl-applied Secret stays outside the stack.
+    expect(objects.map((o) => o.kind).filter((k) => k === "Secret")).to.deep.equal([]);
+    expect(objects).to.have.length(10);
+    const mindroom = find(objects, "Deployment", "mindroom-42");
+    const synapse = find(objects, "Deployment", "synapse-42");
+    for (const d of [mindroom, synapse]) {
+      expect(d.spec.template.metadata.annotations["mindroom.ai/instance-secret-hash"]).to.equal("9b2c4e0f6a1d3b5c7e9f0a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d");
+      expect(d.spec.template.spec.volumes.find((v: Doc) => v.secret).secret.secretName).to.equal("mindroom-api-keys-42");
+      expect(d.spec.template.metadata.labels.customer).to.equal("42");
+    }
+    const e = env(mindroom);
+    // Values the chart quotes stay strings: "None", "30", a numeric JWT audience.
+    expect(e).to.include({
+      ACCOUNT_ID: "None", CUSTOMER_ID: "42", MINDROOM_MATRIX_HOMESERVER_STARTUP_TIMEOUT_SECONDS: "30",
+      MINDROOM_TRUSTED_UPSTREAM_AUTH_ENABLED: "true", MINDROOM_TRUSTED_UPSTREAM_REQUIRE_JWT: "true",
+      MINDROOM_TRUSTED_UPSTREAM_JWT_AUDIENCE: "1234567890", MINDROOM_TRUSTED_UPSTREAM_JWT_EMAIL_CLAIM: "email",
+      SUPABASE_URL: "https://abc.supabase.co", MATRIX_SERVER_NAME: "42.staging.mindroom.chat",
+    });
+    const pod = mindroom.spec.template.spec;
+    expect(pod.imagePullSecrets).to.deep.equal([{ name: "ghcr-pull" }]);
+    expect(pod.containers.map((c: Doc) => [c.name, c.image, c.imagePullPolicy])).to.deep.equal([
+      ["mindroom", "ghcr.io/mindroom-ai/mindroom:v1.2.3", "IfNotPresent"],
+      ["sandbox-runner", "ghcr.io/mindroom-ai/mindroom:v1.2.3", "IfNotPresent"],
+    ]);
+    expect(pod.containers[1].resources).to.deep.equal({ requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } });
+    expect(synapse.spec.template.spec.containers[0]).to.include({ image: "matrixdotorg/synapse:v1.120.0", imagePullPolicy: "IfNotPresent" });
+    expect(find(objects, "PersistentVolumeClaim", "synapse-storage-42").spec).to.deep.include({ storageClassName: "hcloud-volumes", resources: { requests: { storage: "25Gi" } } });
+    const config = parse(find(objects, "ConfigMap", "mindroom-config-42").data["config.yaml"], { version: "1.1" });
+    expect(config.authorization.global_users).to.deep.equal(["@owner:42.staging.mindroom.chat"]);
+    expect(config.matrix_room_access).to.deep.include({ mode: "multi_user", reconcile_existing_rooms: true, publish_to_room_directory: false });
+    const homeserver = parse(find(objects, "ConfigMap", "synapse-config-42").data["homeserver.yaml"], { version: "1.1" });
+    expect(homeserver.oidc_providers[0]).to.include({ issuer: "https://api.staging.mindroom.chat/matrix-oidc", client_id: "mindroom-synapse" });
+    expect(homeserver.auto_join_rooms).to.have.length(16).and.include("#lobby:42.staging.mindroom.chat");
+  });
+
+  it("redacts every secret leaf, including the Synapse homeserver.yaml that holds the macaroon/form secrets", async () => {
+    const files = ["-f", fixture("upstream-helm-values.yaml"), "-f", fixture("upstream-secrets.yaml")];
+    const [redacted, shown] = await Promise.all([render(files), render([...files, "--show-secrets"])]);
+    expect(redacted.code, redacted.stderr).to.equal(0);
+    const secretValues = [
+      "sk-upstream-openai", "sk-upstream-anthropic", "upstream-google", "sk-or-upstream", "upstream-deepseek", "upstream-sandbox-token",
+      "upstream-credentials-key", "upstream-service-role", "upstream-registration", "upstream-oidc-secret", "upstream-admin-password",
+    ];
+    for (const v of secretValues) expect(redacted.stdout, v).to.not.contain(v);
+    const objects = docs(redacted.stdout);
+    validateKubeObjects(objects);
+    const secret = find(objects, "Secret", "mindroom-api-keys-42");
+    expect(Object.keys(secret.stringData)).to.have.length(10);
+    expect(new Set(Object.values(secret.stringData))).to.deep.equal(new Set(["REDACTED"]));
+    expect(find(objects, "ConfigMap", "synapse-config-42").data["homeserver.yaml"]).to.equal("REDACTED");
+    // --show-secrets reveals them all, in the Secret and (macaroon/form = matrix_admin_password) in homeserver.yaml.
+    expect(shown.code, shown.stderr).to.equal(0);
+    for (const v of secretValues) expect(shown.stdout, v).to.contain(v);
+    const homeserver = parse(find(docs(shown.stdout), "ConfigMap", "synapse-config-42").data["homeserver.yaml"], { version: "1.1" });
+    expect(homeserver).to.include({ macaroon_secret_key: "upstream-admin-password", form_secret: "upstream-admin-password" });
+  });
+
+  it("is deterministic: two renders of the same values are byte-identical (generated secrets included)", async () => {
+    const [a, b] = await Promise.all([render(["-f", fixture("tenant.yaml"), "--show-secrets"]), render(["-f", fixture("tenant.yaml"), "--show-secrets"])]);
+    expect(a.code, a.stderr).to.equal(0);
+    expect(a.stdout.length).to.be.greaterThan(1000);
+    expect(b.stdout).to.equal(a.stdout);
+  });
+
+  it("quotes strings a YAML 1.1 reader (Kubernetes) would take as booleans or numbers", async () => {
+    const out = await render(["-f", fixture("yaml11-words.yaml"), "--show-secrets"]);
+    expect(out.code, out.stderr).to.equal(0);
+    for (const line of ['nodeName: "no"', 'value: "0400"', 'storageClassName: "off"', 'value: "n"', 'value: "y"', 'value: "on"', 'value: "yes"', 'openai_key: "yes"', 'value: "no"']) {
+      expect(out.stdout).to.contain(line);
+    }
+    const objects = docs(out.stdout);
+    const e = env(find(objects, "Deployment", "mindroom-t1"));
+    expect(e).to.include({ ACCOUNT_ID: "0400", MINDROOM_KUBERNETES_WORKER_NODE_NAME: "no", SUPABASE_ANON_KEY: "y", MINDROOM_KUBERNETES_WORKER_NAME_PREFIX: "on" });
+    expect(find(objects, "Deployment", "mindroom-t1").spec.template.spec.nodeName).to.equal("no");
+  });
+
   it("invalid values: exit 1, one line on stderr naming the value, nothing on stdout", async () => {
     const out = await render(["-f", fixture("invalid-oidc.yaml")]);
     expect(out.code).to.equal(1);
     expect(out.stdout).to.equal("");
     expect(out.stderr.trimEnd().split("\n")).to.have.length(1);
     expect(out.stderr).to.match(/matrixOidc\.issuer: required when matrixOidc\.enabled is true/);
+  });
+
+  it("every other mistake also exits 1 with one line on stderr and nothing on stdout", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "render-cli-"));
+    writeFileSync(join(dir, "broken.yaml"), "customer: [42\n");
+    writeFileSync(join(dir, "list.yaml"), "- customer: 42\n");
+    const cases: [string[], RegExp][] = [
+      [["instance", "-f", join(dir, "missing.yaml")], /^render: values file .*missing\.yaml: not found; check the -f path$/],
+      [["instance", "-f", join(dir, "broken.yaml")], /^render: values file .*broken\.yaml: invalid YAML: /],
+      [["instance", "-f", join(dir, "list.yaml")], /^render: values file .*list\.yaml: values must be a YAML map/],
+      [["instance"], /^render: no values file; pass -f values\.yaml/],
+      [["tenant", "-f", fixture("tenant.yaml")], /^render: unknown render target "tenant"; choose one of: instance, platform, runtime$/],
+      [[], /^render: missing required argument 'target' \(render --help for usage\)$/],
+      [["instance", "-f"], /^render: option '-f, --values <file>' argument missing/],
+      [["instance", "-f", fixture("tenant.yaml"), "--show-secret"], /^render: unknown option '--show-secret'/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cli(args)));
+    results.forEach((out, i) => {
+      const label = cases[i][0].join(" ") || "(no arguments)";
+      expect(out.code, label).to.equal(1);
+      expect(out.stdout, label).to.equal("");
+      expect(out.stderr.trimEnd().split("\n"), label).to.have.length(1);
+      expect(out.stderr.trimEnd(), label).to.match(cases[i][1]);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { ValuesError } from "../../../infra/values/errors";
 import { MindroomInstance, parseInstanceValues, type MindroomInstanceArgs } from "../../../components/instance";
 import { recordProgram } from "../../../infra/render/record";
@@ -79,10 +80,22 @@ describe("instance values: parsing and validation (spec §14, §2)", () => {
   });
 
   it("names the value and the expected type on a type error", () => {
-    expect(() => parseInstanceValues({ baseDomain: 5 })).to.throw(/^baseDomain: expected a string, got number/);
+    expect(() => parseInstanceValues({ baseDomain: ["a.org"] })).to.throw(/^baseDomain: expected a string, got a list/);
+    expect(() => parseInstanceValues({ trustedUpstreamAuth: { jwtAudience: true } })).to.throw(/^trustedUpstreamAuth\.jwtAudience: expected a string, got boolean/);
     expect(() => parseInstanceValues({ authorizationGlobalUsers: "@a:b" })).to.throw(/^authorizationGlobalUsers: expected a list of strings/);
     expect(() => parseInstanceValues({ storageAccessMode: "RWO" })).to.throw(/^storageAccessMode: "RWO" is not a PVC access mode/);
     expect(() => parseInstanceValues({ customer: null })).to.throw(/^customer: expected the tenant id/);
+  });
+
+  it("takes numbers in string values as their string form, as Helm renders them (helm --set types jwtAudience=1234 as a number)", async () => {
+    const r = await renderValues({
+      customer: 7, baseDomain: "example.org", accountId: 99, storageClassName: 0,
+      trustedUpstreamAuth: { enabled: true, userIdHeader: "X-U", requireJwt: true, jwtHeader: "X-J", jwksUrl: "https://j", jwtAudience: 1234567890, jwtIssuer: "https://i" },
+      matrixOidc: { enabled: true, issuer: "https://i", clientId: 4242 },
+    });
+    expect(mindroomEnv(r, "7")).to.include({ MINDROOM_TRUSTED_UPSTREAM_JWT_AUDIENCE: "1234567890", ACCOUNT_ID: "99" });
+    expect(r.get("PersistentVolumeClaim", "mindroom-storage-7").spec.storageClassName).to.equal("0");
+    expect(parse(r.get("ConfigMap", "synapse-config-7").data["homeserver.yaml"], { version: "1.1" }).oidc_providers[0].client_id).to.equal("4242");
   });
 
   it("accepts secret values as Pulumi Outputs and numbers", () => {
