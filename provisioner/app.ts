@@ -47,8 +47,8 @@ export interface Provisioner {
 export async function createApp(deps: AppDeps): Promise<Provisioner> {
   const { config, stacks, kube, mirror, log } = deps;
   const registry = new InstanceRegistry(stacks, mirror, log);
-  await registry.load();
-  const ids = new IdAllocator(config.dataDir, stacks, mirror, registry);
+  const sourcesLoaded = await registry.load();
+  const ids = new IdAllocator({ dataDir: config.dataDir, stacks, mirror, registry, sourcesLoaded });
   const provisioning = new ProvisioningService({ config, stacks, kube, mirror, registry, ids, log, fetch: deps.fetch, readinessPollMs: deps.readinessPollMs });
   const lifecycle = new LifecycleService({ stacks, kube, registry, log });
   const sync = new SyncService({ stacks, kube, mirror, registry, log });

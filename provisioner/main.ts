@@ -4,6 +4,7 @@
  * but answers provisioning with 503 and the one-line fix, and `/readyz` stays 503.
  */
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { createApp } from "./app";
 import { isProduction, loadConfig, type ProvisionerConfig } from "./config";
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
       environment: config.mindroomEnvironment,
       dataDir: config.dataDir,
       backendUrl: config.pulumiBackendUrl,
+      passphrase: config.pulumiConfigPassphrase || undefined,
       secretsProvider: config.pulumiSecretsProvider || undefined,
       pulumiCliPath: config.pulumiCliPath || undefined,
       pulumiHome: config.pulumiHome,
@@ -106,7 +108,9 @@ async function main(): Promise<void> {
   const provisioner = await createApp({ config, stacks, kube, mirror, log, engineUnavailable });
 
   const server: Server = provisioner.app.listen(config.port, () => {
-    log.info({ port: config.port, dataDir: config.dataDir, environment: config.mindroomEnvironment, concurrency: config.concurrency, mirror: mirror.enabled ? "on" : "off" }, "provisioner listening");
+    // The bound port, not the configured one: PORT=0 (tests) asks the OS for a free port.
+    const port = (server.address() as AddressInfo).port;
+    log.info({ port, dataDir: config.dataDir, environment: config.mindroomEnvironment, concurrency: config.concurrency, mirror: mirror.enabled ? "on" : "off" }, "provisioner listening");
   });
   // Longer than the Ingress read timeout, so a waiting request is cut by the proxy, not by us.
   server.requestTimeout = 0;

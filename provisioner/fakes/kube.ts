@@ -3,6 +3,7 @@
  * as plain maps, every call recorded, and per-call failures injectable (`failOn`).
  */
 import type { TenantKube } from "../ports";
+import { tenantVolumes } from "../tenant-names";
 
 export interface FakeDeployment {
   replicas: number;
@@ -69,6 +70,36 @@ export class FakeTenantKube implements TenantKube {
   async deletePvc(name: string): Promise<void> {
     this.check("deletePvc", name);
     this.pvcs.delete(name);
+  }
+
+  /**
+   * What a tenant stack's `up` leaves in the cluster: both Deployments, the tenant Secret from the
+   * values' secret keys, and the PVCs (an existing PVC keeps its class, as a bound claim does).
+   */
+  applyTenant(id: string, values: Record<string, unknown>): void {
+    for (const name of [`mindroom-${id}`, `synapse-${id}`]) this.deployments.set(name, { replicas: 1, rolledOut: this.rolloutReady });
+    const v = values as Record<string, unknown> & { matrixOidc?: { clientSecret?: string } };
+    this.secrets.set(`mindroom-api-keys-${id}`, {
+      openai_key: String(v.openai_key ?? ""),
+      anthropic_key: String(v.anthropic_key ?? ""),
+      google_key: String(v.google_key ?? ""),
+      deepseek_key: String(v.deepseek_key ?? ""),
+      openrouter_key: String(v.openrouter_key ?? ""),
+      supabase_service_key: String(v.supabaseServiceKey ?? ""),
+      sandbox_proxy_token: String(v.sandbox_proxy_token ?? ""),
+      credentials_encryption_key: String(v.credentials_encryption_key ?? ""),
+      matrix_oidc_client_secret: String(v.matrixOidc?.clientSecret ?? ""),
+      matrix_registration_shared_secret: String(v.matrixRegistrationSharedSecret ?? ""),
+    });
+    const cls = typeof v.storageClassName === "string" ? v.storageClassName : "hcloud-volumes";
+    for (const pvc of tenantVolumes(id)) if (!this.pvcs.has(pvc)) this.pvcs.set(pvc, cls);
+  }
+
+  /** What a tenant stack's `destroy` removes (Deviation 9): the Deployments; PVCs only with `deleteData`; never the Secret. */
+  destroyTenant(id: string, deleteData: boolean): void {
+    this.deployments.delete(`mindroom-${id}`);
+    this.deployments.delete(`synapse-${id}`);
+    if (deleteData) for (const pvc of tenantVolumes(id)) this.pvcs.delete(pvc);
   }
 
   /** Calls other than reads, for "the fakes saw nothing" assertions. */

@@ -13,6 +13,7 @@ import {
   type TenantStacks,
   type UpResult,
 } from "../ports";
+import { tenantVolumes } from "../tenant-names";
 import type { FakeTenantKube } from "./kube";
 
 export interface FakeStack {
@@ -51,24 +52,7 @@ export class FakeTenantStacks implements TenantStacks {
     const id = spec.instanceId;
     const existed = this.stacks.get(id);
     this.stacks.set(id, { spec, desiredState: spec.tags.desiredState, resourceCount: 12, lastUpdate: new Date().toISOString() });
-    if (this.kube) {
-      for (const name of [`mindroom-${id}`, `synapse-${id}`]) this.kube.deployments.set(name, { replicas: 1, rolledOut: this.kube.rolloutReady });
-      const v = spec.values as Record<string, unknown> & { matrixOidc?: { clientSecret?: string } };
-      this.kube.secrets.set(`mindroom-api-keys-${id}`, {
-        openai_key: String(v.openai_key ?? ""),
-        anthropic_key: String(v.anthropic_key ?? ""),
-        google_key: String(v.google_key ?? ""),
-        deepseek_key: String(v.deepseek_key ?? ""),
-        openrouter_key: String(v.openrouter_key ?? ""),
-        supabase_service_key: String(v.supabaseServiceKey ?? ""),
-        sandbox_proxy_token: String(v.sandbox_proxy_token ?? ""),
-        credentials_encryption_key: String(v.credentials_encryption_key ?? ""),
-        matrix_oidc_client_secret: String(v.matrixOidc?.clientSecret ?? ""),
-        matrix_registration_shared_secret: String(v.matrixRegistrationSharedSecret ?? ""),
-      });
-      const cls = typeof v.storageClassName === "string" ? v.storageClassName : "hcloud-volumes";
-      for (const pvc of [`mindroom-storage-${id}`, `synapse-storage-${id}`]) if (!this.kube.pvcs.has(pvc)) this.kube.pvcs.set(pvc, cls);
-    }
+    this.kube?.applyTenant(id, spec.values);
     options?.onProgress?.({ at: new Date().toISOString(), message: existed ? "update complete" : "create complete" });
     return { outputs: { customer: id }, changes: existed ? { update: 1 } : { create: 12 } };
   }
@@ -80,13 +64,8 @@ export class FakeTenantStacks implements TenantStacks {
     const stack = this.stacks.get(instanceId);
     if (!stack) return { keptVolumes: [] };
     stack.resourceCount = 0;
-    const pvcs = [`mindroom-storage-${instanceId}`, `synapse-storage-${instanceId}`];
-    if (this.kube) {
-      this.kube.deployments.delete(`mindroom-${instanceId}`);
-      this.kube.deployments.delete(`synapse-${instanceId}`);
-      if (deleteData) for (const pvc of pvcs) this.kube.pvcs.delete(pvc);
-    }
-    return { keptVolumes: deleteData ? [] : pvcs };
+    this.kube?.destroyTenant(instanceId, deleteData);
+    return { keptVolumes: deleteData ? [] : tenantVolumes(instanceId) };
   }
 
   async outputs(instanceId: string): Promise<Record<string, unknown>> {

@@ -107,7 +107,9 @@ export class JobRunner {
     };
     this.opts.store.save(job);
     this.enqueue(job);
-    this.pump();
+    // Started on the next turn: the job's first writes (its running record, mirror rows) then
+    // follow the caller's 202 instead of delaying it.
+    setImmediate(() => this.pump());
     return job;
   }
 

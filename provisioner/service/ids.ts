@@ -7,6 +7,14 @@
  * registry, and a persisted high-water mark. The choice and the new mark are made under one mutex
  * and the mark is written (atomically) before the id is used, so two requests never get the same
  * id and an id is never reused, even if its stack was never created (like a sequence, gaps are fine).
+ *
+ * The external sources are read once, not per request: `stack ls` spawns the Pulumi CLI (hundreds
+ * of milliseconds) and a full `instances` select grows with the fleet, and neither belongs in the
+ * < 50 ms acceptance path. That is safe because this provisioner is the only creator of tenant
+ * stacks (one replica, spec §5) and every id it hands out lands in the registry and the mark. The
+ * boot-time registry load usually is that one read; if it was incomplete (backend or Supabase
+ * down at boot), the first allocation reads the sources itself and fails with a 500 rather than
+ * guess, so an existing tenant's id is never handed out again.
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,28 +23,33 @@ import type { InstanceMirror, TenantStacks } from "../ports";
 import { HttpError, shortReason } from "./errors";
 import type { InstanceRegistry } from "./registry";
 
+const MAX_INSTANCE_ID = 2_147_483_647; // instances.instance_id is a Postgres INTEGER
+
+export interface IdAllocatorOptions {
+  dataDir: string;
+  stacks: TenantStacks;
+  mirror: InstanceMirror;
+  registry: InstanceRegistry;
+  /** True when the registry already holds every stack and mirror row (its boot load read both). */
+  sourcesLoaded: boolean;
+}
+
 export class IdAllocator {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly file: string;
+  private mark: number;
+  private sourcesLoaded: boolean;
 
-  constructor(
-    dataDir: string,
-    private readonly stacks: TenantStacks,
-    private readonly mirror: InstanceMirror,
-    private readonly registry: InstanceRegistry,
-  ) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    this.file = join(dataDir, "instance-ids.json");
+  constructor(private readonly o: IdAllocatorOptions) {
+    mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+    this.file = join(o.dataDir, "instance-ids.json");
+    this.mark = readMark(this.file);
+    this.sourcesLoaded = o.sourcesLoaded;
   }
 
   /** The persisted high-water mark (0 when none). */
   highWaterMark(): number {
-    try {
-      const mark = (JSON.parse(readFileSync(this.file, "utf8")) as { last_instance_id?: unknown }).last_instance_id;
-      return typeof mark === "number" && Number.isSafeInteger(mark) ? mark : 0;
-    } catch {
-      return 0;
-    }
+    return this.mark;
   }
 
   allocate(): Promise<number> {
@@ -46,23 +59,45 @@ export class IdAllocator {
   }
 
   private async allocateLocked(): Promise<number> {
-    const seen: string[] = [...this.registry.ids()];
+    if (!this.sourcesLoaded) await this.loadSources();
+    const id = Math.max(this.mark, highest(this.o.registry.ids())) + 1;
+    if (id > MAX_INSTANCE_ID) throw new HttpError(500, "Failed to insert instance: instance ids exhausted");
+    writeJsonAtomic(this.file, { last_instance_id: id });
+    this.mark = id;
+    return id;
+  }
+
+  /** Folds every stack and mirror row id into the mark; a failure leaves the flag unset so the next call retries. */
+  private async loadSources(): Promise<void> {
+    const seen: string[] = [];
     try {
-      seen.push(...(await this.stacks.list()).map((s) => s.instanceId));
+      seen.push(...(await this.o.stacks.list()).map((s) => s.instanceId));
     } catch (err) {
       throw new HttpError(500, `Failed to insert instance: cannot list tenant stacks (${shortReason(err)})`);
     }
-    if (this.mirror.enabled) {
+    if (this.o.mirror.enabled) {
       try {
-        seen.push(...(await this.mirror.list()).map((r) => String(r.instance_id)));
+        seen.push(...(await this.o.mirror.list()).map((r) => String(r.instance_id)));
       } catch (err) {
         throw new HttpError(500, `Failed to insert instance: cannot read the instances table (${shortReason(err)})`);
       }
     }
-    const max = seen.filter((id) => /^\d+$/.test(id)).reduce((m, id) => Math.max(m, Number(id)), this.highWaterMark());
-    const id = max + 1;
-    if (id > 2_147_483_647) throw new HttpError(500, "Failed to insert instance: instance ids exhausted");
-    writeJsonAtomic(this.file, { last_instance_id: id });
-    return id;
+    this.mark = Math.max(this.mark, highest(seen));
+    this.sourcesLoaded = true;
+  }
+}
+
+function highest(ids: Iterable<string>): number {
+  let max = 0;
+  for (const id of ids) if (/^\d+$/.test(id)) max = Math.max(max, Number(id));
+  return max;
+}
+
+function readMark(file: string): number {
+  try {
+    const mark = (JSON.parse(readFileSync(file, "utf8")) as { last_instance_id?: unknown }).last_instance_id;
+    return typeof mark === "number" && Number.isSafeInteger(mark) ? mark : 0;
+  } catch {
+    return 0;
   }
 }

@@ -28,8 +28,12 @@ export class InstanceRegistry {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Loads stacks and mirror rows; a failing source is logged and skipped (sync repairs later). */
-  async load(): Promise<void> {
+  /**
+   * Loads stacks and mirror rows; a failing source is logged and skipped (sync repairs later).
+   * Resolves true when every source was read, so the id allocator need not read them again.
+   */
+  async load(): Promise<boolean> {
+    let complete = true;
     try {
       for (const s of await this.stacks.list()) {
         this.merge(s.instanceId, {
@@ -41,8 +45,9 @@ export class InstanceRegistry {
       }
     } catch (err) {
       this.log.warn({ err: shortReason(err) }, "could not list tenant stacks at boot");
+      complete = false;
     }
-    if (!this.mirror.enabled) return;
+    if (!this.mirror.enabled) return complete;
     try {
       for (const row of await this.mirror.list()) {
         if (row.instance_id === null || row.instance_id === undefined || row.instance_id === "") continue;
@@ -51,7 +56,9 @@ export class InstanceRegistry {
       }
     } catch (err) {
       this.log.warn({ err: shortReason(err) }, "could not read the instances mirror at boot");
+      complete = false;
     }
+    return complete;
   }
 
   get(id: string): InstanceView | undefined {

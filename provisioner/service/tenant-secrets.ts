@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { TenantKube } from "../ports";
+import { tenantVolumes } from "../tenant-names";
 import { HttpError, shortReason } from "./errors";
 
 /** The live tenant Secret, `null` when absent. */
@@ -50,7 +51,7 @@ export function sandboxToken(configured: string, stored: string | null): string 
 export async function storageClassFor(kube: TenantKube, instanceId: string, isNew: boolean, configured: string): Promise<string | null> {
   if (isNew) return configured || null;
   const classes = new Set<string>();
-  for (const pvc of [`mindroom-storage-${instanceId}`, `synapse-storage-${instanceId}`]) {
+  for (const pvc of tenantVolumes(instanceId)) {
     let cls: string | null;
     try {
       cls = await kube.pvcStorageClass(pvc);

@@ -23,15 +23,23 @@ function resultOf(err: CommandError): CommandResultLike {
  * bearer tokens, long opaque tokens, URL credentials, and every known secret value (`needles`).
  */
 export function redact(line: string, needles: string[] = []): string {
-  let out = line;
-  for (const needle of needles.filter((n) => n.length >= 6).sort((a, b) => b.length - a.length)) {
-    out = out.split(needle).join("[REDACTED]");
-  }
-  return out
+  return scrub(line, needles)
     .replace(/\b(bearer)\s+\S+/gi, "$1 [REDACTED]")
     .replace(/(\w*(?:passphrase|password|secret|token|api[_-]?key|service[_-]?key)\w*)(["']?\s*[:=]\s*)("[^"]*"|'[^']*'|\S+)/gi, "$1$2[REDACTED]")
     .replace(/:\/\/[^/\s:@]+:[^/\s@]+@/g, "://[REDACTED]@")
     .replace(/[A-Za-z0-9+/_-]{32,}={0,2}/g, "[REDACTED]");
+}
+
+/**
+ * Replaces every known secret value (`needles`, longest first) in CLI output. Used on the full
+ * output that goes to the debug log, where the pattern rules of `redact` would hide resource names.
+ */
+export function scrub(text: string, needles: string[] = []): string {
+  let out = text;
+  for (const needle of needles.filter((n) => n.length >= 6).sort((a, b) => b.length - a.length)) {
+    out = out.split(needle).join("[REDACTED]");
+  }
+  return out;
 }
 
 /** The first `error:` line of the CLI output (stderr first), redacted and capped; else the exit code. */

@@ -13,7 +13,7 @@ import { LocalTenantStacks, type TenantProgramFactory } from "./tenant-stacks";
 
 export { PulumiCliUnavailable, CLI_NOT_FOUND, type PulumiCommandLike } from "./cli";
 export { tenantStackName, TENANT_PROJECT, STACK_NAME_PATTERN } from "./naming";
-export { TAG_KEYS, defaultVolumes, LocalTenantStacks } from "./tenant-stacks";
+export { TAG_KEYS, LocalTenantStacks } from "./tenant-stacks";
 
 export interface TenantStacksOptions {
   /** Environment in stack names (`<environment>-<id>`) and in the root StackReference. Required: it keeps environments apart in a shared backend. */
@@ -51,7 +51,8 @@ export async function createTenantStacks(options: TenantStacksOptions): Promise<
   const env = options.env ?? process.env;
   const logger = options.logger ?? pino({ level: "silent" });
   const dataDir = resolve(options.dataDir);
-  const pulumiCommand = options.pulumiCommand ?? (await findPulumiCli(options.pulumiCliPath || env.PULUMI_CLI_PATH));
+  // The embedded defaults (state dir, generated passphrase and its warning) are set up before the
+  // CLI is looked for, so a first boot without the CLI already shows what it will use.
   const backend = backendUrl(dataDir, options.backendUrl || env.PULUMI_BACKEND_URL);
   const envVars: Record<string, string> = {
     ...scrubbedSecrets(env),
@@ -59,6 +60,7 @@ export async function createTenantStacks(options: TenantStacksOptions): Promise<
     PULUMI_SKIP_UPDATE_CHECK: "true",
     ...passphraseEnv({ ...options, dataDir, env, logger }),
   };
+  const pulumiCommand = options.pulumiCommand ?? (await findPulumiCli(options.pulumiCliPath || env.PULUMI_CLI_PATH));
   return new LocalTenantStacks({
     environment: options.environment,
     workspacesDir: resolve(options.workspacesDir ?? join(dataDir, "workspaces")),

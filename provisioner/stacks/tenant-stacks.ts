@@ -31,7 +31,8 @@ import type {
   UpResult,
 } from "../ports";
 import type { PulumiCommandLike } from "./cli";
-import { mapStackError, secretNeedles } from "./errors";
+import { mapStackError, scrub, secretNeedles } from "./errors";
+import { tenantVolumes } from "../tenant-names";
 import { eventForwarder } from "./events";
 import { instanceIdOf, tenantStackName, TENANT_PROJECT } from "./naming";
 
@@ -114,8 +115,8 @@ export class LocalTenantStacks implements TenantStacks {
           if (event.summaryEvent) summaryChanges = event.summaryEvent.resourceChanges as Record<string, number>;
           forward?.(event);
         },
-        onOutput: (out) => log.debug({ out }, "pulumi up"),
-        onError: (out) => log.debug({ out }, "pulumi up (stderr)"),
+        onOutput: (out) => log.debug({ out: scrub(out, needles) }, "pulumi up"),
+        onError: (out) => log.debug({ out: scrub(out, needles) }, "pulumi up (stderr)"),
         signal: options.signal,
       });
       return {
@@ -133,7 +134,8 @@ export class LocalTenantStacks implements TenantStacks {
     if (deleteData && !this.s.kubeApi) {
       throw new Error("deleting tenant data needs the Kubernetes adapter: pass kubeApi to createTenantStacks");
     }
-    let volumes = defaultVolumes(instanceId);
+    // The stack's `volumes` output is preferred; these names serve a stack that recorded none.
+    let volumes = tenantVolumes(instanceId);
     try {
       const ws = await this.workspace(stackName, EMPTY_PROGRAM);
       const stack = await Stack.select(stackName, ws).catch((err: unknown) => {
@@ -312,7 +314,7 @@ export class LocalTenantStacks implements TenantStacks {
   }
 
   private failure(err: unknown, instanceId: string, action: string, needles: string[], log: pino.Logger): unknown {
-    if (err instanceof CommandError) log.debug({ err: err.message }, `${action} failed (full CLI output)`);
+    if (err instanceof CommandError) log.debug({ err: scrub(err.message, needles) }, `${action} failed (full CLI output)`);
     const mapped = mapStackError(err, instanceId, action, needles);
     if (mapped !== err) log.warn({ error: (mapped as Error).message }, `${action} failed`);
     return mapped;
@@ -322,9 +324,4 @@ export class LocalTenantStacks implements TenantStacks {
 /** Stack outputs without the secret ones (the port promises masked or omitted secrets). */
 function plainOutputs(outputs: OutputMap): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outputs).filter(([, o]) => !o.secret).map(([k, o]) => [k, o.value]));
-}
-
-/** PVC names of the instance component (spec §6.6), used when the stack recorded no `volumes` output. */
-export function defaultVolumes(instanceId: string): string[] {
-  return [`mindroom-storage-${instanceId}`, `synapse-storage-${instanceId}`];
 }

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { deriveInstanceSecret } from "../../../infra/derived-secrets";
 import { rolloutHash } from "../../../provisioner/service/rollout-hash";
 import { FakeInstanceMirror } from "../../../provisioner/fakes/mirror";
+import { FakeTenantStacks } from "../../../provisioner/fakes/stacks";
 import { EngineError, StackBusy } from "../../../provisioner/ports";
 import { ACCOUNT, API_KEY, call, settle, startHarness, SUB, type Harness } from "./harness";
 
@@ -137,14 +138,33 @@ describe("provisioner HTTP: POST /system/provision", () => {
     expect(h.mirror.statuses("456")).to.deep.equal(["provisioning", "running"]);
   });
 
-  it("allocates distinct ids above every id seen in stacks, mirror and earlier reservations", async () => {
-    h.mirror.rows.set("41", { instance_id: 41, status: "running" });
-    const ids = [];
-    for (let i = 0; i < 3; i++) {
-      const res = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } });
-      ids.push(res.body.customer_id);
-    }
-    expect(ids).to.deep.equal([42, 43, 44]);
+  it("allocates distinct ids above every id seen in stacks, mirror and earlier reservations, without a stack listing per request", async () => {
+    await h.close();
+    const mirror = new FakeInstanceMirror();
+    mirror.rows.set("41", { instance_id: 41, status: "running" }); // a Helm-era tenant only Supabase knows
+    const stacks = new FakeTenantStacks();
+    stacks.stacks.set("7", { spec: { instanceId: "7", values: {}, tags: { customer: "7", account: "", tier: "free", desiredState: "running" } }, desiredState: "running", resourceCount: 12, lastUpdate: "" });
+    h = await startHarness({ mirror, stacks });
+    const listsAtBoot = h.stacks.calls.filter((c) => c.op === "list").length;
+    const ids = await Promise.all([0, 1, 2].map(async () => (await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } })).body.customer_id));
+    expect([...ids].sort()).to.deep.equal([42, 43, 44]);
+    expect(h.stacks.calls.filter((c) => c.op === "list").length, "stack ls is read at boot only").to.equal(listsAtBoot);
+  });
+
+  it("reads the stacks at the first allocation when the boot listing failed, and refuses to guess while they stay unreadable", async () => {
+    await h.close();
+    const stacks = new FakeTenantStacks();
+    stacks.stacks.set("9", { spec: { instanceId: "9", values: {}, tags: { customer: "9", account: "", tier: "free", desiredState: "running" } }, desiredState: "running", resourceCount: 12, lastUpdate: "" });
+    stacks.listError = new Error("backend unreachable");
+    h = await startHarness({ stacks });
+    const refused = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } });
+    expect(refused.status).to.equal(500);
+    expect(refused.body.detail).to.equal("Failed to insert instance: cannot list tenant stacks (backend unreachable)");
+    expect(h.mirror.writes).to.deep.equal([]);
+    stacks.listError = undefined;
+    const accepted = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } });
+    expect(accepted.status).to.equal(202);
+    expect(accepted.body.customer_id).to.equal(10);
   });
 
   it("rejects bad bodies with 422 field errors and no state change", async () => {

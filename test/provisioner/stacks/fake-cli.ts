@@ -44,6 +44,11 @@ export class FakePulumi implements PulumiCommandLike {
   /** Engine events written to the event log of `up` (file-based event logs: CLI ≤ 3.205). */
   upEvents: object[] = [];
   history: object[] = [];
+  /**
+   * Runs after a call is recorded and before it is answered: a test holds a command open here
+   * (a gate), fails it, or plays the engine (e.g. creates the tenant's objects in a fake cluster).
+   */
+  beforeAnswer?: (args: string[], cwd: string) => Promise<void> | void;
 
   constructor(version = "3.220.0") {
     this.version = new SemVer(version);
@@ -67,6 +72,7 @@ export class FakePulumi implements PulumiCommandLike {
       if (failure.once) this.failures.splice(this.failures.indexOf(failure), 1);
       throw failure.error;
     }
+    await this.beforeAnswer?.(args, cwd);
     const ok = (stdout = "") => new CommandResult(stdout, "", 0);
     const flag = (name: string) => args[args.indexOf(name) + 1];
     const stackOf = (name: string) => {
