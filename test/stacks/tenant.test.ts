@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { recordProgram, type Registration } from "../../infra/render/record";
-import { containsSecret } from "../../infra/render/manifests";
+import { containsSecret, kubeObjects } from "../../infra/render/manifests";
+import { loadConfig } from "../../provisioner/config";
+import { buildTenantValues, type TenantSecrets } from "../../provisioner/service/tenant-values";
 import { ValuesError } from "../../infra/values/errors";
 import { tenantInstanceArgs, tenantProgram, type TenantProgramOptions } from "../../stacks/tenant";
 
@@ -80,6 +82,37 @@ describe("stacks/tenant: tenantProgram", () => {
     const secret = regs.find((r) => r.type === "kubernetes:core/v1:Secret")!;
     expect(containsSecret(secret.inputs.stringData)).to.equal(true);
     expect(secret.urn).to.contain("mindroom:instance:MindroomInstance$kubernetes:core/v1:Secret");
+  });
+
+  it("contract with the provisioner: every value buildTenantValues can produce runs, and no secret value lands in a plain input", async () => {
+    // Every optional §6.9 row set; `helm --set` typing turns an all-digit audience and client id into numbers.
+    const config = loadConfig({
+      INSTANCE_BASE_DOMAIN: "staging.mindroom.chat", SUPABASE_URL: "https://db.example", SUPABASE_ANON_KEY: "anon",
+      INSTANCE_MINDROOM_IMAGE: "ghcr.io/x/mindroom:1", INSTANCE_MINDROOM_IMAGE_PULL_POLICY: "IfNotPresent",
+      INSTANCE_SYNAPSE_IMAGE: "synapse:2", INSTANCE_SYNAPSE_IMAGE_PULL_POLICY: "Never", INSTANCE_IMAGE_PULL_SECRET_NAMES: "ghcr-pull",
+      INSTANCE_MATRIX_HOMESERVER_STARTUP_TIMEOUT_SECONDS: "300", INSTANCE_MATRIX_OIDC_ENABLED: "true",
+      INSTANCE_MATRIX_OIDC_ISSUER: "https://api.staging.mindroom.chat/matrix-oidc", INSTANCE_MATRIX_OIDC_CLIENT_ID: "4242",
+      INSTANCE_TRUSTED_UPSTREAM_ENABLED: "true", INSTANCE_TRUSTED_UPSTREAM_USER_ID_HEADER: "X-User", INSTANCE_TRUSTED_UPSTREAM_EMAIL_HEADER: "X-Email",
+      INSTANCE_TRUSTED_UPSTREAM_EMAIL_TO_MATRIX_USER_ID_TEMPLATE: "@{localpart}:staging.mindroom.chat", INSTANCE_TRUSTED_UPSTREAM_REQUIRE_JWT: "TRUE",
+      INSTANCE_TRUSTED_UPSTREAM_JWT_HEADER: "X-Jwt", INSTANCE_TRUSTED_UPSTREAM_JWKS_URL: "https://idp/jwks", INSTANCE_TRUSTED_UPSTREAM_JWT_AUDIENCE: "1234567890",
+      INSTANCE_TRUSTED_UPSTREAM_JWT_ISSUER: "https://idp",
+    });
+    const secrets: TenantSecrets = {
+      openai_key: "SECRET-openai", anthropic_key: "SECRET-anthropic", google_key: "SECRET-google", deepseek_key: "SECRET-deepseek",
+      openrouter_key: "SECRET-openrouter", supabase_service_key: "SECRET-service", sandbox_proxy_token: "SECRET-token",
+      credentials_encryption_key: "SECRET-cek", matrix_oidc_client_secret: "SECRET-oidc", matrix_registration_shared_secret: "SECRET-registration",
+    };
+    const values = buildTenantValues(config, { instanceId: "42", accountId: null, tier: "pro", ownerMxid: "@o:42.staging.mindroom.chat", storageClassName: "hcloud-volumes", secrets, hash: "rollout" });
+    const { regs, outputs } = await run({ kube: { mode: "in-cluster" } }, values);
+    expect(outputs.volumes).to.deep.equal(["mindroom-storage-42", "synapse-storage-42"]);
+    const redacted = JSON.stringify(kubeObjects(regs, false));
+    for (const v of Object.values(secrets)) expect(redacted, v).to.not.contain(v);
+    const revealed = kubeObjects(regs, true);
+    const secret = revealed.find((o) => o.kind === "Secret")! as unknown as { stringData: Record<string, string> };
+    expect(secret.stringData).to.deep.equal(secrets);
+    const mindroom = revealed.find((o) => o.kind === "Deployment" && o.metadata?.name === "mindroom-42") as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+    const env = Object.fromEntries(mindroom.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]));
+    expect(env).to.include({ ACCOUNT_ID: "None", MINDROOM_TRUSTED_UPSTREAM_JWT_AUDIENCE: "1234567890", MINDROOM_MATRIX_HOMESERVER_STARTUP_TIMEOUT_SECONDS: "300" });
   });
 
   it("throws a one-line ValuesError NOW for invalid values or kube access, before any program runs", () => {
