@@ -6,7 +6,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { PlatformArgs } from "./args";
 import {
-  CONFIG_MAP_NAME,
   PROVISIONER_DATA_CLAIM,
   PROVISIONER_DATA_PATH,
   PROVISIONER_NAME,
@@ -16,6 +15,7 @@ import {
   platformNamespace,
 } from "./names";
 import { appLabels } from "./workloads";
+import { configMapData } from "./config";
 
 /** Key of the passphrase in the provisioner Secret. */
 export const PASSPHRASE_KEY = "pulumi_config_passphrase";
@@ -28,6 +28,84 @@ export const PROVISIONER_PLATFORM_SECRET_FILES: [env: string, key: string][] = [
   ["INSTANCE_MATRIX_OIDC_CLIENT_SECRET_FILE", "matrix_oidc_client_secret"],
   ["OPENROUTER_PROVISIONING_API_KEY_FILE", "openrouter_provisioning_key"],
 ];
+
+/**
+ * ConfigMap keys the provisioner reads (provisioner/config.ts; spec provisioner.md §2): the upstream
+ * backend's tenant settings. They reach the pod as plain env values rather than `envFrom`, for two
+ * reasons: a changed value changes the pod template, so the single replica restarts with it instead
+ * of running on stale settings; and an empty value is left out, because the service reads "unset"
+ * and "" alike except for `SUPABASE_URL`, where "" would stop the boot (unset turns the mirror off).
+ */
+export const PROVISIONER_CONFIG_KEYS = [
+  "PLATFORM_DOMAIN",
+  "ENVIRONMENT",
+  "INSTANCE_BASE_DOMAIN",
+  "INSTANCE_STORAGE_CLASS_NAME",
+  "INSTANCE_MINDROOM_IMAGE",
+  "INSTANCE_MINDROOM_IMAGE_PULL_POLICY",
+  "INSTANCE_SYNAPSE_IMAGE",
+  "INSTANCE_SYNAPSE_IMAGE_PULL_POLICY",
+  "INSTANCE_IMAGE_PULL_SECRET_NAMES",
+  "INSTANCE_TRUSTED_UPSTREAM_AUTH_ENABLED",
+  "INSTANCE_TRUSTED_UPSTREAM_USER_ID_HEADER",
+  "INSTANCE_TRUSTED_UPSTREAM_EMAIL_HEADER",
+  "INSTANCE_TRUSTED_UPSTREAM_MATRIX_USER_ID_HEADER",
+  "INSTANCE_TRUSTED_UPSTREAM_EMAIL_TO_MATRIX_USER_ID_TEMPLATE",
+  "INSTANCE_TRUSTED_UPSTREAM_REQUIRE_JWT",
+  "INSTANCE_TRUSTED_UPSTREAM_JWT_HEADER",
+  "INSTANCE_TRUSTED_UPSTREAM_JWKS_URL",
+  "INSTANCE_TRUSTED_UPSTREAM_JWT_AUDIENCE",
+  "INSTANCE_TRUSTED_UPSTREAM_JWT_ISSUER",
+  "INSTANCE_TRUSTED_UPSTREAM_JWT_EMAIL_CLAIM",
+  "INSTANCE_TRUSTED_UPSTREAM_JWT_USER_ID_CLAIM",
+  "INSTANCE_TRUSTED_UPSTREAM_JWT_MATRIX_USER_ID_CLAIM",
+  "INSTANCE_MATRIX_OIDC_ENABLED",
+  "INSTANCE_MATRIX_OIDC_ISSUER",
+  "INSTANCE_MATRIX_OIDC_CLIENT_ID",
+  "SUPABASE_URL",
+  "SUPABASE_ANON_KEY",
+] as const;
+
+/**
+ * The service reads the trusted-upstream switch as `INSTANCE_TRUSTED_UPSTREAM_ENABLED` (spec
+ * provisioner.md §6.9 row 16), the ConfigMap names it `…_AUTH_ENABLED` (platform.md §4): the pod
+ * gets both, so the switch reaches tenants whichever name the service settles on.
+ */
+const TRUSTED_UPSTREAM_ENABLED_ENV = "INSTANCE_TRUSTED_UPSTREAM_ENABLED";
+
+/** Env the component sets itself (some only when their value is non-empty); `provisioner.extraEnv` may not override them. */
+export const PROVISIONER_OWNED_ENV: ReadonlySet<string> = new Set([
+  "NODE_ENV",
+  "PORT",
+  "MINDROOM_DATA_DIR",
+  "POD_IP",
+  ...PROVISIONER_CONFIG_KEYS,
+  TRUSTED_UPSTREAM_ENABLED_ENV,
+  "PULUMI_BACKEND_URL",
+  ...PROVISIONER_PLATFORM_SECRET_FILES.map(([name]) => name),
+  "PULUMI_CONFIG_PASSPHRASE_FILE",
+]);
+
+export function provisionerEnv(args: PlatformArgs): k8s.types.input.core.v1.EnvVar[] {
+  const p = args.provisioner;
+  const file = (key: string) => `${SECRETS_MOUNT_PATH}/${key}`;
+  const config = configMapData(args);
+  const trustedUpstreamEnabled = config.INSTANCE_TRUSTED_UPSTREAM_AUTH_ENABLED;
+  return [
+    { name: "NODE_ENV", value: "production" },
+    { name: "PORT", value: String(PROVISIONER_PORT) },
+    { name: "MINDROOM_DATA_DIR", value: PROVISIONER_DATA_PATH },
+    // Kubelet probes and Prometheus send `Host: <pod IP>:8080`; the service's trusted-host check
+    // (spec provisioner.md §3.1) admits the pod IP only when it knows it.
+    { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+    ...PROVISIONER_CONFIG_KEYS.filter((key) => config[key] !== "").map((name) => ({ name, value: config[name] })),
+    ...(trustedUpstreamEnabled ? [{ name: TRUSTED_UPSTREAM_ENABLED_ENV, value: trustedUpstreamEnabled }] : []),
+    // Empty → the service's default file://<data dir>/state on the data volume.
+    ...(p.backendUrl ? [{ name: "PULUMI_BACKEND_URL", value: p.backendUrl }] : []),
+    ...PROVISIONER_PLATFORM_SECRET_FILES.map(([name, key]) => ({ name, value: file(key) })),
+    { name: "PULUMI_CONFIG_PASSPHRASE_FILE", value: file(PASSPHRASE_KEY) },
+  ];
+}
 
 export const provisionerImage = (args: PlatformArgs): string => args.provisioner.image || `${args.registry}/mindroom-provisioner:${args.imageTag}`;
 
@@ -47,17 +125,7 @@ export function provisionerDataClaim(args: PlatformArgs): k8s.core.v1.Persistent
 export function provisionerDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArgs {
   const p = args.provisioner;
   const labels = appLabels(PROVISIONER_NAME, args.environment);
-  const file = (key: string) => `${SECRETS_MOUNT_PATH}/${key}`;
-  const env = [
-    { name: "NODE_ENV", value: "production" },
-    { name: "PORT", value: String(PROVISIONER_PORT) },
-    { name: "MINDROOM_DATA_DIR", value: PROVISIONER_DATA_PATH },
-    // Empty → the service's default file://<data dir>/state on the PVC.
-    ...(p.backendUrl ? [{ name: "PULUMI_BACKEND_URL", value: p.backendUrl }] : []),
-    ...PROVISIONER_PLATFORM_SECRET_FILES.map(([name, key]) => ({ name, value: file(key) })),
-    { name: "PULUMI_CONFIG_PASSPHRASE_FILE", value: file(PASSPHRASE_KEY) },
-    ...Object.entries(p.extraEnv).map(([name, value]) => ({ name, value })),
-  ];
+  const env = [...provisionerEnv(args), ...Object.entries(p.extraEnv).map(([name, value]) => ({ name, value }))];
   const httpGet = (path: string) => ({ httpGet: { path, port: "http" } });
   return {
     metadata: { name: PROVISIONER_NAME, namespace: platformNamespace(args.environment), labels },
@@ -83,8 +151,6 @@ export function provisionerDeployment(args: PlatformArgs): k8s.apps.v1.Deploymen
               image: provisionerImage(args),
               imagePullPolicy: p.imagePullPolicy || args.imagePullPolicy,
               ports: [{ name: "http", containerPort: PROVISIONER_PORT }],
-              // INSTANCE_*, MATRIX_OIDC_*, SUPABASE_URL, PLATFORM_DOMAIN, ENVIRONMENT: the same settings the upstream backend reads.
-              envFrom: [{ configMapRef: { name: CONFIG_MAP_NAME } }],
               env,
               resources: p.resources,
               securityContext: p.securityContext,

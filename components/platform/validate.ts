@@ -7,7 +7,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ValuesError } from "../../infra/values/errors";
 import type { PlatformArgs, SecretInput } from "./args";
-import { platformNamespace } from "./names";
+import { PROVISIONER_DATA_PATH, platformNamespace } from "./names";
+import { PROVISIONER_OWNED_ENV } from "./provisioner";
 import { truthy } from "../../infra/truthy";
 
 /** An Output cannot be inspected synchronously; the stack's `requireSecret` already refuses a missing value. */
@@ -23,6 +24,12 @@ export const PROVISIONER_SECRET_ENV = [
   "OPENROUTER_PROVISIONING_API_KEY",
   "SANDBOX_PROXY_TOKEN",
 ];
+
+/** URL schemes of Pulumi state backends: the DIY backends and Pulumi Cloud (or a self-hosted service). */
+const BACKEND_SCHEMES = ["file", "s3", "gs", "azblob", "postgres", "https", "http"];
+
+/** True when the provisioner keeps its Pulumi state as files in its data directory. */
+export const usesFileBackend = (backendUrl: string): boolean => backendUrl === "" || backendUrl.startsWith("file://");
 
 /** Every secret value of the values surface, by its values path. */
 export function secretValues(args: PlatformArgs): [string, SecretInput][] {
@@ -89,12 +96,27 @@ export function validatePlatformArgs(args: PlatformArgs): void {
     if (args.platformSecrets.create && !isSet(prov.pulumiConfigPassphrase)) {
       fail("provisioner.pulumiConfigPassphrase: required when the provisioner is enabled; use the passphrase of the platform stack (all stacks share one secrets provider)");
     }
-    if (/^[a-z0-9+.-]+:\/\/[^/@]*:[^/@]*@/i.test(prov.backendUrl)) {
+    const url = prov.backendUrl;
+    const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+    if (url !== "" && (scheme === undefined || !BACKEND_SCHEMES.includes(scheme))) {
+      fail(`provisioner.backendUrl: ${url} is not a Pulumi state backend URL; use s3://, gs://, azblob://, postgres://, https:// or leave it empty for file state on the data volume`);
+    }
+    if (/^[a-z0-9+.-]+:\/\/[^/@]*:[^/@]*@/i.test(url)) {
       fail("provisioner.backendUrl: must not embed a password (it would sit in the Deployment in plain text); give the backend's credentials another way");
+    }
+    if (scheme === "file" && !`${url.slice("file://".length).split("?")[0]}/`.startsWith(`${PROVISIONER_DATA_PATH}/`)) {
+      fail(`provisioner.backendUrl: ${url} is outside the data volume, so the state of every tenant stack would vanish with the pod; use file://${PROVISIONER_DATA_PATH}/state or leave it empty`);
+    }
+    if (usesFileBackend(url) && !prov.storage.enabled) {
+      fail("provisioner.storage.enabled: false puts the file backend's state (every tenant stack) on an emptyDir that a restart erases; leave it unset or set a remote provisioner.backendUrl");
     }
     const secretEnv = Object.keys(prov.extraEnv).find((name) => PROVISIONER_SECRET_ENV.includes(name.replace(/_FILE$/, "")));
     if (secretEnv) {
       fail(`provisioner.extraEnv.${secretEnv}: secrets reach the provisioner as mounted files only; set the value through the platform values instead`);
+    }
+    const clash = Object.keys(prov.extraEnv).find((name) => PROVISIONER_OWNED_ENV.has(name));
+    if (clash) {
+      fail(`provisioner.extraEnv.${clash}: the component sets it from the platform values (see docs/platform.md); set the matching value there instead`);
     }
   }
 }

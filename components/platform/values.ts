@@ -9,7 +9,7 @@ import { mergeValues, type Values } from "../../infra/values/load";
 import { parseOrThrow } from "../../infra/values/errors";
 import type { PlatformArgs, SecretInput } from "./args";
 import { truthy } from "../../infra/truthy";
-import { validatePlatformArgs } from "./validate";
+import { usesFileBackend, validatePlatformArgs } from "./validate";
 
 /** The upstream chart's values.yaml (platform.md §2) plus the project's `provisioner` workload keys. */
 export const PLATFORM_DEFAULTS: Values = {
@@ -102,6 +102,16 @@ export const PLATFORM_DEFAULTS: Values = {
 };
 
 
+/** Keys the chart does not know are an error: a typo such as `provisioner.enabeld` must not silently change nothing. */
+function obj<S extends z.ZodRawShape>(shape: S) {
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}: not a value of the platform chart; check the spelling against docs/platform.md`
+        : undefined,
+  });
+}
+
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()], {
   error: "must be a string, number or boolean; quote it or fix the indentation",
 });
@@ -119,14 +129,19 @@ const resources = z
   .object({ requests: quantities.optional(), limits: quantities.optional() })
   .nullable()
   .transform((v) => v ?? {});
-const hpaTarget = z.object({
+const hpaTarget = obj({
   minReplicas: count.pipe(z.number().min(1, "must be at least 1")),
   maxReplicas: count.pipe(z.number().min(1, "must be at least 1")),
   targetCPUUtilizationPercentage: count.pipe(z.number().min(1, "must be a percentage above 0")),
+}).refine((t) => t.maxReplicas >= t.minReplicas, {
+  path: ["maxReplicas"],
+  error: "must be at least minReplicas (Kubernetes rejects the HPA otherwise); raise it or lower minReplicas",
 });
+/** Pull policy of tenant images; empty means the tenant component's default. */
+const tenantPullPolicy = str.pipe(z.enum(["", "Always", "IfNotPresent", "Never"], { error: "must be Always, IfNotPresent, Never or empty (the tenant default)" }));
 const map = z.record(z.string(), z.unknown()).nullable().transform((v) => v ?? {});
 
-const schema = z.object({
+const schema = obj({
   namespace: z.string().optional(),
   environment: z
     .string()
@@ -139,31 +154,35 @@ const schema = z.object({
   backendImageTag: str,
   imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"], { error: "must be Always, IfNotPresent or Never" }),
   imagePullSecrets: z
-    .array(z.union([z.string().transform((name) => ({ name })), z.object({ name: z.string().min(1) })]))
+    .array(z.union([z.string().transform((name) => ({ name })), obj({ name: z.string().min(1) })]))
     .nullable()
     .transform((v) => v ?? []),
   replicas: count.pipe(z.number().min(0, "must be 0 or more")),
-  resources: z.object({ frontend: resources, backend: resources }),
-  autoscaling: z.object({ enabled: flag, frontend: hpaTarget, backend: hpaTarget }),
-  cleanupScheduler: z.object({ enabled: str }),
-  platformSecrets: z.object({ create: flag, name: z.string().min(1, "must name the platform Secret") }),
-  supabase: z.object({ url: str, anonKey: str, serviceKey: secret }),
-  stripe: z.object({ publishableKey: str, secretKey: secret, webhookSecret: secret }),
-  provisioner: z.object({
+  resources: obj({ frontend: resources, backend: resources }),
+  autoscaling: obj({ enabled: flag, frontend: hpaTarget, backend: hpaTarget }),
+  cleanupScheduler: obj({ enabled: str }),
+  platformSecrets: obj({ create: flag, name: z.string().min(1, "must name the platform Secret") }),
+  supabase: obj({
+    url: str.pipe(z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "must be the project's http(s) URL, e.g. https://xyz.supabase.co, or empty" })])),
+    anonKey: str,
+    serviceKey: secret,
+  }),
+  stripe: obj({ publishableKey: str, secretKey: secret, webhookSecret: secret }),
+  provisioner: obj({
     apiKey: secret,
     instanceCredentialsEncryptionSecret: secret,
     instanceBaseDomain: str,
     instanceStorageClassName: str,
     instanceMindroomImage: str,
-    instanceMindroomImagePullPolicy: str,
+    instanceMindroomImagePullPolicy: tenantPullPolicy,
     instanceSynapseImage: str,
-    instanceSynapseImagePullPolicy: str,
+    instanceSynapseImagePullPolicy: tenantPullPolicy,
     instanceImagePullSecretNames: z
       .union([z.array(z.string()), z.string().transform((s) => s.split(",").filter(Boolean)), z.null()], {
         error: "must be a list of Secret names, e.g. [regcred]",
       })
       .transform((v) => v ?? []),
-    trustedUpstreamAuth: z.object({
+    trustedUpstreamAuth: obj({
       enabled: str,
       userIdHeader: str,
       emailHeader: str,
@@ -185,7 +204,7 @@ const schema = z.object({
     backendUrl: str,
     pulumiConfigPassphrase: secret,
     secretName: z.string().min(1, "must name the provisioner Secret"),
-    storage: z.object({
+    storage: obj({
       enabled: z.union([z.boolean(), z.string(), z.null()]),
       size: str.pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 10Gi")),
       storageClassName: str,
@@ -195,8 +214,8 @@ const schema = z.object({
     podSecurityContext: map,
     securityContext: map,
   }),
-  matrixOidc: z.object({ enabled: str, issuer: str, clientId: str, clientSecret: secret, privateKey: secret, keyId: str }),
-  apiKeys: z.object({
+  matrixOidc: obj({ enabled: str, issuer: str, clientId: str, clientSecret: secret, privateKey: secret, keyId: str }),
+  apiKeys: obj({
     openai: secret,
     anthropic: secret,
     openrouter: secret,
@@ -204,14 +223,14 @@ const schema = z.object({
     google: secret,
     deepseek: secret,
   }),
-  ingress: z.object({ enableConfigurationSnippet: flag, proxyReadTimeout: str, proxySendTimeout: str }),
-  apexRedirect: z.object({ enabled: flag }).nullable().transform((v) => v ?? { enabled: false }),
-  monitoring: z.object({
+  ingress: obj({ enableConfigurationSnippet: flag, proxyReadTimeout: str, proxySendTimeout: str }),
+  apexRedirect: obj({ enabled: flag }).nullable().transform((v) => v ?? { enabled: false }),
+  monitoring: obj({
     enabled: flag,
     releaseLabel: str,
     scrapeInterval: str,
     scrapeTimeout: str,
-    alerts: z.object({
+    alerts: obj({
       blockedIpThreshold: z.coerce.number({ error: "must be a number" }),
       blockedIpFor: str,
       adminUnauthorizedWindow: str,
@@ -239,7 +258,7 @@ export function parsePlatformValues(raw: Record<string, unknown>): PlatformArgs 
       storage: {
         ...parsed.provisioner.storage,
         // Auto: the file backend lives in the data dir, so it must be durable; a remote backend need not be.
-        enabled: storageEnabled === null || storageEnabled === "" ? parsed.provisioner.backendUrl === "" : truthy(storageEnabled),
+        enabled: storageEnabled === null || storageEnabled === "" ? usesFileBackend(parsed.provisioner.backendUrl) : truthy(storageEnabled),
       },
     },
   };

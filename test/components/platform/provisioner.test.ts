@@ -1,6 +1,7 @@
 /** The Express provisioner's workload inside `Platform`, and whether its RBAC suffices for tenant stacks. */
 import { expect } from "chai";
 import { renderObjects } from "../../../infra/render/index";
+import { PROVISIONER_OWNED_ENV } from "../../../components/platform/provisioner";
 import { renderPlatform, allows, covers, type Rule, type Loose, type Obj } from "./render-platform";
 
 const ON = { provisioner: { enabled: true, pulumiConfigPassphrase: "p" } };
@@ -83,9 +84,10 @@ describe("provisioner workload", () => {
       OPENROUTER_PROVISIONING_API_KEY_FILE: "/etc/secrets/openrouter_provisioning_key",
     });
     for (const name of ["PROVISIONER_API_KEY", "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET", "SUPABASE_SERVICE_KEY", "PULUMI_CONFIG_PASSPHRASE"]) expect(e).not.to.have.property(name);
-    expect(env(dep).filter((x) => x.valueFrom !== undefined)).to.deep.equal([]);
+    // The only reference is the pod IP from the downward API: no secretKeyRef, no envFrom.
+    expect(env(dep).filter((x) => x.valueFrom !== undefined)).to.deep.equal([{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }]);
     const c = dep.spec.template.spec.containers[0];
-    expect(c.envFrom).to.deep.equal([{ configMapRef: { name: "platform-config" } }]);
+    expect(c).not.to.have.property("envFrom");
     expect(c.volumeMounts).to.deep.include({ name: "secrets", mountPath: "/etc/secrets", readOnly: true });
     const secrets = dep.spec.template.spec.volumes.find((v: Loose) => v.name === "secrets").projected;
     expect(secrets.defaultMode).to.equal(0o400);
@@ -161,14 +163,46 @@ describe("provisioner RBAC", () => {
     for (const rule of rules) for (const v of ["escalate", "bind", "impersonate", "*"]) expect(rule.verbs).not.to.include(v);
   });
 
-  it("covers the provisioner's direct Kubernetes calls: scale, rollout restart, PVC storage class, live Secret reads", async () => {
+  it("covers the provisioner's direct Kubernetes calls (provisioner/kube): status, scale, restart, PVC class and delete, live Secret reads", async () => {
     const rules = await namespaceRules();
-    expect(allows(rules, "apps", "deployments/scale", "patch")).to.equal(true);
-    expect(allows(rules, "apps", "deployments/scale", "get")).to.equal(true);
-    expect(allows(rules, "apps", "deployments", "patch")).to.equal(true);
-    expect(allows(rules, "", "persistentvolumeclaims", "get")).to.equal(true);
-    expect(allows(rules, "", "secrets", "get")).to.equal(true);
-    expect(allows(rules, "", "secrets", "delete")).to.equal(true);
+    const calls: [group: string, resource: string, verb: string, why: string][] = [
+      ["apps", "deployments", "get", "deploymentExists / replicas / isRolledOut"],
+      ["apps", "deployments/scale", "patch", "start / stop"],
+      ["apps", "deployments", "patch", "restart (pod template annotation)"],
+      ["", "persistentvolumeclaims", "get", "storage class kept across re-provisions"],
+      ["", "persistentvolumeclaims", "delete", "uninstall with delete_data=true"],
+      ["", "secrets", "get", "live tenant Secret read"],
+      ["", "secrets", "delete", "Helm release records after migration"],
+    ];
+    for (const [group, resource, verb, why] of calls) expect(allows(rules, group, resource, verb), `${verb} ${resource}: ${why}`).to.equal(true);
+  });
+
+  it("extraEnv comes after the component's env, and every name the component sets is protected from it", async () => {
+    const all = {
+      supabase: { url: "https://x.supabase.co", anonKey: "a" },
+      provisioner: {
+        ...ON.provisioner,
+        backendUrl: "s3://b",
+        storage: { enabled: true },
+        instanceStorageClassName: "c",
+        instanceMindroomImage: "m",
+        instanceMindroomImagePullPolicy: "Always",
+        instanceSynapseImage: "s",
+        instanceSynapseImagePullPolicy: "Always",
+        instanceImagePullSecretNames: ["r"],
+        trustedUpstreamAuth: Object.fromEntries(
+          ["userIdHeader", "emailHeader", "matrixUserIdHeader", "jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer", "jwtUserIdClaim", "jwtMatrixUserIdClaim"].map((k) => [k, "v"]),
+        ),
+        extraEnv: { PROVISIONER_CONCURRENCY: "1" },
+      },
+    };
+    all.provisioner.trustedUpstreamAuth.enabled = "true";
+    all.provisioner.trustedUpstreamAuth.requireJwt = "true";
+    all.provisioner.trustedUpstreamAuth.emailToMatrixUserIdTemplate = "@{localpart}:x";
+    const names = env((await renderPlatform(all)).get("Deployment", "mindroom-provisioner")).map((x) => x.name);
+    expect(names[names.length - 1]).to.equal("PROVISIONER_CONCURRENCY");
+    expect(new Set(names).size, "no duplicate env names").to.equal(names.length);
+    for (const name of names.slice(0, -1)) expect(PROVISIONER_OWNED_ENV.has(name), name).to.equal(true);
   });
 
   it("grants nothing cluster-wide beyond namespaces, and nothing on pods/exec, endpoints or storage classes", async () => {

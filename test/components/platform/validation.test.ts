@@ -110,11 +110,58 @@ describe("platform validations", () => {
     expect(errorOf(on("file:///data/state"))).to.equal(undefined);
   });
 
+  it("provisioner.backendUrl must be a Pulumi backend, and file state must live on a durable data volume", () => {
+    const on = (provisioner: Record<string, unknown>) => ({ provisioner: { enabled: true, pulumiConfigPassphrase: "p", ...provisioner } });
+    expect(errorOf(on({ backendUrl: "ftp://state" }))).to.match(/^provisioner\.backendUrl: ftp:\/\/state is not a Pulumi state backend URL; use s3:\/\//);
+    expect(errorOf(on({ backendUrl: "bucket/state" }))).to.match(/^provisioner\.backendUrl: bucket\/state is not a Pulumi state backend URL/);
+    expect(errorOf(on({ backendUrl: "file:///var/state" }))).to.match(/^provisioner\.backendUrl: file:\/\/\/var\/state is outside the data volume.*use file:\/\/\/data\/state/);
+    expect(errorOf(on({ backendUrl: "file:///database" }))).to.match(/outside the data volume/);
+    expect(errorOf(on({ storage: { enabled: false } }))).to.match(/^provisioner\.storage\.enabled: false puts the file backend's state .* on an emptyDir/);
+    expect(errorOf(on({ backendUrl: "file:///data/state", storage: { enabled: "false" } }))).to.match(/^provisioner\.storage\.enabled:/);
+    expect(errorOf(on({ backendUrl: "gs://bucket", storage: { enabled: false } }))).to.equal(undefined);
+    expect(errorOf(on({ backendUrl: "https://api.pulumi.com" }))).to.equal(undefined);
+  });
+
+  it("provisioner.extraEnv cannot override what the component sets", () => {
+    const on = (extraEnv: Record<string, string>) => ({ provisioner: { enabled: true, pulumiConfigPassphrase: "p", extraEnv } });
+    for (const name of ["PORT", "MINDROOM_DATA_DIR", "POD_IP", "PULUMI_BACKEND_URL", "SUPABASE_URL", "INSTANCE_STORAGE_CLASS_NAME"]) {
+      expect(errorOf(on({ [name]: "x" })), name).to.equal(
+        `provisioner.extraEnv.${name}: the component sets it from the platform values (see docs/platform.md); set the matching value there instead`,
+      );
+    }
+    expect(errorOf(on({ PROVISIONER_CONCURRENCY: "1", LOG_LEVEL: "debug" }))).to.equal(undefined);
+  });
+
+  it("unknown keys are errors naming them, so a typo never silently changes nothing", () => {
+    expect(errorOf({ provisioner: { enabeld: true } })).to.equal(
+      'provisioner: unknown key "enabeld": not a value of the platform chart; check the spelling against docs/platform.md',
+    );
+    expect(errorOf({ monitoring: { enabeld: true } })).to.match(/^monitoring: unknown key "enabeld"/);
+    expect(errorOf({ domian: "example.org" })).to.match(/^unknown key "domian"/);
+  });
+
+  it("HPA bounds: maxReplicas at least minReplicas", () => {
+    expect(errorOf({ autoscaling: { frontend: { minReplicas: 3, maxReplicas: 2 } } })).to.match(/^autoscaling\.frontend\.maxReplicas: must be at least minReplicas/);
+    expect(errorOf({ autoscaling: { enabled: true, backend: { minReplicas: 2, maxReplicas: 2 } } })).to.equal(undefined);
+  });
+
+  it("supabase.url is empty or an http(s) URL (the provisioner refuses to boot otherwise)", () => {
+    expect(errorOf({ supabase: { url: "xyz.supabase.co" } })).to.match(/^supabase\.url: must be the project's http\(s\) URL, e\.g\. https:\/\/xyz\.supabase\.co, or empty/);
+    expect(errorOf({ supabase: { url: "ftp://xyz.supabase.co" } })).to.match(/^supabase\.url:/);
+    expect(errorOf({ supabase: { url: "https://xyz.supabase.co" } })).to.equal(undefined);
+  });
+
+  it("tenant image pull policies are Kubernetes pull policies or empty", () => {
+    expect(errorOf({ provisioner: { instanceMindroomImagePullPolicy: "always" } })).to.match(/^provisioner\.instanceMindroomImagePullPolicy: must be Always, IfNotPresent, Never or empty/);
+    expect(errorOf({ provisioner: { instanceSynapseImagePullPolicy: "Sometimes" } })).to.match(/^provisioner\.instanceSynapseImagePullPolicy:/);
+    expect(errorOf({ provisioner: { instanceMindroomImagePullPolicy: "IfNotPresent", instanceSynapseImagePullPolicy: "" } })).to.equal(undefined);
+  });
+
   it("provisioner.extraEnv cannot carry a secret setting", () => {
     const on = (extraEnv: Record<string, string>) => ({ provisioner: { enabled: true, pulumiConfigPassphrase: "p", extraEnv } });
     expect(errorOf(on({ PULUMI_CONFIG_PASSPHRASE: "x" }))).to.match(/^provisioner\.extraEnv\.PULUMI_CONFIG_PASSPHRASE: secrets reach the provisioner as mounted files only/);
     expect(errorOf(on({ SUPABASE_SERVICE_KEY_FILE: "/tmp/x" }))).to.match(/^provisioner\.extraEnv\.SUPABASE_SERVICE_KEY_FILE:/);
-    expect(errorOf(on({ MINDROOM_MAX_CONCURRENT_OPERATIONS: "2" }))).to.equal(undefined);
+    expect(errorOf(on({ PROVISIONER_CONCURRENCY: "1" }))).to.equal(undefined);
   });
 
   it("type errors name the value", () => {
