@@ -126,6 +126,8 @@ export class ProvisioningService {
   async run(params: ProvisionParams, ctx: JobContext): Promise<ProvisionResult> {
     const id = params.instance_id;
     const urls = this.urls(id);
+    // Every row write of this run names the stack and this job, also after a restart emptied memory.
+    this.d.registry.merge(id, { stack_name: this.d.stacks.stackName(id), last_job_id: ctx.job.job_id });
     let prepared: Prepared;
     try {
       prepared = await this.prepare(params, urls);

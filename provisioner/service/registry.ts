@@ -94,14 +94,12 @@ export class InstanceRegistry {
     this.merge(id, { ...patch, updated_at: at });
     if (!this.mirror.enabled) return;
     const view = this.views.get(id)!;
-    const row: InstanceRow = {
-      ...fields,
-      instance_id: /^\d+$/.test(id) ? Number(id) : id,
-      stack_name: view.stack_name ?? null,
-      last_job_id: view.last_job_id ?? null,
-      last_error: view.last_error ?? null,
-      updated_at: at,
-    };
+    // The project columns ride along on every write so the row always names its stack and job;
+    // one this process does not know (e.g. right after a restart) is left out, never nulled.
+    const known = Object.fromEntries(
+      (["stack_name", "last_job_id", "last_error"] as const).filter((k) => view[k] !== undefined).map((k) => [k, view[k]]),
+    );
+    const row: InstanceRow = { ...fields, ...known, instance_id: /^\d+$/.test(id) ? Number(id) : id, updated_at: at };
     try {
       await this.mirror.write(row);
     } catch (err) {

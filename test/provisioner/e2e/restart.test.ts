@@ -1,0 +1,76 @@
+/**
+ * Restart durability with the real pieces: a provisioner dies while one job is inside `pulumi up`,
+ * another is queued and Supabase is down; the next boot on the same data dir (same backend, same
+ * cluster) finishes the running job with a reason, resumes the queued one, recovers the stack
+ * before its next operation and delivers every mirror write once Supabase is back.
+ */
+import { expect } from "chai";
+import { FakeTenantKube } from "../../../provisioner/fakes/kube";
+import { FakePostgrest } from "../mirror/fake-postgrest";
+import { FakePulumi } from "../stacks/fake-cli";
+import { ENVIRONMENT, startRealHarness, SUBSCRIPTION, type RealHarness } from "./harness";
+
+describe("provisioner end to end: restart durability", function () {
+  this.timeout(30_000);
+  const postgrest = new FakePostgrest();
+  let first: RealHarness | undefined;
+  let second: RealHarness | undefined;
+  before(() => postgrest.start());
+  after(async () => {
+    await second?.close();
+    await postgrest.close();
+  });
+
+  it("queued jobs resume, the interrupted one fails with a reason and its stack is recovered first; the outbox delivers everything", async () => {
+    const cli = new FakePulumi("3.220.0");
+    const kube = new FakeTenantKube();
+    let hang = true;
+    // The first provisioner "dies" inside `up` of tenant 1: the command never returns.
+    cli.beforeAnswer = (args) => (hang && args[0] === "up" ? new Promise<void>(() => undefined) : undefined);
+    first = await startRealHarness({ cli, kube, postgrest, env: { PROVISIONER_CONCURRENCY: "1" } });
+    postgrest.failWith = 503; // Supabase goes down after the boot listing
+    const a = await first.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION, tier: "byok" });
+    const b = await first.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION, tier: "free" });
+    expect([a.status, b.status]).to.deep.equal([202, 202]);
+    for (let i = 0; i < 200 && !cli.commands().some((c) => c.startsWith("up ")); i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await first.request("GET", `/system/jobs/${a.body.job_id}`)).body.status).to.equal("running");
+    expect((await first.request("GET", `/system/jobs/${b.body.job_id}`)).body.status, "concurrency 1: tenant 2 waits").to.equal("queued");
+    expect(first.mirror.pending(), "mirror writes wait in the outbox while Supabase is down").to.be.greaterThan(0);
+    expect(postgrest.rows.size).to.equal(0);
+    // Crash: the data dir stays as the dead process left it (job 1 running, job 2 queued, outbox full).
+    await first.close({ keepData: true });
+
+    hang = false;
+    postgrest.failWith = undefined;
+    second = await startRealHarness({ dataDir: first.dataDir, cli, kube, postgrest });
+    const interrupted = await second.settle(a.body.job_id as string);
+    expect(interrupted.body.status).to.equal("failed");
+    expect(interrupted.body.error).to.deep.equal({
+      status_code: 500,
+      detail: "Interrupted by a provisioner restart during the stack operation; the stack lock was cleared and the stack refreshed, so retry the request",
+    });
+    const resumed = await second.settle(b.body.job_id as string);
+    expect(resumed.body.status).to.equal("succeeded");
+    await second.mirror.drained();
+    expect(postgrest.rows.get("1"), "the insert made while Supabase was down arrived").to.include({ subscription_id: SUBSCRIPTION, status: "error", stack_name: `${ENVIRONMENT}-1`, last_job_id: a.body.job_id });
+    expect((postgrest.rows.get("1") as { last_error: string }).last_error).to.match(/^Interrupted by a provisioner restart/);
+    expect(postgrest.rows.get("2")).to.include({ subscription_id: SUBSCRIPTION, tier: "free", status: "running", stack_name: `${ENVIRONMENT}-2`, last_job_id: b.body.job_id });
+
+    // Tenant 1's next operation first clears our own stale lock and refreshes, then updates.
+    const from = cli.calls.length;
+    const retry = await second.request("POST", "/system/provision", { instance_id: 1, tier: "byok" });
+    expect((await second.settle(retry.body.job_id as string)).body.status).to.equal("succeeded");
+    const ops = cli
+      .commands()
+      .slice(from)
+      .filter((c) => /^(cancel|refresh|up)\b/.test(c))
+      .map((c) => c.split(" --")[0]);
+    expect(ops).to.deep.equal(["cancel", "refresh", "up"]);
+    expect(cli.commands().slice(from).find((c) => c.startsWith("refresh"))).to.include("--clear-pending-creates").and.include(`--stack ${ENVIRONMENT}-1`);
+    await second.mirror.drained();
+    expect(postgrest.rows.get("1")).to.include({ status: "running", last_error: null, last_job_id: retry.body.job_id });
+    // The id mark survived: the next new tenant is 3.
+    const next = await second.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION });
+    expect(next.body.customer_id).to.equal(3);
+  });
+});
