@@ -3,9 +3,9 @@
  * Each mistake yields one line naming the key and the fix. Secrets are never part of this schema:
  * they are read with `requireSecret`/`getSecret` (see `PLATFORM_SECRET_KEYS`).
  */
-import { z } from "zod";
+import { z, type ZodError } from "zod";
 import { k3sClusterSchema } from "../components/cluster/args";
-import { ValuesError, formatZodError } from "../infra/values/errors";
+import { ValuesError, formatPath } from "../infra/values/errors";
 import { truthy } from "../infra/truthy";
 
 export const CONFIG_NAMESPACE = "mindroom";
@@ -90,21 +90,33 @@ export const stackConfigSchema = z
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 
+/** One line per zod issue, `mindroom:<key path>: <fix>`; several unknown keys give several lines. */
+function issueLines(error: ZodError): string[] {
+  const line = (path: PropertyKey[], message: string) => `${CONFIG_NAMESPACE}:${formatPath(path)}: ${message}`;
+  const known = [...Object.keys(stackConfigSchema.shape), ...Object.keys(PLATFORM_SECRET_KEYS)].join(", ");
+  const lines = error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      const fix = issue.path.length === 0 ? `unknown config key; known keys: ${known}` : "unknown key; remove it or correct its spelling";
+      return issue.keys.map((key) => line([...issue.path, key], fix));
+    }
+    // zod's own wording ("Invalid input: expected string, received undefined") names no fix.
+    if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input")) {
+      return [line(issue.path, issue.message.endsWith("received undefined") ? "required; add it to the stack file (Pulumi.staging.yaml shows every key)" : `must be a ${issue.expected}`)];
+    }
+    return [line(issue.path, issue.message)];
+  });
+  return [...new Set(lines)];
+}
+
 /**
  * Parses raw `mindroom:*` config (key → value, values already JSON-decoded). Unknown keys are
- * errors, except the secret keys of {@link PLATFORM_SECRET_KEYS}, which are read elsewhere.
+ * errors, except the secret keys of {@link PLATFORM_SECRET_KEYS}, which are read elsewhere. Every
+ * wrong key is reported, one line each, in a single {@link ValuesError}.
  */
 export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   const plain = Object.fromEntries(Object.entries(raw).filter(([k]) => !(k in PLATFORM_SECRET_KEYS)));
   const result = stackConfigSchema.safeParse(plain);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    if (issue.code === "unrecognized_keys" && issue.path.length === 0) {
-      const known = [...Object.keys(stackConfigSchema.shape), ...Object.keys(PLATFORM_SECRET_KEYS)].join(", ");
-      throw new ValuesError(`${CONFIG_NAMESPACE}:${issue.keys[0]}: unknown config key; known keys: ${known}`);
-    }
-    throw new ValuesError(formatZodError(result.error, `${CONFIG_NAMESPACE}:`));
-  }
+  if (!result.success) throw new ValuesError(issueLines(result.error).join("\n"));
   return result.data;
 }
 

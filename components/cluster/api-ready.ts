@@ -28,8 +28,8 @@ interface Inputs {
   timeoutSeconds?: number;
 }
 
-/** One GET of `/readyz`; resolves with the status code, or 0 when the connection fails. */
-export function probeReadyz(inputs: Inputs): Promise<number> {
+/** One GET of `/readyz`: the HTTP status, or the connection error's text when there was no answer. */
+export function probeReadyz(inputs: Inputs): Promise<number | string> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const https = require("https") as typeof Https;
   return new Promise((resolve) => {
@@ -37,18 +37,25 @@ export function probeReadyz(inputs: Inputs): Promise<number> {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(0));
+    req.on("timeout", () => req.destroy(new Error("no answer within 5s")));
+    req.on("error", (err) => resolve(err.message));
   });
 }
 
+/** What the last probe says about the cause, so the error points at the firewall or at k3s. */
+function diagnosis(last: number | string): string {
+  if (typeof last === "string") return `no connection (${last}): check that cluster.adminCidrs.kubeApi contains this machine's address, then read /var/log/cloud-init-output.log on the server`;
+  if (last === 401 || last === 403) return `HTTP ${last}: the API rejects the admin certificate, so k3s did not adopt the generated CAs; compare /var/lib/rancher/k3s/server/tls/client-ca.crt with the stack's`;
+  return `HTTP ${last}: k3s is up but not ready; run \`kubectl get --raw='/readyz?verbose'\` on the server`;
+}
+
 export async function waitForReadyz(inputs: Inputs, intervalMs = 5000): Promise<void> {
-  const deadline = Date.now() + (inputs.timeoutSeconds ?? 900) * 1000;
+  const timeout = inputs.timeoutSeconds ?? 900;
+  const deadline = Date.now() + timeout * 1000;
   for (;;) {
-    if ((await probeReadyz(inputs)) === 200) return;
-    if (Date.now() >= deadline) {
-      throw new Error(`${inputs.url}/readyz did not answer 200 within ${inputs.timeoutSeconds ?? 900}s: check that cluster.adminCidrs.kubeApi contains this machine's address and read /var/log/cloud-init-output.log on the server`);
-    }
+    const last = await probeReadyz(inputs);
+    if (last === 200) return;
+    if (Date.now() >= deadline) throw new Error(`${inputs.url}/readyz did not answer 200 within ${timeout}s; last attempt: ${diagnosis(last)}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

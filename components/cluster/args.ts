@@ -16,6 +16,12 @@ const cidr = z.string().refine((value) => {
   return rest.length === 0 && family !== 0 && prefix !== undefined && /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }, "must be a CIDR such as 203.0.113.7/32 or 2001:db8::/64");
 
+/**
+ * A /0 admits the whole internet. The admin certificate would then be the API's only guard, and
+ * k3s' API and SSH are scanned constantly; operators who need CI access list the runner instead.
+ */
+const notEverywhere = (cidrs: string[]) => cidrs.every((c) => !c.endsWith("/0"));
+
 const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const labels = z
   .record(z.string().regex(labelKey, "label keys must be Kubernetes label keys (e.g. mindroom.chat/pool)"), z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "label values must be 63 characters of [A-Za-z0-9-_.]"))
@@ -64,9 +70,15 @@ export const k3sClusterSchema = z
     adminCidrs: z
       .object({
         /** Who may reach the Kubernetes API on 6443 (Pulumi too). Required: upstream left it open to the internet. */
-        kubeApi: z.array(cidr).min(1, "list at least one CIDR allowed to reach port 6443 (where pulumi runs), e.g. 203.0.113.7/32"),
+        kubeApi: z
+          .array(cidr)
+          .min(1, "list at least one CIDR allowed to reach port 6443 (where pulumi runs), e.g. 203.0.113.7/32")
+          .refine(notEverywhere, "must not contain 0.0.0.0/0 or ::/0, which opens the Kubernetes API to the whole internet (upstream's hazard); list the operators' and the CI runner's addresses, e.g. 203.0.113.7/32"),
         /** Who may reach SSH on 22. Empty by default: port 22 stays closed (no step needs SSH). */
-        ssh: z.array(cidr).default([]),
+        ssh: z
+          .array(cidr)
+          .refine(notEverywhere, "must not contain 0.0.0.0/0 or ::/0, which opens SSH to the whole internet; list the operators' addresses, e.g. 203.0.113.7/32")
+          .default([]),
       })
       .strict(),
     /** Public SSH key installed on every node (for break-glass access); none by default. */

@@ -9,7 +9,9 @@ import { ClusterServices } from "../../components/cluster-services";
 import { HcloudVolumes } from "../../components/hetzner";
 import { Platform, parsePlatformValues } from "../../components/platform";
 import { capacityModel } from "../../infra/capacity/model";
+import { ValuesError } from "../../infra/values/errors";
 import type { StackConfig } from "../config";
+import { placeholderProblems } from "./placeholders";
 
 export const INSTANCES_NAMESPACE = "mindroom-instances";
 
@@ -33,7 +35,16 @@ function withSecrets(values: Record<string, unknown>, secrets: MainSecrets["plat
   return out;
 }
 
+/**
+ * Builds the stack. Placeholders left in the stack file are warnings in a preview and an error
+ * (before any resource) in an update.
+ */
 export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<string, unknown> {
+  const placeholders = placeholderProblems(config);
+  if (placeholders.length > 0) {
+    if (!pulumi.runtime.isDryRun()) throw new ValuesError(placeholders.join("\n"));
+    placeholders.forEach((p) => pulumi.log.warn(`${p} (pulumi up will refuse until then)`));
+  }
   const outputs: Record<string, unknown> = { mode: config.mode };
   let provider: k8s.Provider;
   let storage: pulumi.Resource[] = [];

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -7,6 +8,8 @@ import { containsSecret, kubeObjects } from "../../infra/render/manifests";
 import { recordProgram, type Registration } from "../../infra/render/record";
 import { parseStackConfig, rawStackConfig, type StackConfig } from "../../stacks/config";
 import { mainProgram, type MainSecrets } from "../../stacks/main/program";
+import { placeholderProblems } from "../../stacks/main/placeholders";
+import { readStackSecrets, type ConfigSource } from "../../stacks/main/secrets";
 import { clusterState } from "../fixtures/cluster/mocks";
 
 const root = join(__dirname, "..", "..");
@@ -15,6 +18,14 @@ const root = join(__dirname, "..", "..");
 function stackFile(stack: string): Record<string, unknown> {
   const doc = parse(readFileSync(join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
   return rawStackConfig(Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
+}
+
+/** A stack file as an operator leaves it after step 5 of docs/cluster.md: placeholders replaced. */
+function filled(stack: string): Record<string, unknown> {
+  const raw = structuredClone(stackFile(stack)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (raw.cluster) raw.cluster.adminCidrs.kubeApi = ["5.9.10.11/32"];
+  if (raw.platform?.supabase) raw.platform.supabase.url = "https://abcdefgh.supabase.co";
+  return raw;
 }
 
 const secrets = (): MainSecrets => ({
@@ -87,6 +98,41 @@ describe("root stack config", () => {
     });
   }
 
+  it("reports every wrong key at once, one line each naming the key and the fix", () => {
+    const lines = configError({
+      mode: "hetzner",
+      clustr: {},
+      cluster: { adminCidrs: { kubeApi: ["office", "0.0.0.0/0"] }, deleteProtection: "yes" },
+      storage: { reclaimPolicy: "Keep" },
+      clusterServices: { acmeEmail: "ops@example.com", metricsServer: { enabled: false } },
+      platform: { autoscaling: { enabled: true }, supabase: { serviceKey: "eyJhbGciOi" } },
+    }).split("\n");
+    expect(lines).to.deep.equal([
+      "mindroom:cluster.adminCidrs.kubeApi[0]: must be a CIDR such as 203.0.113.7/32 or 2001:db8::/64",
+      "mindroom:cluster.adminCidrs.kubeApi: must not contain 0.0.0.0/0 or ::/0, which opens the Kubernetes API to the whole internet (upstream's hazard); list the operators' and the CI runner's addresses, e.g. 203.0.113.7/32",
+      "mindroom:cluster.deleteProtection: must be a boolean",
+      "mindroom:storage.reclaimPolicy: must be Delete or Retain",
+      lines.find((l) => l.startsWith("mindroom:clustr: unknown config key; known keys: mode, cluster,"))!,
+    ]);
+  });
+
+  it("reports the cross-key rules together once the keys themselves are valid", () => {
+    const lines = configError({
+      ...minimal,
+      clusterServices: { acmeEmail: "ops@example.com", metricsServer: { enabled: false } },
+      platform: { autoscaling: { enabled: true }, supabase: { serviceKey: "eyJhbGciOi" }, apiKeys: { openai: "sk-x" } },
+    }).split("\n");
+    expect(lines).to.deep.equal([
+      "mindroom:platform.autoscaling.enabled: needs clusterServices.metricsServer.enabled: true (HPAs read metrics-server); enable it or set autoscaling.enabled to false",
+      "mindroom:platform.supabase.serviceKey: is a secret: remove it and run `pulumi config set --secret supabaseServiceKey <value>`",
+      "mindroom:platform.apiKeys.openai: is a secret: remove it and run `pulumi config set --secret openaiApiKey <value>`",
+    ]);
+  });
+
+  it("names a missing required key as required", () => {
+    expect(configError({ cluster: minimal.cluster })).to.equal("mindroom:clusterServices: required; add it to the stack file (Pulumi.staging.yaml shows every key)");
+  });
+
   it("accepts autoscaling when metrics-server is on, and ignores secret keys in the plain map", () => {
     expect(configError({ ...minimal, platform: { autoscaling: { enabled: true } }, supabaseServiceKey: "x" })).to.equal("");
   });
@@ -94,7 +140,7 @@ describe("root stack config", () => {
 
 describe("root program (mock runtime)", () => {
   it("hetzner mode builds the cluster, hcloud-volumes, mindroom-instances, cluster services and the platform", async () => {
-    const regs = await run(parseStackConfig(stackFile("staging")));
+    const regs = await run(parseStackConfig(filled("staging")));
     const t = types(regs);
     for (const type of ["mindroom:cluster:K3sCluster", "mindroom:hetzner:HcloudVolumes", "mindroom:cluster-services:ClusterServices", "pulumi:providers:kubernetes"]) expect(t, type).to.include(type);
     expect([...t].some((x) => x.startsWith("mindroom:platform:"))).to.equal(true);
@@ -107,7 +153,7 @@ describe("root program (mock runtime)", () => {
   });
 
   it("hands platform secrets from encrypted config to the platform only as secrets", async () => {
-    const regs = await run(parseStackConfig(stackFile("staging")));
+    const regs = await run(parseStackConfig(filled("staging")));
     const platformSecret = regs.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs.metadata as { name: string }).name === "platform-secrets")!;
     expect(containsSecret(platformSecret.inputs.stringData ?? platformSecret.inputs.data)).to.equal(true);
     expect(JSON.stringify(kubeObjects(regs, false))).not.to.contain("sb-service-key");
@@ -116,7 +162,7 @@ describe("root program (mock runtime)", () => {
 
   it("exports the kubeconfig as a secret and the capacity figures", async () => {
     let outputs: Record<string, unknown> = {};
-    await recordProgram(() => (outputs = mainProgram(parseStackConfig(stackFile("staging")), secrets())), { state: clusterState });
+    await recordProgram(() => (outputs = mainProgram(parseStackConfig(filled("staging")), secrets())), { state: clusterState });
     expect(await pulumi.isSecret(outputs.kubeconfig as pulumi.Output<string>)).to.equal(true);
     const capacity = outputs.capacity as { nodes: { type: string; maxSmall: { tenants: number } }[]; fits: boolean };
     expect(capacity.nodes[0].type).to.equal("cpx31");
@@ -137,11 +183,125 @@ describe("root program (mock runtime)", () => {
     let error: Error | undefined;
     await recordProgram(() => {
       try {
-        mainProgram(parseStackConfig(stackFile("staging")), { platform: [] });
+        mainProgram(parseStackConfig(filled("staging")), { platform: [] });
       } catch (err) {
         error = err as Error;
       }
     });
     expect(error?.message).to.equal("hcloud:token: not set; run `pulumi config set --secret hcloud:token <read/write API token>`");
+  });
+});
+
+describe("root stack secrets and placeholders", () => {
+  const source = (secret: Record<string, string>, plain: Record<string, string> = {}): ConfigSource => ({
+    get: (key) => secret[key] ?? plain[key],
+    isSecret: (key) => key in secret,
+  });
+  const credentials = { "hcloud:token": "hc", "mindroom:provisionerApiKey": "api", "mindroom:pulumiConfigPassphrase": "pass" };
+  const readError = (config: StackConfig, src: ConfigSource, env: NodeJS.ProcessEnv = {}) => {
+    try {
+      readStackSecrets(config, src, env);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return "";
+  };
+
+  it("hands every secret key to the program as a Pulumi secret at its values path", async () => {
+    const read = readStackSecrets(parseStackConfig(filled("staging")), source({ ...credentials, "mindroom:stripeSecretKey": "sk_live" }), {});
+    expect(await pulumi.isSecret(read.hcloudToken!)).to.equal(true);
+    const stripe = read.platform.find((p) => p.path.join(".") === "stripe.secretKey")!;
+    expect(await pulumi.isSecret(stripe.value)).to.equal(true);
+    expect(read.platform.map((p) => p.path.join("."))).to.have.members(["provisioner.apiKey", "provisioner.pulumiConfigPassphrase", "stripe.secretKey"]);
+  });
+
+  it("refuses a secret stored in plain text, and names every missing credential, one line each", () => {
+    const lines = readError(parseStackConfig(filled("production")), source({ "mindroom:provisionerApiKey": "api" }, { "mindroom:stripeSecretKey": "sk_live" })).split("\n");
+    expect(lines).to.deep.equal([
+      "mindroom:stripeSecretKey: stored in plain text in the stack file; remove it (pulumi config rm stripeSecretKey) and set it encrypted: pulumi config set --secret stripeSecretKey <value>",
+      "hcloud:token: not set; run `pulumi config set --secret hcloud:token <read/write API token>` (or export HCLOUD_TOKEN)",
+      'mindroom:pulumiConfigPassphrase: required while platform.provisioner.enabled is true; run `pulumi config set --secret pulumiConfigPassphrase "$PULUMI_CONFIG_PASSPHRASE"`',
+    ]);
+  });
+
+  it("refuses a plaintext hcloud:token once, and accepts HCLOUD_TOKEN from the environment instead", () => {
+    const { "hcloud:token": _token, ...rest } = credentials;
+    const config = parseStackConfig(filled("staging"));
+    expect(readError(config, source(rest, { "hcloud:token": "hc" }))).to.match(/^hcloud:token: stored in plain text in the stack file; .*$/);
+    expect(readError(config, source(rest), { HCLOUD_TOKEN: "from-env" })).to.equal("");
+  });
+
+  it("needs no provisioner credential when the provisioner is off, and no hcloud token in local mode", () => {
+    const raw = filled("local") as { platform: { provisioner: { enabled: boolean } } };
+    raw.platform.provisioner.enabled = false;
+    expect(readError(parseStackConfig(raw), source({}))).to.equal("");
+  });
+
+  it("an update refuses the stack files' placeholders before creating anything", async () => {
+    let error: Error | undefined;
+    const regs = await recordProgram(() => {
+      try {
+        mainProgram(parseStackConfig(stackFile("staging")), secrets());
+      } catch (err) {
+        error = err as Error;
+      }
+    });
+    expect(regs).to.have.length(0);
+    expect(error?.message.split("\n")).to.deep.equal([
+      "mindroom:cluster.adminCidrs.kubeApi[0]: 192.0.2.10/32 is a documentation placeholder; put your own address there (curl -4 ifconfig.me), e.g. <your IP>/32",
+      "mindroom:platform.supabase.url: https://YOUR-PROJECT.supabase.co is a placeholder; set your Supabase project's URL (Supabase dashboard → Project Settings → API)",
+    ]);
+    expect(placeholderProblems(parseStackConfig(filled("production")))).to.deep.equal([]);
+  });
+
+  it("production runs the provisioner with its state on hcloud-volumes and keeps tenant volumes (Retain)", async () => {
+    const regs = await run(parseStackConfig(filled("production")));
+    const objects = kubeObjects(regs);
+    const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata?.name === "mindroom-provisioner") as { spec: { template: { spec: { containers: { image: string }[] } } } } | undefined;
+    expect(deployment, "provisioner Deployment").to.not.equal(undefined);
+    const container = deployment!.spec.template.spec.containers[0];
+    expect(container.image).to.equal("ghcr.io/mindroom-ai/mindroom-provisioner:latest");
+    const platformConfig = objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === "platform-config") as { data: Record<string, string> } | undefined;
+    expect(platformConfig?.data.INSTANCE_STORAGE_CLASS_NAME, "tenants' storage class").to.equal("hcloud-volumes");
+    const claim = objects.find((o) => o.kind === "PersistentVolumeClaim" && o.metadata?.name === "mindroom-provisioner-data") as { spec: { storageClassName: string } } | undefined;
+    expect(claim?.spec.storageClassName).to.equal("hcloud-volumes");
+    const storageClass = objects.find((o) => o.kind === "StorageClass") as unknown as { reclaimPolicy: string; metadata: { annotations: Record<string, string> } };
+    expect(storageClass.reclaimPolicy).to.equal("Retain");
+    expect(storageClass.metadata.annotations["storageclass.kubernetes.io/is-default-class"]).to.equal("true");
+  });
+});
+
+describe("stacks/main.ts as the engine runs it (own process, mock runtime)", () => {
+  const credentials = { "hcloud:token": "hc", "mindroom:provisionerApiKey": "api", "mindroom:pulumiConfigPassphrase": "pass" };
+  function entry(env: Record<string, string>): { result: Record<string, any>; stderr: string } { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "test", "fixtures", "cluster", "main-entry.ts")], {
+      cwd: root,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    });
+    const last = r.stdout.trim().split("\n").pop() ?? "";
+    expect(last, `${r.stdout}${r.stderr}`).to.match(/^\{/);
+    return { result: JSON.parse(last), stderr: r.stderr };
+  }
+
+  for (const stack of ["staging", "production"]) {
+    it(`a preview of ${stack} needs nothing but credentials, and warns about the placeholders`, function () {
+      this.timeout(60_000);
+      const { result, stderr } = entry({ STACK: stack, PREVIEW: "true", SECRETS: JSON.stringify(credentials) });
+      expect(result.error, result.error).to.equal(undefined);
+      expect(result.types).to.include.members(["mindroom:cluster:K3sCluster", "mindroom:hetzner:HcloudVolumes", "mindroom:cluster-services:ClusterServices", "mindroom:platform:Platform"]);
+      expect(result.outputs).to.include.members(["kubeconfig", "ingressIpv4", "capacity", "platformUrls"]);
+      expect(stderr).to.contain("mindroom:cluster.adminCidrs.kubeApi[0]: 192.0.2.10/32 is a documentation placeholder");
+    });
+  }
+
+  it("an update with placeholders, or a plaintext secret, stops with one line per key and no resource", function () {
+    this.timeout(60_000);
+    const up = entry({ STACK: "staging", PREVIEW: "false", SECRETS: JSON.stringify(credentials) }).result;
+    expect(up).to.include({ runError: true, registered: 0 });
+    expect(up.error.split("\n")).to.have.length(2);
+    const plain = entry({ STACK: "staging", PREVIEW: "true", SECRETS: JSON.stringify({ ...credentials, "hcloud:token": undefined }), PLAIN: JSON.stringify({ "hcloud:token": "hc" }) }).result;
+    expect(plain).to.include({ runError: true, registered: 0 });
+    expect(plain.error).to.match(/^hcloud:token: stored in plain text in the stack file; remove it \(pulumi config rm hcloud:token\)/);
   });
 });

@@ -159,6 +159,8 @@ describe("K3sCluster (mock runtime)", () => {
   const invalid: [string, unknown, RegExp][] = [
     ["missing kubeApi CIDRs", { adminCidrs: { kubeApi: [] } }, /^cluster\.adminCidrs\.kubeApi: list at least one CIDR/],
     ["a bad CIDR", { adminCidrs: { kubeApi: ["10.0.0.300/32"] } }, /^cluster\.adminCidrs\.kubeApi\[0\]: must be a CIDR/],
+    ["the Kubernetes API open to the internet", { adminCidrs: { kubeApi: ["192.0.2.10/32", "0.0.0.0/0"] } }, /^cluster\.adminCidrs\.kubeApi: must not contain 0\.0\.0\.0\/0 or ::\/0, which opens the Kubernetes API to the whole internet/],
+    ["SSH open to the internet", { adminCidrs: { kubeApi: [ADMIN], ssh: ["::/0"] } }, /^cluster\.adminCidrs\.ssh: must not contain 0\.0\.0\.0\/0 or ::\/0, which opens SSH/],
     ["an LB on one node", { ...base, loadBalancer: { enabled: true } }, /^cluster\.loadBalancer\.enabled: a load balancer needs at least two nodes/],
     ["duplicate pools", { ...base, agentPools: [{ name: "a" }, { name: "a" }] }, /^cluster\.agentPools\[1\]\.name: pool name "a" is used twice/],
     ["a pool in another location", { ...base, agentPools: [{ name: "a", location: "hel1" }] }, /^cluster\.agentPools\[0\]\.location: must equal the cluster location fsn1/],

@@ -2,14 +2,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { X509Certificate, createPrivateKey, createPublicKey } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { clusterPkiProvider } from "../../../components/cluster/pki-resource";
 import { buildKubeconfig } from "../../../components/cluster/kubeconfig";
 import { generateClusterPki } from "../../../components/cluster/pki";
-import { waitForReadyz } from "../../../components/cluster/api-ready";
+import { apiReadyProvider, waitForReadyz } from "../../../components/cluster/api-ready";
 import { testPki } from "../../fixtures/cluster/mocks";
 
 function opensslVerify(ca: string, cert: string): number | null {
@@ -79,6 +81,21 @@ describe("cluster PKI", () => {
     expect(opensslVerify(created.outs.clientCaCert, updated.outs.adminCert)).to.equal(0);
   });
 
+  it("the readiness provider survives Pulumi's closure serialization and fails with a one-line fix", async function () {
+    this.timeout(30_000);
+    const serialized = await pulumi.runtime.serializeFunction(() => apiReadyProvider);
+    const mod: { exports: Record<string, () => typeof apiReadyProvider> } = { exports: {} };
+    new Function("module", "exports", "require", serialized.text)(mod, mod.exports, require);
+    const provider = mod.exports[serialized.exportName]();
+    const pki = testPki();
+    const inputs = { url: "https://127.0.0.1:9", caCert: pki.serverCaCert, clientCert: pki.adminCert, clientKey: pki.adminKey, serverId: "7", timeoutSeconds: 0 };
+    const error = await provider.create!(inputs).then(() => undefined, (err: Error) => err);
+    expect(error?.message).to.match(/^https:\/\/127\.0\.0\.1:9\/readyz did not answer 200 within 0s; last attempt: no connection/);
+    expect(error?.message).not.to.contain("\n");
+    const moved = await provider.diff!("7-ready", inputs, { ...inputs, serverId: "8" });
+    expect(moved).to.deep.equal({ changes: true, replaces: ["serverId"] });
+  });
+
   it("builds a kubeconfig with the CA and client certificate embedded", () => {
     const pki = testPki();
     const doc = parse(buildKubeconfig({ clusterName: "c", server: "https://192.0.2.1:6443", caCert: pki.serverCaCert, clientCert: pki.adminCert, clientKey: pki.adminKey })) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -95,6 +112,30 @@ describe("cluster PKI", () => {
     } catch (err) {
       error = err as Error;
     }
-    expect(error?.message).to.match(/did not answer 200 within 0s: check that cluster\.adminCidrs\.kubeApi/);
+    expect(error?.message).to.match(/did not answer 200 within 0s; last attempt: no connection \(connect ECONNREFUSED 127\.0\.0\.1:9\): check that cluster\.adminCidrs\.kubeApi/);
+    expect(error?.message).not.to.contain("\n");
+  });
+
+  it("the readiness wait returns on 200 and blames the certificate on 401", async function () {
+    this.timeout(30_000);
+    const dir = mkdtempSync(join(tmpdir(), "readyz-"));
+    const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { encoding: "utf8" });
+    expect(made.status, made.stderr).to.equal(0);
+    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    let status = 401;
+    const server = createServer({ cert, key: readFileSync(join(dir, "key.pem")) }, (req, res) => res.writeHead(req.url === "/readyz" ? status : 404).end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const pki = testPki();
+    const inputs = { url, caCert: cert, clientCert: pki.adminCert, clientKey: pki.adminKey, serverId: "1", timeoutSeconds: 0 };
+    try {
+      let error: Error | undefined;
+      await waitForReadyz(inputs, 10).catch((err: Error) => (error = err));
+      expect(error?.message).to.match(/last attempt: HTTP 401: the API rejects the admin certificate, so k3s did not adopt the generated CAs/);
+      status = 200;
+      await waitForReadyz(inputs, 10);
+    } finally {
+      server.close();
+    }
   });
 });

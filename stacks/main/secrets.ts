@@ -1,0 +1,86 @@
+/**
+ * Reads the root stack's secret config (`pulumi config set --secret ...`) and checks it before any
+ * resource exists: a secret stored in plain text, or a credential the stack's settings need but
+ * nobody set, is one line naming the key and the command that fixes it. All such lines are
+ * reported together, so one run shows everything to fix.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { truthy } from "../../infra/truthy";
+import { ValuesError } from "../../infra/values/errors";
+import { CONFIG_NAMESPACE, PLATFORM_SECRET_KEYS, type StackConfig } from "../config";
+import type { MainSecrets } from "./program";
+
+/** Where config comes from: the engine at run time, a plain map in tests. */
+export interface ConfigSource {
+  /** Value of a full key such as `mindroom:provisionerApiKey`; undefined when unset. */
+  get(key: string): string | undefined;
+  /** True when the key was stored encrypted (`pulumi config set --secret`). */
+  isSecret(key: string): boolean;
+}
+
+/**
+ * The engine's config. `isConfigSecret` is the SDK's own test behind `Config.getSecret`; it is
+ * exported at run time but left out of the typings, hence the narrow cast.
+ */
+export function engineConfigSource(): ConfigSource {
+  const all = pulumi.runtime.allConfig();
+  const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
+  return { get: (key) => all[key], isSecret: (key) => runtime.isConfigSecret(key) };
+}
+
+const HCLOUD_TOKEN_KEY = "hcloud:token";
+
+/** Credentials the running provisioner cannot work without (it answers 401 to everything without an API key). */
+const PROVISIONER_CREDENTIALS: Record<string, string> = {
+  provisionerApiKey: 'pulumi config set --secret provisionerApiKey "$(openssl rand -hex 32)"',
+  pulumiConfigPassphrase: 'pulumi config set --secret pulumiConfigPassphrase "$PULUMI_CONFIG_PASSPHRASE"',
+};
+
+function provisionerEnabled(platform: Record<string, unknown>): boolean {
+  const provisioner = platform.provisioner as { enabled?: unknown } | undefined;
+  const platformSecrets = platform.platformSecrets as { create?: unknown } | undefined;
+  // With platformSecrets.create=false the operator pre-creates the Secrets; nothing to require here.
+  return truthy(provisioner?.enabled) && (platformSecrets?.create === undefined || truthy(platformSecrets.create));
+}
+
+/**
+ * The secrets `mainProgram` needs, each wrapped as a Pulumi secret. `env` supplies `HCLOUD_TOKEN`,
+ * which the hcloud provider also accepts instead of `hcloud:token`.
+ */
+export function readStackSecrets(config: StackConfig, source: ConfigSource, env: NodeJS.ProcessEnv = process.env): MainSecrets {
+  const problems: string[] = [];
+  /** The value as a secret; undefined when unset, empty, or stored in plain text (reported once). */
+  const read = (fullKey: string, shortKey: string): pulumi.Output<string> | undefined => {
+    const value = source.get(fullKey);
+    if (value === undefined || value === "") return undefined;
+    if (!source.isSecret(fullKey)) {
+      problems.push(`${fullKey}: stored in plain text in the stack file; remove it (pulumi config rm ${shortKey}) and set it encrypted: pulumi config set --secret ${shortKey} <value>`);
+      return undefined;
+    }
+    return pulumi.secret(value);
+  };
+  const isPlaintext = (fullKey: string) => Boolean(source.get(fullKey)) && !source.isSecret(fullKey);
+
+  const platform = Object.entries(PLATFORM_SECRET_KEYS).flatMap(([key, path]) => {
+    const value = read(`${CONFIG_NAMESPACE}:${key}`, key);
+    return value ? [{ path, value }] : [];
+  });
+  const given = new Set(platform.map(({ path }) => path.join(".")));
+
+  const hcloudToken = read(HCLOUD_TOKEN_KEY, HCLOUD_TOKEN_KEY) ?? (env.HCLOUD_TOKEN ? pulumi.secret(env.HCLOUD_TOKEN) : undefined);
+  if (config.mode === "hetzner" && !hcloudToken && !isPlaintext(HCLOUD_TOKEN_KEY)) {
+    problems.push(`${HCLOUD_TOKEN_KEY}: not set; run \`pulumi config set --secret hcloud:token <read/write API token>\` (or export HCLOUD_TOKEN)`);
+  }
+
+  if (config.deployPlatform && provisionerEnabled(config.platform)) {
+    for (const [key, command] of Object.entries(PROVISIONER_CREDENTIALS)) {
+      const fullKey = `${CONFIG_NAMESPACE}:${key}`;
+      if (!given.has(PLATFORM_SECRET_KEYS[key].join(".")) && !isPlaintext(fullKey)) {
+        problems.push(`${fullKey}: required while platform.provisioner.enabled is true; run \`${command}\``);
+      }
+    }
+  }
+
+  if (problems.length > 0) throw new ValuesError(problems.join("\n"));
+  return { hcloudToken, platform };
+}
