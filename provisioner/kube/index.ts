@@ -6,6 +6,8 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import type { TenantKube } from "../ports";
 
 /** The shared tenant namespace (fixed, created by the root stack). */
@@ -76,7 +78,12 @@ function reasonOf(err: unknown): string {
 
 function loadConfig(kubeconfig?: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
-  if (!kubeconfig) kc.loadFromDefault();
+  if (!kubeconfig) {
+    // loadFromDefault silently falls back to http://localhost:8080; say plainly that nothing was found instead.
+    const found = process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST || existsSync(join(homedir(), ".kube", "config"));
+    if (!found) throw new Error("no Kubernetes credentials found (no KUBECONFIG, ~/.kube/config or in-cluster ServiceAccount)");
+    kc.loadFromDefault();
+  }
   else if (/\n|^\s*[{]/.test(kubeconfig)) kc.loadFromString(kubeconfig);
   else if (!existsSync(kubeconfig)) throw new Error(`kubeconfig ${kubeconfig} does not exist: pass the file's path or its contents`);
   else kc.loadFromFile(kubeconfig);
