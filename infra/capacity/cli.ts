@@ -39,7 +39,7 @@ export function formatReport(r: CapacityReport): string {
     r.fits ? "fits: yes" : `fits: NO — unplaced ${Object.entries(r.unplaced).map(([t, n]) => `${t}:${n}`).join(",")}; binding limit: ${r.bindingLimit}`,
     `EUR/month: nodes ${r.eurPerMonth.nodes.toFixed(2)} + load balancer ${r.eurPerMonth.loadBalancer.toFixed(2)} + volumes ${r.eurPerMonth.volumes.toFixed(2)} = ${r.eurPerMonth.total.toFixed(2)}`,
     `EUR/month per tenant (average): ${r.eurPerTenant.toFixed(2)}`,
-    `EUR/month per tenant by tier (node share + volumes): ${Object.entries(r.eurPerTenantByTier).map(([t, e]) => `${t} ${e.toFixed(2)}`).join(", ")}`,
+    `EUR/month per tenant by tier (node share + volumes): ${Object.entries(r.eurPerTenantByTier).map(([t, e]) => `${t} ${e === null ? "(does not fit on one node)" : e.toFixed(2)}`).join(", ")}`,
     `prices as of ${r.pricesAsOf} (second-hand quotes; check hetzner.com/cloud)`,
   ];
   return `${lines.join("\n")}\n`;

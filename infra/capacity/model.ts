@@ -31,9 +31,11 @@ export const NODE_RESERVED = { cpuMillis: 500, memoryMiB: 1800 };
 export const PER_NODE_PODS = { cpuMillis: 100, memoryMiB: 90 };
 /**
  * On the first node: platform frontend 100m/256Mi + backend 250m/512Mi + provisioner 250m/1Gi,
- * CoreDNS 100m/70Mi, metrics-server 100m/200Mi, and the provisioner's one data volume.
+ * CoreDNS 100m/70Mi, metrics-server 100m/200Mi, the Hetzner CCM 100m/50Mi (chart default), and
+ * the provisioner's one data volume. Charts without default requests (cert-manager, the CSI
+ * driver) reserve nothing, so the scheduler does not count them either.
  */
-export const FIRST_NODE_PODS = { cpuMillis: 800, memoryMiB: 2062, volumes: 1 };
+export const FIRST_NODE_PODS = { cpuMillis: 900, memoryMiB: 2112, volumes: 1 };
 
 /** The provisioner's data PVC (platform chart default 10Gi). */
 export const PLATFORM_VOLUME_GIB = 10;
@@ -103,8 +105,11 @@ export interface CapacityReport {
   eurPerMonth: { nodes: number; loadBalancer: number; volumes: number; total: number };
   /** Total monthly cost divided by placed tenants (0 when none). */
   eurPerTenant: number;
-  /** Marginal monthly cost of one tenant of each tier: its share of a node of the first type plus its volumes. */
-  eurPerTenantByTier: Record<string, number>;
+  /**
+   * Marginal monthly cost of one tenant of each tier: its share of a worker (else the control plane)
+   * plus its volumes; null when not even one tenant of the tier fits on that node type.
+   */
+  eurPerTenantByTier: Record<string, number | null>;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -156,7 +161,7 @@ export function capacityModel(input: CapacityInput): CapacityReport {
     Object.keys(input.mix).map((tier) => {
       const p = PROFILES[profileOf(tier)];
       const perNode = tenantsPerNode(nodeCapacity(firstType, nodes.length > 1 ? 1 : 0), p).tenants;
-      return [tier, round2((perNode > 0 ? SERVER_TYPES[firstType].eurPerMonth / perNode : Infinity) + volumeCost(p))];
+      return [tier, perNode > 0 ? round2(SERVER_TYPES[firstType].eurPerMonth / perNode + volumeCost(p)) : null];
     }),
   );
   return {

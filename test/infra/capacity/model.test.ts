@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { formatReport, parseMix, parseNodes } from "../../../infra/capacity/cli";
 import { capacityModel, nodeCapacity, PROFILES, profileOf, tenantsPerNode } from "../../../infra/capacity/model";
 import { LB11_EUR_PER_MONTH, PRICES_AS_OF, SERVER_TYPES, VOLUME_EUR_PER_GB_MONTH } from "../../../infra/capacity/prices";
@@ -12,9 +14,9 @@ describe("capacity model", () => {
   });
 
   it("a cpx31 control plane holds 3 small tenants, bounded by memory", () => {
-    // 8192 - 1800 reserved - 90 ingress - 2062 platform/system = 4240 MiB → 3 × 1280
+    // 8192 - 1800 reserved - 90 ingress - 2112 platform/system = 4190 MiB → 3 × 1280
     const cap = nodeCapacity("cpx31", 0);
-    expect(cap).to.deep.equal({ cpuMillis: 2600, memoryMiB: 4240, volumes: 15 });
+    expect(cap).to.deep.equal({ cpuMillis: 2500, memoryMiB: 4190, volumes: 15 });
     expect(tenantsPerNode(cap, PROFILES.small)).to.deep.equal({ tenants: 3, binding: "memory" });
   });
 
@@ -59,6 +61,29 @@ describe("capacity model", () => {
     const r = capacityModel({ nodes: [{ type: "cx53", count: 1 }], mix: { free: 1, pro: 1 } });
     expect(r.eurPerTenantByTier.free).to.be.closeTo(SERVER_TYPES.cx53.eurPerMonth / 7 + 20 * VOLUME_EUR_PER_GB_MONTH, 0.01);
     expect(r.eurPerTenantByTier.pro).to.be.closeTo(SERVER_TYPES.cx53.eurPerMonth / 7 + 50 * VOLUME_EUR_PER_GB_MONTH, 0.01);
+  });
+
+  it("a tier that fits no node has no per-tenant price (null, printed as such), never Infinity", () => {
+    const r = capacityModel({ nodes: [{ type: "cpx31", count: 1 }, { type: "cpx22", count: 1 }], mix: { pro: 1, free: 1 } });
+    expect(r.eurPerTenantByTier.pro).to.equal(null);
+    expect(r.eurPerTenantByTier.free).to.be.a("number");
+    expect(JSON.parse(JSON.stringify(r.eurPerTenantByTier))).to.deep.equal(r.eurPerTenantByTier);
+    expect(formatReport(r)).to.contain("pro (does not fit on one node)");
+  });
+
+  it("the CLI prints the table, and exits 1 with one line on stderr for a bad flag", function () {
+    this.timeout(30_000);
+    const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "infra/capacity/cli.ts", ...args], { cwd: join(__dirname, "..", "..", ".."), encoding: "utf8" });
+    const ok = cli("--nodes", "cpx31:1,cx43:1", "--mix", "free:10,pro:2");
+    expect(ok.status, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.match(/^node\s+type\s+max small \(limit\)/);
+    expect(ok.stdout).to.match(/node-2\s+cx43\s+8 \(volumes\)/);
+    expect(ok.stdout).to.contain("load balancer 5.49");
+    const bad = cli("--nodes", "cpx99:1", "--mix", "free:1");
+    expect(bad.status).to.equal(1);
+    expect(bad.stdout).to.equal("");
+    expect(bad.stderr.trim().split("\n")).to.have.length(1);
+    expect(bad.stderr).to.contain('unknown server type "cpx99"');
   });
 
   it("rejects unknown server types and malformed flags with the fix", () => {
