@@ -6,6 +6,10 @@ import { ValuesError } from "../../infra/values/errors";
 import type { ResolvedInstance } from "./resolve";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A Kubernetes resource quantity (`10Gi`, `500m`, `1.5`, `1e3`). */
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkKMGTPE]|[eE][+-]?\d+)?$/;
+const PULL_POLICIES = ["Always", "IfNotPresent", "Never"];
 /** `mindroom-{c}` is a Service name (DNS-1035 label, ≤ 63), the tightest name built from the id. */
 export const MAX_CUSTOMER_LENGTH = 63 - "mindroom-".length;
 
@@ -25,6 +29,21 @@ function firstProblem(r: ResolvedInstance): string | undefined {
   }
   if (c.length > MAX_CUSTOMER_LENGTH) {
     return `customer: "${c}" is ${c.length} characters; object names such as mindroom-{customer} must stay within 63, so use at most ${MAX_CUSTOMER_LENGTH}`;
+  }
+  // The API server would reject these only at apply time, after other objects of the tenant changed.
+  if (!DNS_NAME.test(r.baseDomain) || `${c}.matrix.${r.baseDomain}`.length > 253) {
+    return `baseDomain: "${r.baseDomain}" cannot form the tenant's hosts (${c}.matrix.<baseDomain>); use a lower-case DNS name such as mindroom.chat`;
+  }
+  if (!QUANTITY.test(r.storage)) return `storage: "${r.storage}" is not a Kubernetes quantity; use a size such as 10Gi`;
+  for (const [key, res] of [["mindroomResources", r.mindroomResources], ["synapseResources", r.synapseResources], ["sandboxRunnerResources", r.sandboxRunnerResources]] as const) {
+    for (const [kind, map] of Object.entries(res)) {
+      for (const [name, value] of Object.entries(map ?? {})) {
+        if (!QUANTITY.test(String(value))) return `${key}.${kind}.${name}: "${String(value)}" is not a Kubernetes quantity; use e.g. 500m for CPU or 1Gi for memory`;
+      }
+    }
+  }
+  for (const [key, policy] of [["mindroom_image_pull_policy", r.mindroomImagePullPolicy], ["synapse_image_pull_policy", r.synapseImagePullPolicy], ["kubernetesWorkerImagePullPolicy", r.kubernetesWorker.imagePullPolicy]]) {
+    if (!PULL_POLICIES.includes(policy)) return `${key}: "${policy}" is not an image pull policy; use Always, IfNotPresent or Never`;
   }
   if (r.workerBackend === "kubernetes" && r.storageAccessMode !== "ReadWriteMany" && r.controlPlaneNodeName === "") {
     return "workerBackend: kubernetes workers share the MindRoom PVC; set storageAccessMode=ReadWriteMany or pin them to one node with controlPlaneNodeName";

@@ -10,6 +10,11 @@ import { mindroomEnv, renderValues } from "./helpers";
 const RULES: { rule: string; valid: Record<string, unknown>; invalid: Record<string, unknown>; error: RegExp }[] = [
   { rule: "customer is a DNS label", valid: { customer: "tenant-7" }, invalid: { customer: "Foo_1" }, error: /^customer: "Foo_1" cannot form valid object names; use lower-case/ },
   { rule: "customer length", valid: { customer: "a".repeat(54) }, invalid: { customer: "a".repeat(55) }, error: /^customer: .* at most 54/ },
+  { rule: "baseDomain forms valid hosts", valid: { baseDomain: "staging.example-1.org" }, invalid: { baseDomain: "Example.org" }, error: /^baseDomain: "Example\.org" cannot form the tenant's hosts/ },
+  { rule: "baseDomain is not empty", valid: { baseDomain: "x.io" }, invalid: { baseDomain: "" }, error: /^baseDomain: "" cannot form/ },
+  { rule: "storage is a quantity", valid: { storage: "1.5Ti" }, invalid: { storage: "10GB" }, error: /^storage: "10GB" is not a Kubernetes quantity; use a size such as 10Gi/ },
+  { rule: "resource values are quantities", valid: { synapseResources: { limits: { cpu: 2 } } }, invalid: { synapseResources: { limits: { cpu: "2 cores" } } }, error: /^synapseResources\.limits\.cpu: "2 cores" is not a Kubernetes quantity/ },
+  { rule: "image pull policies are Kubernetes'", valid: { mindroom_image_pull_policy: "IfNotPresent" }, invalid: { kubernetesWorkerImagePullPolicy: "always" }, error: /^kubernetesWorkerImagePullPolicy: "always" is not an image pull policy; use Always, IfNotPresent or Never/ },
   { rule: "kubernetes workers need RWX or a node pin", valid: { workerBackend: "kubernetes", controlPlaneNodeName: "n1" }, invalid: { workerBackend: "kubernetes" }, error: /^workerBackend: .*storageAccessMode=ReadWriteMany.*controlPlaneNodeName/ },
   { rule: "worker port is a TCP port", valid: { kubernetesWorkerPort: "8800" }, invalid: { kubernetesWorkerPort: "http" }, error: /^kubernetesWorkerPort: "http" is not a TCP port/ },
   { rule: "trusted auth needs userIdHeader", valid: { trustedUpstreamAuth: { enabled: "on", userIdHeader: "X-U" } }, invalid: { trustedUpstreamAuth: { enabled: "on" } }, error: /^trustedUpstreamAuth\.userIdHeader: required/ },
@@ -77,6 +82,11 @@ describe("instance values: parsing and validation (spec §14, §2)", () => {
     expect(() => parseInstanceValues({ trustedUpstreamAuth: { userIdHeaders: "x" } })).to.throw(/^trustedUpstreamAuth: unknown key "userIdHeaders"; did you mean "userIdHeader"\?/);
     expect(() => parseInstanceValues({ mindroomResources: { requests: {}, limit: {} } })).to.throw(/^mindroomResources: .*/);
     expect(() => parseInstanceValues({ completelyUnrelated: 1 })).to.throw(/^unknown key "completelyUnrelated"; remove it/);
+  });
+
+  it("names the upstream (snake_case) key when an image pull policy is wrong", () => {
+    expect(() => parseInstanceValues({ synapse_image_pull_policy: "always" })).to.throw(/^synapse_image_pull_policy: "always" is not an image pull policy/);
+    expect(() => parseInstanceValues({ mindroom_image_pull_policy: "Sometimes" })).to.throw(/^mindroom_image_pull_policy: "Sometimes" is not an image pull policy/);
   });
 
   it("names the value and the expected type on a type error", () => {
