@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { validateKubeObjects } from "../../support/kube-schema";
 import type { KubeObject } from "../../../infra/render/manifests";
+import { container, envOf } from "./helpers";
 
 const ROOT = join(__dirname, "../../..");
 const fixture = (name: string) => join(ROOT, "test/fixtures/instance", name);
@@ -28,7 +29,7 @@ const find = (objects: Doc[], kind: string, name: string) => {
   if (!o) throw new Error(`no ${kind}/${name}`);
   return o;
 };
-const env = (d: Doc) => Object.fromEntries((d.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+const env = (d: Doc) => envOf(container(d as Parameters<typeof container>[0], "mindroom"));
 
 describe("render instance (CLI)", function () {
   this.timeout(90_000);
