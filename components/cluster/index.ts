@@ -6,6 +6,7 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import type { IngressExposure } from "../cluster-services/specs";
 import { ApiReady } from "./api-ready";
 import { parseClusterArgs, type K3sClusterConfig, type K3sClusterInput } from "./args";
 import { agentUserData, serverUserData } from "./cloud-init";
@@ -19,8 +20,8 @@ export { k3sClusterSchema, parseClusterArgs, DEFAULT_K3S_VERSION, type K3sCluste
 /** Hetzner ids are strings in Pulumi outputs but numbers in most inputs (cluster.md §16.2). */
 const numericId = (id: pulumi.Output<string>) => id.apply(Number);
 
-/** How ingress-nginx must be exposed on this cluster. */
-export type IngressExposure = "hostPort" | "loadBalancer";
+/** How ingress-nginx must be exposed on this cluster; `ClusterServices` takes it as is. */
+export type { IngressExposure };
 
 export class K3sCluster extends pulumi.ComponentResource {
   /** Admin kubeconfig (secret): cluster-admin through the `system:masters` client certificate. */

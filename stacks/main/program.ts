@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { K3sCluster } from "../../components/cluster";
+import { K3sCluster, type IngressExposure } from "../../components/cluster";
 import { ClusterServices } from "../../components/cluster-services";
 import { HcloudVolumes } from "../../components/hetzner";
 import { Platform, parsePlatformValues } from "../../components/platform";
@@ -48,11 +48,13 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
   const outputs: Record<string, unknown> = { mode: config.mode };
   let provider: k8s.Provider;
   let storage: pulumi.Resource[] = [];
+  let ingressExposure: IngressExposure = "hostPort";
 
   if (config.mode === "hetzner") {
     if (!config.cluster) throw new Error("mindroom:cluster: required in hetzner mode");
     if (!secrets.hcloudToken) throw new Error("hcloud:token: not set; run `pulumi config set --secret hcloud:token <read/write API token>`");
     const cluster = new K3sCluster("cluster", config.cluster);
+    ingressExposure = cluster.ingressExposure;
     provider = new k8s.Provider("k8s", { kubeconfig: cluster.kubeconfig, enableServerSideApply: true });
     const volumes = new HcloudVolumes("hcloud", { token: secrets.hcloudToken, networkId: cluster.networkId, reclaimPolicy: config.storage.reclaimPolicy }, { providers: [provider] });
     storage = [volumes];
@@ -75,7 +77,7 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
   const services = new ClusterServices(
     "cluster-services",
     {
-      ingressExposure: config.cluster?.loadBalancer.enabled && config.mode === "hetzner" ? "loadBalancer" : "hostPort",
+      ingressExposure,
       acmeEmail: config.clusterServices.acmeEmail,
       metricsServer: config.clusterServices.metricsServer.enabled,
       certManager: config.clusterServices.certManager.enabled,

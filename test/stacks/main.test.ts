@@ -169,6 +169,19 @@ describe("root program (mock runtime)", () => {
     expect(capacity.fits).to.equal(true);
   });
 
+  it("exposes ingress through the Hetzner LB (PROXY protocol) once workers and the LB are on, else on host ports", async () => {
+    const proxyProtocol = async (raw: Record<string, unknown>) => {
+      const regs = await run(parseStackConfig(raw));
+      const ingress = regs.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "ingress-nginx")!;
+      return [(ingress.inputs.values as { controller: { config: Record<string, string> } }).controller.config["use-proxy-protocol"], regs.filter((r) => r.type === "hcloud:index/loadBalancer:LoadBalancer").length];
+    };
+    expect(await proxyProtocol(filled("production"))).to.deep.equal(["false", 0]);
+    const grown = filled("production") as { cluster: Record<string, unknown> };
+    grown.cluster.agentPools = [{ name: "workers", serverType: "cx43", count: 2 }];
+    grown.cluster.loadBalancer = { enabled: true };
+    expect(await proxyProtocol(grown)).to.deep.equal(["true", 1]);
+  });
+
   it("local mode creates nothing on Hetzner and targets the configured context", async () => {
     const config = parseStackConfig(stackFile("local"));
     const regs = await run(config, { platform: secrets().platform });
