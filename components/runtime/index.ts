@@ -10,7 +10,7 @@ import { apiNetworkPolicySpec, configMapSpec, pdbSpec, proxyTokenSecretSpec, ser
 import { deploymentSpec } from "./spec/deployment";
 import { postgresSpecs } from "./spec/postgres";
 import { workerSpecs } from "./spec/workers";
-import { DEFAULT_NAMESPACE, validateRuntimeValues, type MindroomRuntimeArgs } from "./values";
+import { DEFAULT_NAMESPACE, validateRelease, validateRuntimeValues, type MindroomRuntimeArgs } from "./values";
 
 export { parseRuntimeValues, type MindroomRuntimeArgs, type RuntimeValues } from "./values";
 
@@ -33,6 +33,7 @@ export class MindroomRuntime extends pulumi.ComponentResource {
   constructor(name: string, args: MindroomRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     const { releaseName, namespace, ...values } = args;
     const v = validateRuntimeValues(values);
+    validateRelease(releaseName || name, namespace || DEFAULT_NAMESPACE);
     const n = runtimeNames(v, releaseName || name, namespace || DEFAULT_NAMESPACE);
     super("mindroom:runtime:MindroomRuntime", name, {}, opts);
     const parent = { parent: this };

@@ -13,21 +13,38 @@ import { mergeValues } from "../../infra/values/load";
 import { laterList, laterStringValue, laterToggle } from "./later";
 
 /** A raw Kubernetes object (EnvVar, Volume, Container, affinity, ...) passed through verbatim. */
-const raw = z.record(z.string(), z.unknown());
+const raw = z.record(z.string(), z.unknown(), { error: "must be a map (a Kubernetes object written as YAML keys)" });
 type Raw = z.output<typeof raw>;
 
 // Helm hands `null` to templates as "unset": strings read as "", booleans as false, maps and lists as empty.
 const str = z.string().nullable().transform((v) => v ?? "");
 const bool = z.boolean().nullable().transform((v) => v ?? false);
-const int = z.number().int();
+const int = z.number({ error: "must be a whole number (unquoted in YAML)" }).int("must be a whole number");
+const count = int.min(0, "must be 0 or more");
+/** TCP port numbers, as every Kubernetes port field requires. */
+const port = int.min(1, "must be a port number from 1 to 65535").max(65535, "must be a port number from 1 to 65535");
+const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
+const pullPolicy = str.pipe(z.enum(PULL_POLICIES, { error: "must be Always, IfNotPresent or Never" }));
+/** Worker image pull policy: empty means the runtime image's. */
+const optionalPullPolicy = str.pipe(z.enum(["", ...PULL_POLICIES], { error: "must be Always, IfNotPresent, Never or empty (the runtime image's policy)" }));
+const quantity = str.pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, "must be a Kubernetes quantity such as 10Gi"));
+/** Empty (the default) or a DNS label: these values become object names, label values or a namespace. */
+const EMPTY_OR_DNS_LABEL = /^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const nameValue = str.pipe(z.string().regex(EMPTY_OR_DNS_LABEL, "must be lower-case letters, digits and '-' (it names Kubernetes objects), or empty"));
 /** Values the chart prints into env or manifests as given; `"30"` and `30` both stay valid. */
 const scalar = z.union([z.string(), z.number()]).nullable().transform((v) => (v === null ? "" : String(v)));
-/** Number or percentage (PodDisruptionBudget). */
-const intOrString = z.union([z.number().int(), z.string()]).nullable().transform((v) => v ?? "");
+/** Number or percentage (PodDisruptionBudget); empty means unset. */
+const intOrString = z
+  .union([count, z.string().regex(/^$|^[0-9]+%?$/, "must be a whole number or a percentage such as 50%")], { error: "must be a whole number or a percentage such as 50%" })
+  .nullable()
+  .transform((v) => v ?? "");
 const rawMap = raw.nullable().transform((v): Raw => v ?? {});
-const rawList = z.array(raw).nullable().transform((v): Raw[] => v ?? []);
-const stringMap = z.record(z.string(), z.string()).nullable().transform((v): Record<string, string> => v ?? {});
-const stringList = z.array(z.string()).nullable().transform((v): string[] => v ?? []);
+const rawList = z.array(raw, { error: "must be a list (YAML '- ' entries)" }).nullable().transform((v): Raw[] => v ?? []);
+const stringMap = z
+  .record(z.string(), z.string({ error: "must be a string (quote numbers and booleans)" }), { error: "must be a map of strings" })
+  .nullable()
+  .transform((v): Record<string, string> => v ?? {});
+const stringList = z.array(z.string(), { error: "must be a list of strings" }).nullable().transform((v): string[] => v ?? []);
 
 /**
  * An inline secret value: a plain string (from a values file or stack config) or a Pulumi Output
@@ -49,24 +66,24 @@ function obj<S extends z.ZodRawShape>(shape: S) {
   });
 }
 
-const imageSchema = obj({ repository: str, tag: scalar, digest: str, pullPolicy: str });
+const imageSchema = obj({ repository: str, tag: scalar, digest: str, pullPolicy });
 
 const probeSchema = obj({
   enabled: bool,
   custom: rawMap,
   path: str,
   port: z.union([z.string(), int]),
-  periodSeconds: int,
-  timeoutSeconds: int,
-  failureThreshold: int,
+  periodSeconds: count,
+  timeoutSeconds: count,
+  failureThreshold: count,
 });
 
 const postgresSchema = obj({
   create: bool,
   nameOverride: str,
   selectorLabels: stringMap,
-  image: obj({ repository: str, tag: scalar, pullPolicy: str }),
-  service: obj({ port: int, annotations: stringMap }),
+  image: obj({ repository: str, tag: scalar, pullPolicy }),
+  service: obj({ port, annotations: stringMap }),
   auth: obj({ database: str, username: str, existingSecret: str, password: secretString, passwordKey: str }),
   persistence: obj({
     enabled: bool,
@@ -75,7 +92,7 @@ const postgresSchema = obj({
     labels: stringMap,
     accessModes: stringList,
     storageClassName: str,
-    size: str,
+    size: quantity,
   }),
   resources: rawMap,
   podAnnotations: stringMap,
@@ -89,12 +106,12 @@ const postgresSchema = obj({
 });
 
 const kubernetesWorkersSchema = obj({
-  namespace: str,
-  image: imageSchema,
+  namespace: str.pipe(z.string().regex(EMPTY_OR_DNS_LABEL, "must be a namespace name (lower-case letters, digits and '-'), or empty for the release namespace")),
+  image: obj({ repository: str, tag: scalar, digest: str, pullPolicy: optionalPullPolicy }),
   serviceAccount: obj({ create: bool, name: str, annotations: stringMap, automountServiceAccountToken: bool }),
   rbac: obj({ create: bool }),
   networkPolicy: obj({ create: bool, name: str }),
-  port: int,
+  port,
   readyTimeoutSeconds: scalar,
   idleTimeoutSeconds: scalar,
   reconcilePodTemplates: bool,
@@ -107,7 +124,10 @@ const kubernetesWorkersSchema = obj({
   ownerDeploymentName: str,
   nodeName: str,
   colocateWithControlPlaneNode: bool,
-  extraEnv: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable().transform((v) => v ?? {}),
+  extraEnv: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: "must be a string, number or boolean (worker env values are plain)" }))
+    .nullable()
+    .transform((v) => v ?? {}),
   extraLabels: stringMap,
   extraAnnotations: stringMap,
   extraContainers: rawList,
@@ -118,9 +138,9 @@ const kubernetesWorkersSchema = obj({
 });
 
 const baseSchema = obj({
-  nameOverride: str,
-  fullnameOverride: str,
-  replicaCount: int.min(0),
+  nameOverride: nameValue,
+  fullnameOverride: nameValue,
+  replicaCount: count,
   image: imageSchema,
   imagePullSecrets: rawList,
   deploymentAnnotations: stringMap,
@@ -135,10 +155,14 @@ const baseSchema = obj({
   serviceAccount: obj({ create: bool, name: str, annotations: stringMap, automountServiceAccountToken: bool }),
   podSecurityContext: rawMap,
   securityContext: rawMap,
-  service: obj({ type: str, port: int, annotations: stringMap }),
+  service: obj({
+    type: str.pipe(z.enum(["ClusterIP", "NodePort", "LoadBalancer"], { error: "must be ClusterIP, NodePort or LoadBalancer" })),
+    port,
+    annotations: stringMap,
+  }),
   podDisruptionBudget: obj({ create: bool, maxUnavailable: intOrString, minAvailable: intOrString }),
   networkPolicy: obj({ create: bool, name: str, apiIngressFrom: rawList, extraIngress: rawList, extraEgress: rawList }),
-  runtime: obj({ apiHost: str, apiPort: int, logLevel: str, timezone: str, timing: bool }),
+  runtime: obj({ apiHost: str, apiPort: port, logLevel: str, timezone: str, timing: bool }),
   config: obj({
     source: str,
     path: str,
@@ -162,7 +186,7 @@ const baseSchema = obj({
     volumeName: str,
     accessModes: stringList,
     storageClassName: str,
-    size: str,
+    size: quantity,
     mountPath: str,
   }),
   env: obj({ extra: rawList, envFrom: rawList }),
@@ -185,7 +209,7 @@ const baseSchema = obj({
       proxyToken: obj({ existingSecret: str, key: str, value: secretString }),
       credentialsEncryptionKey: obj({ existingSecret: str, key: str }),
     }),
-    staticRunner: obj({ port: int, resources: rawMap }),
+    staticRunner: obj({ port, resources: rawMap }),
     kubernetes: kubernetesWorkersSchema,
   }),
   initContainers: rawList,
@@ -418,6 +442,15 @@ export interface RuntimeRelease {
 
 export const DEFAULT_RELEASE_NAME = "mindroom-runtime";
 export const DEFAULT_NAMESPACE = "mindroom";
+
+/** The release name and namespace name every object (spec §1), so they must be DNS labels. */
+export function validateRelease(release: string, namespace: string): void {
+  for (const [key, value] of [["releaseName", release], ["namespace", namespace]] as const) {
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) {
+      throw new ValuesError(`${key}: "${value}" must be a DNS label (lower-case letters, digits and '-', at most 63 characters); it names the runtime's objects`);
+    }
+  }
+}
 
 /**
  * Merges `raw` over the chart defaults and validates it. Throws a {@link ValuesError}

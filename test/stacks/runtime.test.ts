@@ -10,6 +10,8 @@ import { runtimeStack, RUNTIME_PROJECT, type RuntimeStackOutputs } from "../../s
 import { validateKubeObjects } from "../support/kube-schema";
 
 const EXAMPLE = "stacks/runtime/Pulumi.example.yaml";
+/** The deployment guide's "Typical production values" for a runtime-only release, copied verbatim. */
+const GUIDE_VALUES = "test/fixtures/runtime/production-values.yaml";
 
 /** Sets stack config the way the CLI hands it to a program: JSON strings, secret keys listed. */
 function setConfig(config: Record<string, unknown>, secretKeys: string[] = []): void {
@@ -54,6 +56,15 @@ describe("stacks/runtime: runtime-only stack program", () => {
     expect(names).to.not.include("ConfigMap/mindroom-runtime-config");
     // No kubeconfig key: the default provider (ambient kubeconfig) is used.
     expect(regs.filter((r) => r.type === "pulumi:providers:kubernetes")).to.have.length(0);
+  });
+
+  it("the example stack config carries exactly the deployment guide's typical production values, in release mindroom-runtime/mindroom", () => {
+    const example = parse(readFileSync(EXAMPLE, "utf8")).config as Record<string, unknown>;
+    expect(example[`${RUNTIME_PROJECT}:values`]).to.deep.equal(parse(readFileSync(GUIDE_VALUES, "utf8")));
+    expect(example[`${RUNTIME_PROJECT}:releaseName`]).to.equal("mindroom-runtime");
+    expect(example[`${RUNTIME_PROJECT}:namespace`]).to.equal("mindroom");
+    // Nothing secret in plain text: the guide's values reference existing Secrets only.
+    expect(JSON.stringify(example)).to.not.match(/"value"|password|token"\s*:\s*"[^"]/i);
   });
 
   it("releaseName and namespace come from stack config", async () => {

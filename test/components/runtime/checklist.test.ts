@@ -31,7 +31,7 @@ describe("runtime §13 checklist", () => {
     // 53 + "-mindroom-runtime" cut to 63 is "a…a-mindroom-"; the trailing dash goes.
     const long = ofKind((await renderSqlite({}, { name: "a".repeat(53) })).objects, "Deployment")[0].metadata!.name!;
     expect(long).to.equal(`${"a".repeat(53)}-mindroom`);
-    const cut = ofKind((await renderSqlite({}, { name: "b".repeat(70) })).objects, "Deployment")[0].metadata!.name!;
+    const cut = ofKind((await renderSqlite({ fullnameOverride: "b".repeat(70) })).objects, "Deployment")[0].metadata!.name!;
     expect(cut).to.equal("b".repeat(63));
   });
 
@@ -218,14 +218,14 @@ describe("runtime §13 checklist", () => {
   });
 
   it("§13.24 kubernetes, worker namespace W: RBAC, worker SA and policy in W; broad secret verbs only there; no auth Secret", async () => {
-    const r = await renderSqlite({ workers: { backend: "kubernetes", kubernetes: { namespace: "W" } } });
+    const r = await renderSqlite({ workers: { backend: "kubernetes", kubernetes: { namespace: "mindroom-workers" } } });
     for (const [kind, name] of [
       ["Role", "mindroom-runtime-worker-manager"],
       ["RoleBinding", "mindroom-runtime-worker-manager"],
       ["ServiceAccount", "mindroom-runtime-worker"],
       ["NetworkPolicy", "mindroom-runtime-workers"],
     ]) {
-      expect(find(r.objects, kind, name).metadata!.namespace, `${kind} ${name}`).to.equal("W");
+      expect(find(r.objects, kind, name).metadata!.namespace, `${kind} ${name}`).to.equal("mindroom-workers");
     }
     const secretRule = (find(r.objects, "Role", "mindroom-runtime-worker-manager").rules as Obj[]).find((x) => x.resources.includes("secrets"))!;
     expect(secretRule).to.deep.equal({ apiGroups: [""], resources: ["secrets"], verbs: ["create", "delete", "get", "patch"] });

@@ -154,9 +154,50 @@ describe("runtime values: parsing", () => {
     expect(errorOf({ workers: { kubernetes: { namespase: "w" } } })).to.match(/^workers\.kubernetes: unknown key "namespase"/);
   });
 
-  it("a wrong type names the value", () => {
-    expect(errorOf({ replicaCount: "two" })).to.match(/^replicaCount: /);
-    expect(errorOf({ service: { port: "http" } })).to.match(/^service\.port: /);
+  it("a wrong type names the value and the fix", () => {
+    expect(errorOf({ replicaCount: "two" })).to.equal("replicaCount: must be a whole number (unquoted in YAML)");
+    expect(errorOf({ replicaCount: -1 })).to.equal("replicaCount: must be 0 or more");
+    expect(errorOf({ service: { port: "8765" } })).to.equal("service.port: must be a whole number (unquoted in YAML)");
+    expect(errorOf({ env: { extra: "FOO=1" } })).to.equal("env.extra: must be a list (YAML '- ' entries)");
+    expect(errorOf({ podLabels: { tier: 1 } })).to.equal("podLabels.tier: must be a string (quote numbers and booleans)");
+    expect(errorOf({ workers: { kubernetes: { extraEnv: { A: { b: 1 } } } } })).to.match(/^workers\.kubernetes\.extraEnv\.A: must be a string, number or boolean/);
+  });
+
+  it("ports are 1-65535 wherever Kubernetes takes a port", () => {
+    for (const values of [{ service: { port: 0 } }, { runtime: { apiPort: 70000 } }, { workers: { staticRunner: { port: 0 } } }, { workers: { kubernetes: { port: 65536 } } }, { eventCache: { postgres: { service: { port: 0 } } } }]) {
+      expect(errorOf(values), JSON.stringify(values)).to.match(/: must be a port number from 1 to 65535$/);
+    }
+    valid({ service: { port: 80 }, runtime: { apiPort: 8080 }, workers: { kubernetes: { port: 9000 } } });
+  });
+
+  it("pull policies, service type, sizes and PDB bounds are values Kubernetes accepts", () => {
+    expect(errorOf({ image: { pullPolicy: "always" } })).to.equal("image.pullPolicy: must be Always, IfNotPresent or Never");
+    expect(errorOf({ eventCache: { postgres: { image: { pullPolicy: "" } } } })).to.match(/^eventCache\.postgres\.image\.pullPolicy: must be Always/);
+    expect(errorOf({ workers: { kubernetes: { image: { pullPolicy: "Sometimes" } } } })).to.match(/^workers\.kubernetes\.image\.pullPolicy: must be Always, IfNotPresent, Never or empty/);
+    expect(errorOf({ service: { type: "ExternalName" } })).to.equal("service.type: must be ClusterIP, NodePort or LoadBalancer");
+    expect(errorOf({ storage: { size: "ten gigs" } })).to.equal("storage.size: must be a Kubernetes quantity such as 10Gi");
+    expect(errorOf({ eventCache: { postgres: { persistence: { size: "lots" } } } })).to.match(/^eventCache\.postgres\.persistence\.size: must be a Kubernetes quantity/);
+    expect(errorOf({ podDisruptionBudget: { minAvailable: "half" } })).to.equal("podDisruptionBudget.minAvailable: must be a whole number or a percentage such as 50%");
+    valid({ image: { pullPolicy: "IfNotPresent" }, workers: { kubernetes: { image: { pullPolicy: "" } } }, service: { type: "LoadBalancer" }, storage: { size: "1.5Ti" } });
+    valid({ podDisruptionBudget: { create: true, minAvailable: "50%", maxUnavailable: 0 } });
+  });
+
+  it("names that become object names or namespaces must be DNS labels", async () => {
+    expect(errorOf({ nameOverride: "My Runtime" })).to.match(/^nameOverride: must be lower-case letters, digits and '-'/);
+    expect(errorOf({ fullnameOverride: "Runtime" })).to.match(/^fullnameOverride: must be lower-case letters/);
+    expect(errorOf({ workers: { kubernetes: { namespace: "Workers" } } })).to.match(/^workers\.kubernetes\.namespace: must be a namespace name/);
+    valid({ nameOverride: "rt", fullnameOverride: "edge-rt", workers: { kubernetes: { namespace: "mindroom-workers" } } });
+    let thrown: unknown;
+    const regs = await recordProgram(() => {
+      try {
+        new MindroomRuntime("Edge_Runtime", { eventCache: { backend: "sqlite" } });
+      } catch (err) {
+        thrown = err;
+      }
+    });
+    expect((thrown as Error).message).to.match(/^releaseName: "Edge_Runtime" must be a DNS label/);
+    expect(regs).to.have.length(0);
+    expect(() => new MindroomRuntime("rt", { namespace: "Apps" })).to.throw(/^namespace: "Apps" must be a DNS label/);
   });
 
   it("maps merge over the chart defaults as with helm -f; lists replace; null clears", async () => {
