@@ -1,6 +1,8 @@
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import { container, envOf, mindroomEnv, podSpec, renderArgs, renderValues } from "./helpers";
 
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 const annotations = (r: Awaited<ReturnType<typeof renderArgs>>, name = "mindroom-t1") => r.get("Deployment", name).spec.template.metadata.annotations;
 
 describe("MindroomInstance: MindRoom Deployment (spec §17 items 14-31)", () => {
@@ -155,6 +157,25 @@ describe("MindroomInstance: MindRoom Deployment (spec §17 items 14-31)", () => 
       expect(seen.has(h), JSON.stringify(change)).to.equal(false);
       seen.add(h);
     }
+  });
+
+  it("30 (§5.2): config-hash is SHA-256 of the 22 inputs in the chart's order, joined with |", async () => {
+    const x = await renderValues({
+      customer: 42, baseDomain: "b.org", accountId: "acc", storagePath: "/d", supabaseUrl: "https://s", supabaseAnonKey: "anon",
+      trustedUpstreamAuth: {
+        enabled: true, userIdHeader: "U", emailHeader: "E", matrixUserIdHeader: "M", emailToMatrixUserIdTemplate: "@{localpart}:t",
+        requireJwt: "yes", jwtHeader: "JH", jwksUrl: "JU", jwtAudience: "JA", jwtIssuer: "JI", jwtUserIdClaim: "UC", jwtMatrixUserIdClaim: "MC",
+      },
+      authorizationGlobalUsers: ["@o:b.org"],
+      matrixRoomAccess: { mode: "multi_user", reconcileExistingRooms: true },
+    });
+    const expected = sha([
+      "42", "b.org", "acc", "/d", "static_runner", "https://s", "anon",
+      "true", "U", "E", "M", "@{localpart}:t", "yes", "JH", "JU", "JA", "JI", "email", "UC", "MC",
+      '["@o:b.org"]',
+      '{"inviteOnlyRooms":[],"mode":"multi_user","multiUserJoinRule":"public","publishToRoomDirectory":false,"reconcileExistingRooms":true}',
+    ].join("|"));
+    expect(annotations(x, "mindroom-42")["mindroom.ai/config-hash"]).to.equal(expected);
   });
 
   it("31: changing credentials_encryption_key changes instance-secret-hash", async () => {

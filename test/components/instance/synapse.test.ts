@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import { parse } from "yaml";
 import { containsSecret } from "../../../infra/render/manifests";
 import { parseInstanceValues } from "../../../components/instance/values";
@@ -73,6 +74,10 @@ describe("MindroomInstance: Synapse (spec §17 items 50-64)", () => {
     expect(a["mindroom.ai/instance-secret-hash"]).to.equal(r.get("Deployment", "mindroom-t1").spec.template.metadata.annotations["mindroom.ai/instance-secret-hash"]);
     const oidc = await renderValues({ customer: "t1", baseDomain: "example.org", matrixOidc: { enabled: true, issuer: "https://i" } });
     expect(oidc.get("Deployment", "synapse-t1").spec.template.metadata.annotations["mindroom.ai/synapse-config-hash"]).to.not.equal(a["mindroom.ai/synapse-config-hash"]);
+    // §7: customer|baseDomain|enabled|issuer|clientId|JSON(auto-join keys).
+    const keyed = await renderValues({ customer: "t1", baseDomain: "example.org", matrixOidc: { enabled: true, issuer: "https://i" }, matrixAutoJoinRoomKeys: ["lobby", "dev"] });
+    const sha = createHash("sha256").update('t1|example.org|true|https://i|mindroom-synapse|["lobby","dev"]').digest("hex");
+    expect(keyed.get("Deployment", "synapse-t1").spec.template.metadata.annotations["mindroom.ai/synapse-config-hash"]).to.equal(sha);
   });
 
   it("56: homeserver.yaml identity, single listener with x_forwarded, sqlite at /data/homeserver.db", () => {
