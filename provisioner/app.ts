@@ -48,12 +48,13 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   const { config, stacks, kube, mirror, log } = deps;
   const registry = new InstanceRegistry(stacks, mirror, log);
   const sourcesLoaded = await registry.load();
-  const ids = new IdAllocator({ dataDir: config.dataDir, stacks, mirror, registry, sourcesLoaded });
+  const store = new JobStore(config.dataDir);
+  const ids = new IdAllocator({ dataDir: config.dataDir, stacks, mirror, registry, sourcesLoaded, jobInstanceIds: store.all().map((j) => j.instance_id) });
   const provisioning = new ProvisioningService({ config, stacks, kube, mirror, registry, ids, log, fetch: deps.fetch, readinessPollMs: deps.readinessPollMs });
   const lifecycle = new LifecycleService({ stacks, kube, registry, log });
   const sync = new SyncService({ stacks, kube, mirror, registry, log });
   const runner = new JobRunner({
-    store: new JobStore(config.dataDir),
+    store,
     concurrency: config.concurrency,
     operationTimeoutMs: config.operationTimeoutSeconds * 1000,
     retentionMs: config.jobRetentionHours * 3_600_000,

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeJsonAtomic } from "./atomic-file";
+import { writeJsonAtomic } from "../atomic-file";
 import type { JobRecord } from "./types";
 
 export class JobStore {
@@ -34,9 +34,11 @@ export class JobStore {
     return [...this.records.values()].sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
 
+  /** A new record is on disk, directory entry included, before this returns (an accepted job is never lost). */
   save(record: JobRecord): void {
+    const known = this.records.has(record.job_id);
     this.records.set(record.job_id, record);
-    writeJsonAtomic(this.path(record.job_id), record);
+    writeJsonAtomic(this.path(record.job_id), record, known ? "content" : "entry");
   }
 
   /** Removes finished jobs older than `maxAgeMs`; returns how many went. */

@@ -4,9 +4,10 @@
  * a half-written entry), and deleted once delivered. Entries that Supabase rejects for good are
  * appended to `rejected.jsonl` for an operator instead of blocking the queue.
  */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type pino from "pino";
+import { writeJsonAtomic } from "../atomic-file";
 import type { InstanceRow } from "../ports";
 
 export interface OutboxEntry {
@@ -16,27 +17,6 @@ export interface OutboxEntry {
 }
 
 const ENTRY = /^(\d{16})\.json$/;
-
-function writeDurably(path: string, data: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export class Outbox {
   private readonly entries: OutboxEntry[] = [];
@@ -74,8 +54,7 @@ export class Outbox {
 
   append(row: InstanceRow): void {
     const entry: OutboxEntry = { seq: this.nextSeq++, at: new Date().toISOString(), row };
-    writeDurably(join(this.dir, `${String(entry.seq).padStart(16, "0")}.json`), JSON.stringify(entry));
-    syncDir(this.dir);
+    writeJsonAtomic(join(this.dir, `${String(entry.seq).padStart(16, "0")}.json`), entry, "entry");
     this.entries.push(entry);
   }
 

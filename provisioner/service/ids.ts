@@ -4,9 +4,11 @@
  * Upstream took `nextval('instance_id_seq')`. Here the Pulumi backend is the truth and Supabase a
  * mirror that may be off or behind, so the next id is one above the highest id seen in ANY source:
  * tenant stacks, mirror rows (tenants still on the Helm system exist only there), the in-memory
- * registry, and a persisted high-water mark. The choice and the new mark are made under one mutex
- * and the mark is written (atomically) before the id is used, so two requests never get the same
- * id and an id is never reused, even if its stack was never created (like a sequence, gaps are fine).
+ * registry, and a high-water mark. The choice and the new mark are made under one mutex, so two
+ * requests never get the same id. An id is never reused, even if its stack was never created (like
+ * a sequence, gaps are fine): the durable record of the job that got it carries it, and at boot
+ * the mark is the larger of `instance-ids.json` and every job record's id. The file itself is
+ * therefore written without fsync; it only has to outlive the job records' retention window.
  *
  * The external sources are read once, not per request: `stack ls` spawns the Pulumi CLI (hundreds
  * of milliseconds) and a full `instances` select grows with the fleet, and neither belongs in the
@@ -18,7 +20,7 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeJsonAtomic } from "../jobs/atomic-file";
+import { writeJsonAtomic } from "../atomic-file";
 import type { InstanceMirror, TenantStacks } from "../ports";
 import { HttpError, shortReason } from "./errors";
 import type { InstanceRegistry } from "./registry";
@@ -32,6 +34,8 @@ export interface IdAllocatorOptions {
   registry: InstanceRegistry;
   /** True when the registry already holds every stack and mirror row (its boot load read both). */
   sourcesLoaded: boolean;
+  /** Instance ids of the job records on disk (durable before each 202). */
+  jobInstanceIds: Iterable<string>;
 }
 
 export class IdAllocator {
@@ -43,7 +47,7 @@ export class IdAllocator {
   constructor(private readonly o: IdAllocatorOptions) {
     mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
     this.file = join(o.dataDir, "instance-ids.json");
-    this.mark = readMark(this.file);
+    this.mark = Math.max(readMark(this.file), highest(o.jobInstanceIds));
     this.sourcesLoaded = o.sourcesLoaded;
   }
 
@@ -62,7 +66,7 @@ export class IdAllocator {
     if (!this.sourcesLoaded) await this.loadSources();
     const id = Math.max(this.mark, highest(this.o.registry.ids())) + 1;
     if (id > MAX_INSTANCE_ID) throw new HttpError(500, "Failed to insert instance: instance ids exhausted");
-    writeJsonAtomic(this.file, { last_instance_id: id });
+    writeJsonAtomic(this.file, { last_instance_id: id }, "none");
     this.mark = id;
     return id;
   }

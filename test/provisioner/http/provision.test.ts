@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { deriveInstanceSecret } from "../../../infra/derived-secrets";
 import { rolloutHash } from "../../../provisioner/service/rollout-hash";
 import { FakeInstanceMirror } from "../../../provisioner/fakes/mirror";
@@ -165,6 +167,18 @@ describe("provisioner HTTP: POST /system/provision", () => {
     const accepted = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } });
     expect(accepted.status).to.equal(202);
     expect(accepted.body.customer_id).to.equal(10);
+  });
+
+  it("never reuses an id whose job record survived, even if the id mark file was lost (it is written without fsync)", async () => {
+    const first = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } });
+    expect(first.body.customer_id).to.equal(1);
+    await settle(h, first.body.job_id as string);
+    await h.close({ keepData: true });
+    rmSync(join(h.dataDir, "instance-ids.json"));
+    // Fresh fakes: neither the stacks nor the mirror know tenant 1, only its job record does.
+    h = await startHarness({ dataDir: h.dataDir });
+    const next = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } });
+    expect(next.body.customer_id).to.equal(2);
   });
 
   it("rejects bad bodies with 422 field errors and no state change", async () => {
