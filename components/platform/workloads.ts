@@ -24,69 +24,65 @@ const pullSecrets = (args: PlatformArgs) => (args.imagePullSecrets.length > 0 ? 
 /** `replicas` only without autoscaling: with an HPA the Deployment must not fight it. */
 const replicas = (args: PlatformArgs): { replicas?: number } => (args.autoscaling.enabled ? {} : { replicas: args.replicas });
 
-export function frontendDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArgs {
-  const labels = appLabels(FRONTEND_NAME, args.environment);
+/**
+ * One of the two upstream Deployments: `app` + `environment` labels and selector, one container
+ * `app` with `envFrom` the ConfigMap, plus what differs per workload in `pod` and `container`.
+ */
+function platformDeployment(
+  args: PlatformArgs,
+  name: string,
+  pod: Omit<k8s.types.input.core.v1.PodSpec, "containers">,
+  container: Omit<k8s.types.input.core.v1.Container, "name" | "imagePullPolicy" | "envFrom">,
+): k8s.apps.v1.DeploymentArgs {
+  const labels = appLabels(name, args.environment);
   return {
-    metadata: { name: FRONTEND_NAME, namespace: platformNamespace(args.environment), labels },
+    metadata: { name, namespace: platformNamespace(args.environment), labels },
     spec: {
       ...replicas(args),
       selector: { matchLabels: labels },
       template: {
         metadata: { labels },
         spec: {
+          ...pod,
           ...pullSecrets(args),
-          containers: [
-            {
-              name: "app",
-              image: `${args.registry}/platform-frontend:${args.frontendImageTag || args.imageTag}`,
-              imagePullPolicy: args.imagePullPolicy,
-              ports: [{ containerPort: FRONTEND_PORT }],
-              envFrom: [{ configMapRef: { name: CONFIG_MAP_NAME } }],
-              env: [
-                { name: "NODE_ENV", value: "production" },
-                { name: "PLATFORM_DOMAIN", valueFrom: configMapRef("PLATFORM_DOMAIN") },
-                { name: "SUPABASE_URL", valueFrom: configMapRef("SUPABASE_URL") },
-                { name: "SUPABASE_ANON_KEY", valueFrom: configMapRef("SUPABASE_ANON_KEY") },
-              ],
-              resources: args.resources.frontend,
-            },
-          ],
+          containers: [{ name: "app", imagePullPolicy: args.imagePullPolicy, envFrom: [{ configMapRef: { name: CONFIG_MAP_NAME } }], ...container }],
         },
       },
     },
   };
 }
 
+export function frontendDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArgs {
+  return platformDeployment(args, FRONTEND_NAME, {}, {
+    image: `${args.registry}/platform-frontend:${args.frontendImageTag || args.imageTag}`,
+    ports: [{ containerPort: FRONTEND_PORT }],
+    env: [
+      { name: "NODE_ENV", value: "production" },
+      { name: "PLATFORM_DOMAIN", valueFrom: configMapRef("PLATFORM_DOMAIN") },
+      { name: "SUPABASE_URL", valueFrom: configMapRef("SUPABASE_URL") },
+      { name: "SUPABASE_ANON_KEY", valueFrom: configMapRef("SUPABASE_ANON_KEY") },
+    ],
+    resources: args.resources.frontend,
+  });
+}
+
 export function backendDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArgs {
-  const labels = appLabels(BACKEND_NAME, args.environment);
-  return {
-    metadata: { name: BACKEND_NAME, namespace: platformNamespace(args.environment), labels },
-    spec: {
-      ...replicas(args),
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          serviceAccountName: SERVICE_ACCOUNT_NAME,
-          ...pullSecrets(args),
-          containers: [
-            {
-              name: "app",
-              image: `${args.registry}/platform-backend:${args.backendImageTag || args.imageTag}`,
-              imagePullPolicy: args.imagePullPolicy,
-              ports: [{ containerPort: BACKEND_PORT }],
-              envFrom: [{ configMapRef: { name: CONFIG_MAP_NAME } }],
-              env: BACKEND_SECRET_FILES.map(([name, key]) => ({ name, value: `${SECRETS_MOUNT_PATH}/${key}` })),
-              resources: args.resources.backend,
-              volumeMounts: [{ name: "platform-sensitive", mountPath: SECRETS_MOUNT_PATH, readOnly: true }],
-            },
-          ],
-          // The Secret is mounted whether or not the component created it (platformSecrets.create=false).
-          volumes: [{ name: "platform-sensitive", secret: { secretName: args.platformSecrets.name, defaultMode: 0o400 } }],
-        },
-      },
+  return platformDeployment(
+    args,
+    BACKEND_NAME,
+    {
+      serviceAccountName: SERVICE_ACCOUNT_NAME,
+      // The Secret is mounted whether or not the component created it (platformSecrets.create=false).
+      volumes: [{ name: "platform-sensitive", secret: { secretName: args.platformSecrets.name, defaultMode: 0o400 } }],
     },
-  };
+    {
+      image: `${args.registry}/platform-backend:${args.backendImageTag || args.imageTag}`,
+      ports: [{ containerPort: BACKEND_PORT }],
+      env: BACKEND_SECRET_FILES.map(([name, key]) => ({ name, value: `${SECRETS_MOUNT_PATH}/${key}` })),
+      resources: args.resources.backend,
+      volumeMounts: [{ name: "platform-sensitive", mountPath: SECRETS_MOUNT_PATH, readOnly: true }],
+    },
+  );
 }
 
 export function frontendService(args: PlatformArgs): k8s.core.v1.ServiceArgs {
