@@ -65,6 +65,12 @@ describe("k3s cloud-init user-data", () => {
     expect(status).not.to.equal(0);
   });
 
+  it("fits Hetzner's 32 KiB user-data limit with room to spare", () => {
+    // The API rejects larger user-data at server creation, i.e. in the middle of an `up`.
+    expect(Buffer.byteLength(server(), "utf8")).to.be.below(16 * 1024);
+    expect(Buffer.byteLength(agent(), "utf8")).to.be.below(16 * 1024);
+  });
+
   it("installs the pinned k3s version, never a channel", () => {
     for (const text of [server(), agent()]) {
       const script = file(parse(text) as Doc, "/usr/local/bin/mindroom-k3s-install.sh").content;
