@@ -23,6 +23,17 @@ function opensslVerify(ca: string, cert: string): number | null {
   return r.status;
 }
 
+/**
+ * The provider as the engine gets it: serialized by Pulumi's closure serializer (what goes into
+ * state as `__provider`) and evaluated on its own, without this process's module state.
+ */
+async function reloaded(provider: pulumi.dynamic.ResourceProvider): Promise<pulumi.dynamic.ResourceProvider> {
+  const serialized = await pulumi.runtime.serializeFunction(() => provider);
+  const mod: { exports: Record<string, () => pulumi.dynamic.ResourceProvider> } = { exports: {} };
+  new Function("module", "exports", "require", serialized.text)(mod, mod.exports, require);
+  return mod.exports[serialized.exportName]();
+}
+
 describe("cluster PKI", () => {
   it("makes two self-signed P-256 CAs valid for ten years", () => {
     const pki = testPki();
@@ -59,10 +70,7 @@ describe("cluster PKI", () => {
 
   it("the dynamic provider survives Pulumi's closure serialization and runs on its own", async function () {
     this.timeout(30_000);
-    const serialized = await pulumi.runtime.serializeFunction(() => clusterPkiProvider);
-    const mod: { exports: Record<string, () => typeof clusterPkiProvider> } = { exports: {} };
-    new Function("module", "exports", "require", serialized.text)(mod, mod.exports, require);
-    const provider = mod.exports[serialized.exportName]();
+    const provider = await reloaded(clusterPkiProvider);
     const created = await provider.create!({ clusterName: "ser", adminCertGeneration: 1, adminValidityDays: 30 });
     expect(created.id).to.equal("ser-pki");
     expect(opensslVerify(created.outs.clientCaCert, created.outs.adminCert)).to.equal(0);
@@ -83,10 +91,7 @@ describe("cluster PKI", () => {
 
   it("the readiness provider survives Pulumi's closure serialization and fails with a one-line fix", async function () {
     this.timeout(30_000);
-    const serialized = await pulumi.runtime.serializeFunction(() => apiReadyProvider);
-    const mod: { exports: Record<string, () => typeof apiReadyProvider> } = { exports: {} };
-    new Function("module", "exports", "require", serialized.text)(mod, mod.exports, require);
-    const provider = mod.exports[serialized.exportName]();
+    const provider = await reloaded(apiReadyProvider);
     const pki = testPki();
     const inputs = { url: "https://127.0.0.1:9", caCert: pki.serverCaCert, clientCert: pki.adminCert, clientKey: pki.adminKey, serverId: "7", timeoutSeconds: 0 };
     const error = await provider.create!(inputs).then(() => undefined, (err: Error) => err);
