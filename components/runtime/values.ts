@@ -471,7 +471,10 @@ export function validateRuntimeValues(raw: unknown, prefix = ""): RuntimeValues 
  */
 export function parseRuntimeValues(raw: Record<string, unknown>, release: RuntimeRelease = {}, prefix = ""): MindroomRuntimeArgs {
   const values = validateRuntimeValues(raw, prefix);
-  return { ...values, releaseName: release.name || DEFAULT_RELEASE_NAME, namespace: release.namespace || DEFAULT_NAMESPACE };
+  const releaseName = release.name || DEFAULT_RELEASE_NAME;
+  const namespace = release.namespace || DEFAULT_NAMESPACE;
+  validateRelease(releaseName, namespace);
+  return { ...values, releaseName, namespace };
 }
 
 type V = RuntimeValuesInput;

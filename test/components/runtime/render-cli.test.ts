@@ -36,5 +36,8 @@ describe("render runtime (CLI)", function () {
     expect(run.stdout).to.equal("");
     expect(run.stderr.trimEnd().split("\n")).to.have.length(1);
     expect(run.stderr).to.match(/^render: config\.path: config\.source=file needs an absolute path/);
+    const badRelease = cli("-f", "test/fixtures/runtime/production-values.yaml", "--release-name", "Edge_1");
+    expect([badRelease.status, badRelease.stdout]).to.deep.equal([1, ""]);
+    expect(badRelease.stderr).to.equal(`render: releaseName: "Edge_1" must be a DNS label (lower-case letters, digits and '-', at most 63 characters); it names the runtime's objects\n`);
   });
 });
