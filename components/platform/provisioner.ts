@@ -86,6 +86,7 @@ export const PROVISIONER_OWNED_ENV: ReadonlySet<string> = new Set([
   "PULUMI_CONFIG_PASSPHRASE_FILE",
 ]);
 
+/** The provisioner container's env before `extraEnv`: settings as values, secrets as `*_FILE` paths only. */
 export function provisionerEnv(args: PlatformArgs): k8s.types.input.core.v1.EnvVar[] {
   const p = args.provisioner;
   const file = (key: string) => `${SECRETS_MOUNT_PATH}/${key}`;
