@@ -116,6 +116,9 @@ describe("provisioner workload", () => {
     expect(dep.spec.template.spec.volumes[0]).to.deep.equal({ name: "data", emptyDir: {} });
     const kept = await renderPlatform({ provisioner: { ...remote, storage: { enabled: true } } });
     kept.get("PersistentVolumeClaim", "mindroom-provisioner-data");
+    // An explicit file:// backend is still the data volume's state: the PVC stays.
+    const file = await renderPlatform({ provisioner: { ...ON.provisioner, backendUrl: "file:///data/state" } });
+    expect(file.get("Deployment", "mindroom-provisioner").spec.template.spec.volumes[0].persistentVolumeClaim.claimName).to.equal("mindroom-provisioner-data");
   });
 
   it("api.{domain}/system routes to the provisioner; everything else on api. still reaches the backend", async () => {
