@@ -10,7 +10,8 @@ const MAX_INSTANCE_ID = 2_147_483_647; // instances.instance_id is a Postgres IN
 /** Positive integer id: the stack name and every Kubernetes name are built from it (DNS-safe). */
 export const InstanceIdParam = z
   .string()
-  .regex(/^[1-9][0-9]{0,9}$/, "instance_id must be a positive integer such as 42")
+  // `abort`: "abc" gets one error, not also the range one below.
+  .regex(/^[1-9][0-9]{0,9}$/, { message: "instance_id must be a positive integer such as 42", abort: true })
   .refine((s) => Number(s) <= MAX_INSTANCE_ID, `instance_id must be at most ${MAX_INSTANCE_ID}`);
 
 export const InstancePath = z.object({ instance_id: InstanceIdParam });
@@ -34,8 +35,8 @@ export const ProvisionBody = z
       .union([z.number().int().positive().max(MAX_INSTANCE_ID), InstanceIdParam], { message: "instance_id must be a positive integer or a string of digits" })
       .nullable()
       .optional(),
-    enable_credentials_encryption: z.boolean().optional(),
-  })
+    enable_credentials_encryption: z.boolean({ message: "enable_credentials_encryption must be true or false" }).optional(),
+  }, { error: (issue) => (issue.code === "invalid_type" ? 'the body must be a JSON object such as {"subscription_id": "<uuid>", "tier": "free"}' : undefined) })
   .superRefine((body, ctx) => {
     if ((body.instance_id === undefined || body.instance_id === null) && body.subscription_id === undefined) {
       ctx.addIssue({ code: "invalid_type", expected: "string", input: undefined, path: ["subscription_id"], message: "Field required" });

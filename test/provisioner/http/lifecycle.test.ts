@@ -74,7 +74,10 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
     for (const bad of ["abc", "0", "-1", "1.5", "01", "99999999999", "a_b", "1%2F2", "x%00"]) {
       const res = await call(h, "POST", `/system/instances/${bad}/start`);
       expect(res.status, bad).to.equal(422);
-      expect((res.body.detail as { loc: unknown[] }[])[0].loc).to.deep.equal(["path", "instance_id"]);
+      const detail = res.body.detail as { loc: unknown[]; msg: string }[];
+      expect(detail.map((d) => d.loc)).to.deep.equal([["path", "instance_id"]]);
+      // One error that says what to send, not also the range check of a value that is no number at all.
+      expect(detail[0].msg, bad).to.equal("instance_id must be a positive integer such as 42");
     }
     expect(h.kube.calls).to.deep.equal([]);
   });

@@ -204,6 +204,12 @@ describe("provisioner HTTP: POST /system/provision", () => {
       expect(detail.map((d) => d.loc), JSON.stringify(body)).to.deep.include(loc);
       for (const d of detail) expect(d.msg).to.be.a("string").and.not.equal("");
     }
+    for (const body of [null, [1, 2], "x"]) {
+      const res = await call(h, "POST", "/system/provision", { body });
+      expect(res.body.detail, JSON.stringify(body)).to.deep.equal([{ loc: ["body"], msg: 'the body must be a JSON object such as {"subscription_id": "<uuid>", "tier": "free"}', type: "object_type" }]);
+    }
+    const flag = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB, enable_credentials_encryption: 1 } });
+    expect((flag.body.detail as { msg: string }[])[0].msg).to.equal("enable_credentials_encryption must be true or false");
     const broken = await call(h, "POST", "/system/provision", { raw: "{", headers: { "Content-Type": "application/json" } });
     expect(broken.status).to.equal(422);
     expect(broken.body.detail).to.deep.equal([{ loc: ["body"], msg: "JSON decode error", type: "json_invalid" }]);
