@@ -125,7 +125,12 @@ const plainSchema = z.object({
   INSTANCE_MATRIX_OIDC_ISSUER: str(),
   INSTANCE_MATRIX_OIDC_CLIENT_ID: str(),
   OPENROUTER_API_URL: z.url({ message: "OPENROUTER_API_URL must be an http(s) URL such as https://openrouter.ai/api/v1" }).optional(),
-  SUPABASE_URL: z.url({ message: "SUPABASE_URL must be a URL such as https://xyz.supabase.co (or unset it to turn the mirror off)" }).optional(),
+  // Empty means unset (mirror off), as upstream's `os.getenv(...) or ""` did: a ConfigMap that always
+  // carries the key must not stop the boot.
+  SUPABASE_URL: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.url({ message: "SUPABASE_URL must be a URL such as https://xyz.supabase.co (or unset it to turn the mirror off)" }).optional(),
+  ),
   SUPABASE_ANON_KEY: str(),
   ENVIRONMENT: str("production"),
   MINDROOM_ENVIRONMENT: z

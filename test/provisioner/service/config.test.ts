@@ -31,6 +31,7 @@ describe("provisioner config", () => {
     expect(() => loadConfig({ PORT: "http" })).to.throw('PORT must be an integer from 0 to 65535 (got "http")');
     expect(() => loadConfig({ PROVISIONER_CONCURRENCY: "0" })).to.throw(/^PROVISIONER_CONCURRENCY must be an integer from 1 to 16/);
     expect(() => loadConfig({ SUPABASE_URL: "not a url" })).to.throw(/^SUPABASE_URL must be a URL/);
+    expect(loadConfig({ SUPABASE_URL: "" }).supabaseUrl, "empty SUPABASE_URL is unset (mirror off), not an error").to.equal("");
     expect(() => loadConfig({ MINDROOM_ENVIRONMENT: "Prod_1" })).to.throw(/^MINDROOM_ENVIRONMENT must be a short DNS label/);
   });
 
