@@ -3,6 +3,7 @@
  * resolved values; the component feeds them through `pulumi.all`, so the text stays a secret.
  */
 import { stringify } from "yaml";
+import { k3sGuardDropIn, k3sUnit, METADATA_GUARD_SCRIPT, METADATA_GUARD_UNIT, metadataGuardScript, metadataGuardUnit } from "./metadata-guard";
 import { CLUSTER_CIDR, CLUSTER_DNS, CONTROL_PLANE_IP, SERVICE_CIDR } from "./network";
 
 /** Where k3s looks for existing CAs at first start (it keeps them: k3s-io/k3s#1868). */
@@ -68,10 +69,22 @@ function installScript(role: "server" | "agent", nodeIp: string, k3sVersion: str
   ].join("\n");
 }
 
-function cloudConfig(files: { path: string; content: string; permissions: string }[], role: "server" | "agent"): string {
+type File = { path: string; content: string; permissions: string };
+
+/** Every node, server or agent, blocks its pods from the metadata service (metadata-guard.ts). */
+function metadataGuardFiles(role: "server" | "agent"): File[] {
+  return [
+    { path: METADATA_GUARD_SCRIPT, permissions: "0700", content: metadataGuardScript() },
+    { path: `/etc/systemd/system/${METADATA_GUARD_UNIT}`, permissions: "0644", content: metadataGuardUnit() },
+    { path: `/etc/systemd/system/${k3sUnit(role)}.d/10-metadata-guard.conf`, permissions: "0644", content: k3sGuardDropIn() },
+  ];
+}
+
+function cloudConfig(files: File[], role: "server" | "agent"): string {
   const doc = {
-    write_files: files.map((f) => ({ path: f.path, permissions: f.permissions, owner: "root:root", content: f.content })),
-    runcmd: [[INSTALL_SCRIPT]],
+    write_files: [...metadataGuardFiles(role), ...files].map((f) => ({ path: f.path, permissions: f.permissions, owner: "root:root", content: f.content })),
+    // The guard is up before the k3s install starts the first pod.
+    runcmd: [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", METADATA_GUARD_UNIT], [INSTALL_SCRIPT]],
   };
   return `#cloud-config\n# mindroom k3s ${role}\n${stringify(doc, { lineWidth: 0 })}`;
 }

@@ -107,7 +107,53 @@ describe("k3s cloud-init user-data", () => {
       expect(file(doc, `/var/lib/rancher/k3s/server/tls/${name}.key`).permissions).to.equal("0600");
     }
     expect(file(doc, "/etc/rancher/k3s/config.yaml").permissions).to.equal("0600");
-    expect(doc.runcmd).to.deep.equal([["/usr/local/bin/mindroom-k3s-install.sh"]]);
+  });
+
+  describe("metadata guard", () => {
+    const GUARD_RULE = "-s 10.42.0.0/16 -d 169.254.169.254/32 -m comment --comment mindroom-metadata-guard -j DROP";
+    const roles = [
+      { role: "server", text: server, k3sUnit: "k3s.service" },
+      { role: "agent", text: agent, k3sUnit: "k3s-agent.service" },
+    ];
+
+    for (const { role, text, k3sUnit } of roles) {
+      it(`${role}: enables and starts the guard unit from runcmd before the k3s install`, () => {
+        const doc = parse(text()) as Doc;
+        expect(doc.runcmd).to.deep.equal([
+          ["systemctl", "daemon-reload"],
+          ["systemctl", "enable", "--now", "mindroom-metadata-guard.service"],
+          ["/usr/local/bin/mindroom-k3s-install.sh"],
+        ]);
+        const unit = file(doc, "/etc/systemd/system/mindroom-metadata-guard.service");
+        expect(unit.permissions).to.equal("0644");
+        expect(unit.content.split("\n")).to.include.members([
+          "Before=k3s.service k3s-agent.service",
+          "Type=oneshot",
+          "RemainAfterExit=yes",
+          "ExecStart=/usr/local/bin/mindroom-metadata-guard.sh",
+          "WantedBy=multi-user.target",
+        ]);
+      });
+
+      it(`${role}: the guard drops pod-CIDR traffic to 169.254.169.254 in raw PREROUTING (check before insert)`, () => {
+        const script = file(parse(text()) as Doc, "/usr/local/bin/mindroom-metadata-guard.sh");
+        expect(script.permissions).to.equal("0700");
+        expect(script.content).to.contain(`RULE='${GUARD_RULE}'`);
+        expect(script.content).to.contain("iptables -t raw -C PREROUTING $RULE 2>/dev/null || iptables -t raw -I PREROUTING $RULE");
+        expect(script.content).to.match(/^set -eu$/m);
+        const r = spawnSync("sh", ["-n"], { input: script.content, encoding: "utf8" });
+        expect(r.status, r.stderr).to.equal(0);
+      });
+
+      it(`${role}: k3s requires the guard, so no pod starts on a node whose guard failed`, () => {
+        const dropIn = file(parse(text()) as Doc, `/etc/systemd/system/${k3sUnit}.d/10-metadata-guard.conf`);
+        expect(dropIn.content.split("\n")).to.include.members(["[Unit]", "Requires=mindroom-metadata-guard.service", "After=mindroom-metadata-guard.service"]);
+      });
+    }
+
+    it("the blocked source range is the pod CIDR k3s is configured with", () => {
+      expect(GUARD_RULE).to.contain(`-s ${String(k3sConfig(server())["cluster-cidr"])} `);
+    });
   });
 
   it("agents join the fixed control-plane address with the agent token and hold no server secret", () => {
