@@ -82,7 +82,7 @@ function metadataGuardFiles(role: "server" | "agent"): File[] {
 
 function cloudConfig(files: File[], role: "server" | "agent"): string {
   const doc = {
-    write_files: [...metadataGuardFiles(role), ...files].map((f) => ({ path: f.path, permissions: f.permissions, owner: "root:root", content: f.content })),
+    write_files: [...files, ...metadataGuardFiles(role)].map((f) => ({ path: f.path, permissions: f.permissions, owner: "root:root", content: f.content })),
     // The guard is up before the k3s install starts the first pod.
     runcmd: [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", METADATA_GUARD_UNIT], [INSTALL_SCRIPT]],
   };

@@ -105,6 +105,8 @@ describe("K3sCluster (mock runtime)", () => {
     expect(agentData).not.to.contain(serverToken);
     expect(agentData).not.to.contain("PRIVATE KEY");
     expect(agentData).to.contain("dedicated=tenants:NoSchedule");
+    // Every node, not only the control plane, keeps its pods away from the metadata service.
+    for (const s of servers) expect(unwrap(s.userData) as string).to.contain("- mindroom-metadata-guard.service");
     expect(ofType(regs, "hcloud:index/loadBalancer:LoadBalancer")).to.have.length(0);
   });
 
