@@ -15,6 +15,11 @@ export interface HcloudVolumesArgs {
   /** The private network's id (Pulumi gives it as a string; the Secret stores it as one). */
   networkId: pulumi.Input<string>;
   /**
+   * Hetzner location of the nodes (e.g. `fsn1`); no default. The CSI controller creates volumes
+   * there: it cannot look the location up itself because the metadata service is closed to pods.
+   */
+  location: string;
+  /**
    * Reclaim policy of `hcloud-volumes`. Default `Delete`, the chart's. Production sets `Retain`:
    * a deleted claim then leaves the tenant's Hetzner volume (and data) behind for recovery.
    */
@@ -31,6 +36,9 @@ export class HcloudVolumes extends pulumi.ComponentResource {
     const reclaimPolicy = args.reclaimPolicy ?? "Delete";
     if (reclaimPolicy !== "Delete" && reclaimPolicy !== "Retain") {
       throw new Error(`reclaimPolicy: "${String(reclaimPolicy)}" is not valid; use Delete or Retain`);
+    }
+    if (!/^[a-z]+[0-9]+$/.test(args.location ?? "")) {
+      throw new Error(`location: "${String(args.location)}" is not a Hetzner location; use the nodes' location such as fsn1, nbg1 or hel1`);
     }
     super("mindroom:hetzner:HcloudVolumes", name, {}, opts);
 
@@ -51,7 +59,7 @@ export class HcloudVolumes extends pulumi.ComponentResource {
       );
     const ccm = release(`${name}-ccm`, CCM_CHART, args.ccmChartVersion, ccmValues(), [secret]);
     // The CSI controller stays Pending until the CCM has initialised the nodes.
-    const csi = release(`${name}-csi`, CSI_CHART, args.csiChartVersion, csiValues(), [ccm]);
+    const csi = release(`${name}-csi`, CSI_CHART, args.csiChartVersion, csiValues(args.location), [ccm]);
     const storageClass = new k8s.storage.v1.StorageClass(`${name}-storage-class`, storageClassSpec(reclaimPolicy), { parent: this, dependsOn: [csi] });
 
     this.storageClassName = storageClass.metadata.name;

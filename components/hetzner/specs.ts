@@ -28,11 +28,20 @@ export function ccmValues(): Record<string, unknown> {
 /**
  * CSI values: no chart StorageClass (this component owns `hcloud-volumes`, so its reclaim policy
  * is a stack setting); the token comes from the shared `hcloud` Secret.
+ *
+ * Both CSI parts would otherwise ask the metadata service (169.254.169.254), which every node's
+ * metadata guard closes to the pod network because it serves the k3s tokens and CA keys
+ * (docs/cluster.md): the node plugin runs on the host network (it needs its server id from there)
+ * and the controller gets the volume location from us instead of looking it up.
  */
-export function csiValues(): Record<string, unknown> {
+export function csiValues(location: string): Record<string, unknown> {
   return {
     storageClasses: [],
-    controller: { hcloudToken: { existingSecret: { name: HCLOUD_SECRET_NAME, key: "token" } } },
+    controller: {
+      hcloudToken: { existingSecret: { name: HCLOUD_SECRET_NAME, key: "token" } },
+      hcloudVolumeDefaultLocation: location,
+    },
+    node: { hostNetwork: true },
   };
 }
 

@@ -56,7 +56,7 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
     const cluster = new K3sCluster("cluster", config.cluster);
     ingressExposure = cluster.ingressExposure;
     provider = new k8s.Provider("k8s", { kubeconfig: cluster.kubeconfig, enableServerSideApply: true });
-    const volumes = new HcloudVolumes("hcloud", { token: secrets.hcloudToken, networkId: cluster.networkId, reclaimPolicy: config.storage.reclaimPolicy }, { providers: [provider] });
+    const volumes = new HcloudVolumes("hcloud", { token: secrets.hcloudToken, networkId: cluster.networkId, location: cluster.config.location, reclaimPolicy: config.storage.reclaimPolicy }, { providers: [provider] });
     storage = [volumes];
     const nodes = [{ type: cluster.config.controlPlane.serverType, count: 1 }, ...cluster.config.agentPools.map((p) => ({ type: p.serverType, count: p.count }))];
     Object.assign(outputs, {

@@ -6,7 +6,7 @@ import { recordProgram, type Registration } from "../../../infra/render/record";
 import { validateKubeObjects } from "../../support/kube-schema";
 
 const record = (args: Partial<HcloudVolumesArgs> = {}) =>
-  recordProgram(() => new HcloudVolumes("hcloud", { token: pulumi.secret("hc-token"), networkId: pulumi.output("1001"), ...args }));
+  recordProgram(() => new HcloudVolumes("hcloud", { token: pulumi.secret("hc-token"), networkId: pulumi.output("1001"), location: "fsn1", ...args }));
 const releases = (regs: Registration[]) => regs.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => r.inputs as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe("HcloudVolumes (mock runtime)", () => {
@@ -35,6 +35,21 @@ describe("HcloudVolumes (mock runtime)", () => {
     expect(csi.values.controller.hcloudToken.existingSecret).to.deep.equal({ name: "hcloud", key: "token" });
   });
 
+  it("keeps the CSI driver off the metadata service the node guard closes to pods: host-network node plugin, location given", async () => {
+    const csi = releases(await record({ location: "hel1" })).find((r) => r.chart === "hcloud-csi")!;
+    expect(csi.values.node).to.deep.equal({ hostNetwork: true });
+    expect(csi.values.controller.hcloudVolumeDefaultLocation).to.equal("hel1");
+  });
+
+  it("rejects a missing or malformed location before registering anything", async () => {
+    for (const location of ["", "Falkenstein"]) {
+      const regs = await recordProgram(() => {
+        expect(() => new HcloudVolumes("hcloud", { token: "t", networkId: "1", location })).to.throw(/^location: .* use the nodes' location such as fsn1/);
+      });
+      expect(regs).to.have.length(0);
+    }
+  });
+
   it("makes hcloud-volumes the default class: WaitForFirstConsumer, expandable, reclaim Delete by default", async () => {
     const regs = await record();
     const sc = kubeObjects(regs).find((o) => o.kind === "StorageClass")!;
@@ -53,7 +68,7 @@ describe("HcloudVolumes (mock runtime)", () => {
     let error: Error | undefined;
     const regs = await recordProgram(() => {
       try {
-        new HcloudVolumes("hcloud", { token: "t", networkId: "1", reclaimPolicy: "Recycle" as "Delete" });
+        new HcloudVolumes("hcloud", { token: "t", networkId: "1", location: "fsn1", reclaimPolicy: "Recycle" as "Delete" });
       } catch (err) {
         error = err as Error;
       }
