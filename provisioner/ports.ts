@@ -113,6 +113,16 @@ export interface TenantKube {
   pvcStorageClass(name: string): Promise<string | null>;
   /** Deletes a PVC; missing is fine. */
   deletePvc(name: string): Promise<void>;
+  /**
+   * Deletes the Helm 3 release records of `release` (e.g. `instance-42`) in mindroom-instances:
+   * the Secrets labelled `owner=helm,name=<release>` whose type is `helm.sh/release.v1`
+   * (`sh.helm.release.v1.<release>.v<n>`). Only the records go, never the release's objects, so
+   * `helm uninstall` can no longer remove a tenant the stack has adopted (spec §6.11). Secrets of
+   * any other type are left alone even when their labels match. Resolves with the deleted names;
+   * none → []. Added by the provisioning service.
+   * @throws KubeApiError when listing or deleting fails (a record already gone counts as deleted by someone else and is skipped)
+   */
+  deleteHelmReleaseRecords(release: string): Promise<string[]>;
 }
 
 /** Status values of the `instances` table (upstream CHECK constraint). */

@@ -1,6 +1,6 @@
 /**
- * In-memory `TenantKube` for tests and benches: Deployments, Secrets and PVCs of mindroom-instances
- * as plain maps, every call recorded, and per-call failures injectable (`failOn`).
+ * In-memory `TenantKube` for tests and benches: Deployments, Secrets, PVCs and Helm release records
+ * of mindroom-instances as plain maps, every call recorded, and per-call failures injectable (`failOn`).
  */
 import type { TenantKube } from "../ports";
 import { tenantVolumes } from "../tenant-names";
@@ -11,9 +11,17 @@ export interface FakeDeployment {
   restartedAt?: string;
 }
 
+/** Labels and type of a Secret that may be a Helm release record. */
+export interface FakeLabelledSecret {
+  labels: Record<string, string>;
+  type: string;
+}
+
 export class FakeTenantKube implements TenantKube {
   readonly deployments = new Map<string, FakeDeployment>();
   readonly secrets = new Map<string, Record<string, string>>();
+  /** Secrets by name with their labels and type: Helm's release records and look-alikes. */
+  readonly labelledSecrets = new Map<string, FakeLabelledSecret>();
   readonly pvcs = new Map<string, string>();
   readonly calls: string[] = [];
   /** `"<method>:<name>"` → error thrown by that call. */
@@ -72,6 +80,34 @@ export class FakeTenantKube implements TenantKube {
     this.pvcs.delete(name);
   }
 
+  async deleteHelmReleaseRecords(release: string): Promise<string[]> {
+    this.check("deleteHelmReleaseRecords", release);
+    const deleted: string[] = [];
+    for (const [name, s] of this.labelledSecrets) {
+      if (s.labels.owner === "helm" && s.labels.name === release && s.type === "helm.sh/release.v1") {
+        this.labelledSecrets.delete(name);
+        deleted.push(name);
+      }
+    }
+    return deleted;
+  }
+
+  /** What `helm install` then `helm upgrade`s leave: records `sh.helm.release.v1.<release>.v1…v<revisions>`. */
+  addHelmRelease(release: string, revisions = 1): string[] {
+    const names: string[] = [];
+    for (let v = 1; v <= revisions; v++) {
+      const name = `sh.helm.release.v1.${release}.v${v}`;
+      this.labelledSecrets.set(name, { labels: { owner: "helm", name: release, status: v === revisions ? "deployed" : "superseded", version: String(v) }, type: "helm.sh/release.v1" });
+      names.push(name);
+    }
+    return names;
+  }
+
+  /** Helm release record names still present. */
+  helmRecords(): string[] {
+    return [...this.labelledSecrets].filter(([, s]) => s.type === "helm.sh/release.v1").map(([name]) => name);
+  }
+
   /**
    * What a tenant stack's `up` leaves in the cluster: both Deployments, the tenant Secret from the
    * values' secret keys, and the PVCs (an existing PVC keeps its class, as a bound claim does).
@@ -104,6 +140,6 @@ export class FakeTenantKube implements TenantKube {
 
   /** Calls other than reads, for "the fakes saw nothing" assertions. */
   mutations(): string[] {
-    return this.calls.filter((c) => /^(scale|restart|deletePvc):/.test(c));
+    return this.calls.filter((c) => /^(scale|restart|deletePvc|deleteHelmReleaseRecords):/.test(c));
   }
 }

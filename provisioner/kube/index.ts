@@ -1,6 +1,7 @@
 /**
  * `TenantKube` over @kubernetes/client-node: the direct Kubernetes actions of spec §1.2 (scale,
- * rollout restart, rollout status, live Secret and PVC reads, PVC delete) in `mindroom-instances`.
+ * rollout restart, rollout status, live Secret and PVC reads, PVC delete) and the removal of Helm
+ * release records after adoption (§6.11) in `mindroom-instances`.
  * Errors are one line (`KubeApiError`: verb, object, HTTP status, the API server's message), never
  * a response body dump, because callers put them into HTTP details.
  */
@@ -15,6 +16,12 @@ export const TENANT_NAMESPACE = "mindroom-instances";
 
 /** Field manager of the provisioner's own patches (scale, restart), visible in managedFields. */
 export const FIELD_MANAGER = "mindroom-provisioner";
+
+/** Secret type of Helm 3's release records (helm pkg/storage/driver/secrets.go). */
+export const HELM_RELEASE_TYPE = "helm.sh/release.v1";
+
+/** Label selector of a release's records: Helm 3's storage driver sets `owner=helm` and `name=<release>`. */
+export const helmRecordSelector = (release: string) => `owner=helm,name=${release}`;
 
 export class KubeApiError extends Error {
   constructor(
@@ -178,6 +185,27 @@ export function createTenantKube(options: TenantKubeOptions = {}): TenantKube {
         async () => void (await core.deleteNamespacedPersistentVolumeClaim({ name, namespace })),
         () => undefined,
       );
+    },
+
+    async deleteHelmReleaseRecords(release) {
+      const list = await call(`listing Helm release records of ${release}`, () =>
+        core.listNamespacedSecret({ namespace, labelSelector: helmRecordSelector(release), fieldSelector: `type=${HELM_RELEASE_TYPE}` }),
+      );
+      // The type is checked here too: a Secret that only borrows Helm's labels is not a release record.
+      const records = list.items.filter((s) => s.type === HELM_RELEASE_TYPE && s.metadata?.name);
+      const deleted: string[] = [];
+      for (const record of records) {
+        const name = record.metadata!.name!;
+        // The uid precondition deletes exactly the record listed, not a Secret recreated under its name since.
+        const uid = record.metadata?.uid;
+        const gone = await call(
+          `deleting secret/${name}`,
+          async () => (await core.deleteNamespacedSecret({ name, namespace, body: uid ? { preconditions: { uid } } : undefined }), false),
+          () => true,
+        );
+        if (!gone) deleted.push(name);
+      }
+      return deleted;
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The provisioning routine (spec provisioner.md §6). `accept` runs inside the request (validation,
  * id allocation, row insert/update) so the 202 carries the final id and URLs; `run` is the job
- * body from §6.4 on: owner MXID, derived secrets, live-object decisions, the stack update, then the
- * readiness wait after the tenant's slot is released.
+ * body from §6.4 on: owner MXID, derived secrets, live-object decisions, the stack update, removal
+ * of a Helm-era tenant's release records, then the readiness wait after the tenant's slot is released.
  */
 import { derivationRoot, deriveInstanceSecret } from "../../infra/derived-secrets";
 import type { ProvisionerConfig } from "../config";
@@ -51,6 +51,13 @@ interface Prepared {
 }
 
 export const READY_MESSAGE = "Instance provisioned successfully";
+
+/** Helm release of a tenant in the upstream system (spec §6.11); its records are removed once the stack owns the tenant. */
+export const helmReleaseName = (instanceId: string) => `instance-${instanceId}`;
+
+/** What an operator runs when the provisioner could not remove the records itself (same selection as `deleteHelmReleaseRecords`). */
+export const manualHelmRecordRemoval = (instanceId: string) =>
+  `kubectl -n mindroom-instances delete secret -l owner=helm,name=${helmReleaseName(instanceId)} --field-selector type=helm.sh/release.v1`;
 export const NOT_READY_MESSAGE = "Provisioning started; instance is getting ready";
 
 export interface ProvisioningDeps {
@@ -155,6 +162,8 @@ export class ProvisioningService {
       await this.d.registry.record(id, { status: "error", last_error: failure.detail, last_job_id: ctx.job.job_id });
       throw failure;
     }
+    // Only after a successful up: until the stack owns the objects, Helm must keep owning the tenant.
+    await this.removeHelmRecords(id, ctx);
     const pending: ProvisionResult = { customer_id: params.customer_id, ...urls, success: true, message: NOT_READY_MESSAGE };
     ctx.release(pending);
     const ready = await this.waitReady(id, this.d.config.readinessTimeoutSeconds * 1000, ctx.signal);
@@ -218,6 +227,29 @@ export class ProvisioningService {
       matrix_oidc_client_secret: config.matrixOidcClientSecret,
       matrix_registration_shared_secret: deriveInstanceSecret(root, "matrix-registration", id),
     };
+  }
+
+  /**
+   * §6.11: a Helm-era tenant adopted by the `up` loses its Helm release records, so that nobody can
+   * `helm uninstall` it any more. Best-effort: the tenant is provisioned either way, so a failure
+   * is a warning and a progress event with the command to run by hand, never a failed job.
+   */
+  private async removeHelmRecords(id: string, ctx: JobContext): Promise<void> {
+    const release = helmReleaseName(id);
+    let deleted: string[];
+    try {
+      deleted = await this.d.kube.deleteHelmReleaseRecords(release);
+    } catch (err) {
+      const reason = shortReason(err, 100);
+      const command = manualHelmRecordRemoval(id);
+      this.d.log.warn({ instance_id: id, release, err: reason }, `Could not remove the Helm release records of ${release}; run by hand: ${command}`);
+      // The command comes first: progress messages are capped at 300 characters.
+      ctx.onProgress({ at: new Date().toISOString(), message: `Helm release records of ${release} not removed; run by hand: ${command} (${reason})` });
+      return;
+    }
+    if (deleted.length === 0) return;
+    this.d.log.info({ instance_id: id, release, records: deleted }, `Removed Helm release records ${deleted.join(", ")}: helm no longer manages instance ${id}`);
+    ctx.onProgress({ at: new Date().toISOString(), message: `removed Helm release records ${deleted.join(", ")}` });
   }
 
   private deployFailure(err: unknown, signal: AbortSignal, id: string): HttpError {

@@ -187,4 +187,77 @@ describe("provisioner/kube: TenantKube against a fake Kubernetes API", () => {
       `DELETE /api/v1${NS}/persistentvolumeclaims/synapse-storage-42`,
     ]);
   });
+
+  describe("deleteHelmReleaseRecords (spec §6.11)", () => {
+    const release = "instance-42";
+    const record = (v: number) => `sh.helm.release.v1.${release}.v${v}`;
+    type Stored = { type: string; labels: Record<string, string>; uid: string };
+    let store: Map<string, Stored>;
+    let failDelete: Set<string>;
+    /** Names another actor deletes between our list and our delete. */
+    let vanish: Set<string>;
+
+    // A Secret API that honours the labelSelector but ignores the fieldSelector, so the adapter's
+    // own type check is what keeps a look-alike with Helm's labels alive.
+    beforeEach(() => {
+      failDelete = new Set();
+      vanish = new Set();
+      store = new Map<string, Stored>([
+        [record(1), { type: "helm.sh/release.v1", labels: { owner: "helm", name: release, status: "superseded", version: "1" }, uid: "u1" }],
+        [record(2), { type: "helm.sh/release.v1", labels: { owner: "helm", name: release, status: "deployed", version: "2" }, uid: "u2" }],
+        ["instance-42-lookalike", { type: "Opaque", labels: { owner: "helm", name: release }, uid: "u3" }],
+        ["sh.helm.release.v1.instance-420.v1", { type: "helm.sh/release.v1", labels: { owner: "helm", name: "instance-420", version: "1" }, uid: "u4" }],
+        ["mindroom-api-keys-42", { type: "Opaque", labels: { customer: "42" }, uid: "u5" }],
+      ]);
+      const secrets = `/api/v1${NS}/secrets`;
+      routes.push((r) => {
+        if (r.method !== "GET" || r.path !== secrets) return undefined;
+        const wanted = (r.query.get("labelSelector") ?? "").split(",").map((kv) => kv.split("="));
+        const items = [...store]
+          .filter(([, s]) => wanted.every(([k, v]) => s.labels[k] === v))
+          .map(([name, s]) => ({ metadata: { name, namespace: "mindroom-instances", labels: s.labels, uid: s.uid }, type: s.type, data: { release: "SDRzSQ==" } }));
+        return { status: 200, body: { kind: "SecretList", apiVersion: "v1", metadata: {}, items } };
+      });
+      routes.push((r) => {
+        if (r.method !== "DELETE" || !r.path.startsWith(`${secrets}/`)) return undefined;
+        const name = r.path.slice(secrets.length + 1);
+        if (failDelete.has(name)) return { status: 403, body: { kind: "Status", message: `secrets "${name}" is forbidden`, code: 403 } };
+        if (vanish.has(name)) store.delete(name);
+        if (!store.delete(name)) return notFound("secrets", name);
+        return { status: 200, body: { kind: "Status", apiVersion: "v1", status: "Success", metadata: {} } };
+      });
+    });
+
+    it("lists by Helm's labels and type, deletes only helm.sh/release.v1 records (uid precondition), returns their names", async () => {
+      expect(await kube.deleteHelmReleaseRecords(release)).to.deep.equal([record(1), record(2)]);
+      expect(`${seen[0].method} ${seen[0].path}`).to.equal(`GET /api/v1${NS}/secrets`);
+      expect(seen[0].query.get("labelSelector")).to.equal("owner=helm,name=instance-42");
+      expect(seen[0].query.get("fieldSelector")).to.equal("type=helm.sh/release.v1");
+      expect(seen.slice(1).map((s) => `${s.method} ${s.path}`)).to.deep.equal([
+        `DELETE /api/v1${NS}/secrets/${record(1)}`,
+        `DELETE /api/v1${NS}/secrets/${record(2)}`,
+      ]);
+      expect(seen.slice(1).map((s) => (s.body as { preconditions?: { uid?: string } } | undefined)?.preconditions?.uid)).to.deep.equal(["u1", "u2"]);
+      expect([...store.keys()].sort()).to.deep.equal(["instance-42-lookalike", "mindroom-api-keys-42", "sh.helm.release.v1.instance-420.v1"]);
+    });
+
+    it("no records → [] without any DELETE; a record deleted meanwhile (404) is skipped, not reported", async () => {
+      expect(await kube.deleteHelmReleaseRecords("instance-7")).to.deep.equal([]);
+      expect(seen.map((s) => s.method)).to.deep.equal(["GET"]);
+      vanish.add(record(1));
+      expect(await kube.deleteHelmReleaseRecords(release)).to.deep.equal([record(2)]);
+      expect(store.has(record(1)) || store.has(record(2))).to.equal(false);
+    });
+
+    it("a failing delete or list is a one-line KubeApiError naming the record or the release", async () => {
+      failDelete.add(record(2));
+      const err = (await kube.deleteHelmReleaseRecords(release).catch((e: unknown) => e)) as KubeApiError;
+      expect(err).to.be.instanceOf(KubeApiError);
+      expect(err.status).to.equal(403);
+      expect(err.message).to.equal(`deleting secret/${record(2)} failed: HTTP 403: secrets "${record(2)}" is forbidden`);
+      routes.unshift((r) => (r.method === "GET" ? { status: 403, body: { kind: "Status", message: "secrets is forbidden: no list", code: 403 } } : undefined));
+      const listErr = (await kube.deleteHelmReleaseRecords(release).catch((e: unknown) => e)) as KubeApiError;
+      expect(listErr.message).to.equal("listing Helm release records of instance-42 failed: HTTP 403: secrets is forbidden: no list");
+    });
+  });
 });
