@@ -5,6 +5,7 @@
  * keys verbatim; `parseInstanceValues` (values.ts) maps them to these args.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { TrustedUpstreamAuthSettings } from "../../infra/trusted-upstream";
 
 /** Kubernetes container resources (`requests`/`limits`), exactly as they appear in a pod spec. */
 export interface ContainerResources {
@@ -48,34 +49,16 @@ export interface InstanceSecretsArgs {
   hash?: string;
 }
 
-export interface TrustedUpstreamAuthArgs {
-  /** Default `"false"` (truthy test). Only turn on behind a proxy that strips these headers from clients. */
+/**
+ * `trustedUpstreamAuth.*`: the settings documented on {@link TrustedUpstreamAuthSettings} (defaults
+ * and why), each optional; absent means its default.
+ */
+export type TrustedUpstreamAuthArgs = Partial<Omit<TrustedUpstreamAuthSettings, "enabled" | "requireJwt">> & {
+  /** Default `"false"` (truthy test); a boolean works too. See {@link TrustedUpstreamAuthSettings.enabled}. */
   enabled?: Flag;
-  /** Default `""`; required when enabled. */
-  userIdHeader?: string;
-  /** Default `""`; required when `emailToMatrixUserIdTemplate` is set. */
-  emailHeader?: string;
-  /** Default `""`. */
-  matrixUserIdHeader?: string;
-  /** Default `""`; when set it must contain exactly one `{localpart}` (deployment guide). */
-  emailToMatrixUserIdTemplate?: string;
-  /** Default `"false"` (truthy test): strict mode, identity only from a verified JWT. */
+  /** Default `"false"` (truthy test); a boolean works too. See {@link TrustedUpstreamAuthSettings.requireJwt}. */
   requireJwt?: Flag;
-  /** Default `""`; required in strict mode. */
-  jwtHeader?: string;
-  /** Default `""`; required in strict mode. */
-  jwksUrl?: string;
-  /** Default `""`; required in strict mode. */
-  jwtAudience?: string;
-  /** Default `""`; required in strict mode. */
-  jwtIssuer?: string;
-  /** Default `email`, the standard OIDC claim. */
-  jwtEmailClaim?: string;
-  /** Default `""` (runtime default applies). */
-  jwtUserIdClaim?: string;
-  /** Default `""` (runtime default applies). */
-  jwtMatrixUserIdClaim?: string;
-}
+};
 
 export interface MindroomInstanceArgs {
   /**

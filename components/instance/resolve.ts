@@ -4,6 +4,7 @@
  * objects exist is a plain value.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { TRUSTED_UPSTREAM_AUTH_DEFAULTS as TUA_DEFAULTS, type TrustedUpstreamAuthSettings } from "../../infra/trusted-upstream";
 import { truthy } from "../../infra/truthy";
 import type { ContainerResources, MindroomInstanceArgs } from "./args";
 
@@ -31,22 +32,11 @@ export interface SecretInputs {
   matrixAdminPassword?: pulumi.Input<string>;
 }
 
-export interface TrustedUpstreamAuth {
-  /** String forms as the chart hashes them. */
-  enabled: string;
-  userIdHeader: string;
-  emailHeader: string;
-  matrixUserIdHeader: string;
-  emailToMatrixUserIdTemplate: string;
-  requireJwt: string;
-  jwtHeader: string;
-  jwksUrl: string;
-  jwtAudience: string;
-  jwtIssuer: string;
-  jwtEmailClaim: string;
-  jwtUserIdClaim: string;
-  jwtMatrixUserIdClaim: string;
+/** The settings in the string form the chart hashes, with both switches evaluated once. */
+export interface TrustedUpstreamAuth extends TrustedUpstreamAuthSettings {
+  /** `enabled` is truthy. */
   on: boolean;
+  /** Strict mode: enabled and `requireJwt` truthy. */
   strict: boolean;
 }
 
@@ -111,17 +101,17 @@ export function resolveInstance(args: MindroomInstanceArgs): ResolvedInstance {
   const mindroomImagePullPolicy = orDefault(args.mindroomImagePullPolicy, "Always");
   const customer = String(args.customer);
   const trusted: TrustedUpstreamAuth = {
-    enabled: str(tua.enabled, "false"),
+    enabled: str(tua.enabled, TUA_DEFAULTS.enabled),
     userIdHeader: str(tua.userIdHeader),
     emailHeader: str(tua.emailHeader),
     matrixUserIdHeader: str(tua.matrixUserIdHeader),
     emailToMatrixUserIdTemplate: str(tua.emailToMatrixUserIdTemplate),
-    requireJwt: str(tua.requireJwt, "false"),
+    requireJwt: str(tua.requireJwt, TUA_DEFAULTS.requireJwt),
     jwtHeader: str(tua.jwtHeader),
     jwksUrl: str(tua.jwksUrl),
     jwtAudience: str(tua.jwtAudience),
     jwtIssuer: str(tua.jwtIssuer),
-    jwtEmailClaim: orDefault(tua.jwtEmailClaim, "email"),
+    jwtEmailClaim: orDefault(tua.jwtEmailClaim, TUA_DEFAULTS.jwtEmailClaim),
     jwtUserIdClaim: str(tua.jwtUserIdClaim),
     jwtMatrixUserIdClaim: str(tua.jwtMatrixUserIdClaim),
     on: truthy(tua.enabled),

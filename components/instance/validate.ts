@@ -2,6 +2,7 @@
  * The chart's render-time validations (spec instance.md §14) plus the deployment guide's template
  * rule, run before any resource registers. Each failure is one line: the value, what is wrong, the fix.
  */
+import { trustedUpstreamAuthProblem } from "../../infra/trusted-upstream";
 import { ValuesError } from "../../infra/values/errors";
 import type { ResolvedInstance } from "./resolve";
 
@@ -52,22 +53,8 @@ function firstProblem(r: ResolvedInstance): string | undefined {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     return `kubernetesWorkerPort: "${r.kubernetesWorker.port}" is not a TCP port; use an integer from 1 to 65535 (default 8766)`;
   }
-  const t = r.trustedUpstreamAuth;
-  if (t.on) {
-    if (!t.userIdHeader) return "trustedUpstreamAuth.userIdHeader: required when trustedUpstreamAuth.enabled is true; set the header your access proxy fills with the user id, or disable trusted upstream auth";
-    if (t.emailToMatrixUserIdTemplate) {
-      if (!t.emailHeader) return "trustedUpstreamAuth.emailHeader: required when trustedUpstreamAuth.emailToMatrixUserIdTemplate is set; set the header carrying the user's email, or remove the template";
-      const placeholders = t.emailToMatrixUserIdTemplate.split("{localpart}").length - 1;
-      if (placeholders !== 1) {
-        return `trustedUpstreamAuth.emailToMatrixUserIdTemplate: must contain exactly one {localpart} placeholder (found ${placeholders}), e.g. "@{localpart}:example.org"`;
-      }
-    }
-    if (t.strict) {
-      for (const key of ["jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer"] as const) {
-        if (!t[key]) return `trustedUpstreamAuth.${key}: required when trustedUpstreamAuth.requireJwt is true (strict mode); set it, or turn requireJwt off`;
-      }
-    }
-  }
+  const trusted = trustedUpstreamAuthProblem(r.trustedUpstreamAuth, "trustedUpstreamAuth.", "userIdHeaderFirst");
+  if (trusted) return trusted;
   if (r.matrixOidc.on) {
     if (!r.matrixOidc.issuer) return "matrixOidc.issuer: required when matrixOidc.enabled is true; set the OIDC issuer URL (the platform's https://api.<domain>/matrix-oidc) or disable Matrix OIDC";
     if (!r.matrixOidc.clientId) return "matrixOidc.clientId: required when matrixOidc.enabled is true; set the OIDC client id (default mindroom-synapse) or disable Matrix OIDC";

@@ -9,6 +9,7 @@
  * (e.g. `config.requireSecret(...)`); the component wraps them with `pulumi.secret`.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { TrustedUpstreamAuthSettings } from "../../infra/trusted-upstream";
 
 /** A secret value: plain text from a values file, or an Output from encrypted stack config. */
 export type SecretInput = string | pulumi.Output<string>;
@@ -28,36 +29,6 @@ export interface AutoscalingTarget {
   maxReplicas: number;
   /** Average CPU utilization (percent of requests) the HPA aims for. */
   targetCPUUtilizationPercentage: number;
-}
-
-/** `provisioner.trustedUpstreamAuth.*` (instance.md §11); forwarded to tenants as `INSTANCE_TRUSTED_UPSTREAM_*`. */
-export interface TrustedUpstreamAuthArgs {
-  /** Default `"false"`: headers are only safe behind a proxy that strips client copies. Truthy test. */
-  enabled: string;
-  /** Default `""`; required when enabled (validation 2). */
-  userIdHeader: string;
-  /** Default `""`; required when `emailToMatrixUserIdTemplate` is set (validation 1). */
-  emailHeader: string;
-  /** Default `""`: optional header carrying the Matrix user id. */
-  matrixUserIdHeader: string;
-  /** Default `""`; when set (and enabled) it must contain exactly one `{localpart}`. */
-  emailToMatrixUserIdTemplate: string;
-  /** Default `"false"`: strict mode (verify a JWT) is opt-in. Truthy test. */
-  requireJwt: string;
-  /** Default `""`; required in strict mode. */
-  jwtHeader: string;
-  /** Default `""`; required in strict mode. */
-  jwksUrl: string;
-  /** Default `""`; required in strict mode. */
-  jwtAudience: string;
-  /** Default `""`; required in strict mode. */
-  jwtIssuer: string;
-  /** Default `email`, the claim every common IdP uses. */
-  jwtEmailClaim: string;
-  /** Default `""`: optional claim. */
-  jwtUserIdClaim: string;
-  /** Default `""`: optional claim. */
-  jwtMatrixUserIdClaim: string;
 }
 
 /** Where the provisioner keeps its data directory (file backend state and job store). */
@@ -93,8 +64,8 @@ export interface ProvisionerArgs {
   instanceSynapseImagePullPolicy: string;
   /** Default `[]`: pull secrets tenants reference (ConfigMap, comma-joined). */
   instanceImagePullSecretNames: string[];
-  /** Trusted upstream auth forwarded to tenants (`INSTANCE_TRUSTED_UPSTREAM_*`). */
-  trustedUpstreamAuth: TrustedUpstreamAuthArgs;
+  /** `provisioner.trustedUpstreamAuth.*`: trusted upstream auth forwarded to tenants (ConfigMap `INSTANCE_TRUSTED_UPSTREAM_*`). */
+  trustedUpstreamAuth: TrustedUpstreamAuthSettings;
 
   /**
    * Default `false`: the upstream chart has no separate provisioner (its backend image runs Helm),

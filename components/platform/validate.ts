@@ -9,6 +9,7 @@ import { ValuesError } from "../../infra/values/errors";
 import type { PlatformArgs, SecretInput } from "./args";
 import { PROVISIONER_DATA_PATH, platformNamespace } from "./names";
 import { PROVISIONER_OWNED_ENV } from "./provisioner";
+import { trustedUpstreamAuthProblem } from "../../infra/trusted-upstream";
 import { truthy } from "../../infra/truthy";
 
 /** An Output cannot be inspected synchronously; the stack's `requireSecret` already refuses a missing value. */
@@ -60,24 +61,8 @@ export function validatePlatformArgs(args: PlatformArgs): void {
     fail(`namespace: the platform lives in ${ns} (mindroom-{environment}), not ${args.namespace}; set environment to match or use namespace ${ns}`);
   }
 
-  const tua = args.provisioner.trustedUpstreamAuth;
-  if (truthy(tua.enabled)) {
-    const template = tua.emailToMatrixUserIdTemplate;
-    if (template !== "" && tua.emailHeader === "") {
-      fail("provisioner.trustedUpstreamAuth.emailHeader: required when emailToMatrixUserIdTemplate is set; set the header your proxy puts the user's email in");
-    }
-    if (template !== "" && template.split("{localpart}").length !== 2) {
-      fail(`provisioner.trustedUpstreamAuth.emailToMatrixUserIdTemplate: must contain exactly one {localpart} placeholder, e.g. @{localpart}:example.org (got ${template})`);
-    }
-    if (tua.userIdHeader === "") {
-      fail("provisioner.trustedUpstreamAuth.userIdHeader: required when trusted upstream auth is enabled; set the header your proxy puts the user id in");
-    }
-    if (truthy(tua.requireJwt)) {
-      for (const key of ["jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer"] as const) {
-        if (tua[key] === "") fail(`provisioner.trustedUpstreamAuth.${key}: required when requireJwt is true (strict mode); set it or turn requireJwt off`);
-      }
-    }
-  }
+  const trusted = trustedUpstreamAuthProblem(args.provisioner.trustedUpstreamAuth, "provisioner.trustedUpstreamAuth.", "emailHeaderFirst");
+  if (trusted) fail(trusted);
 
   if (args.platformSecrets.create && truthy(args.matrixOidc.enabled)) {
     if (!isSet(args.matrixOidc.clientSecret)) fail("matrixOidc.clientSecret: required when matrixOidc.enabled is true; set it or disable Matrix OIDC");

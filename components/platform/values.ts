@@ -8,6 +8,7 @@ import { z } from "zod";
 import { mergeValues, type Values } from "../../infra/values/load";
 import { parseOrThrow } from "../../infra/values/errors";
 import type { PlatformArgs, SecretInput } from "./args";
+import { TRUSTED_UPSTREAM_AUTH_DEFAULTS } from "../../infra/trusted-upstream";
 import { truthy } from "../../infra/truthy";
 import { usesFileBackend, validatePlatformArgs } from "./validate";
 
@@ -45,21 +46,7 @@ export const PLATFORM_DEFAULTS: Values = {
     instanceSynapseImage: "",
     instanceSynapseImagePullPolicy: "",
     instanceImagePullSecretNames: [],
-    trustedUpstreamAuth: {
-      enabled: "false",
-      userIdHeader: "",
-      emailHeader: "",
-      matrixUserIdHeader: "",
-      emailToMatrixUserIdTemplate: "",
-      requireJwt: "false",
-      jwtHeader: "",
-      jwksUrl: "",
-      jwtAudience: "",
-      jwtIssuer: "",
-      jwtEmailClaim: "email",
-      jwtUserIdClaim: "",
-      jwtMatrixUserIdClaim: "",
-    },
+    trustedUpstreamAuth: { ...TRUSTED_UPSTREAM_AUTH_DEFAULTS },
     enabled: false,
     image: "",
     imagePullPolicy: "",

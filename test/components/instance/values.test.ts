@@ -22,7 +22,7 @@ const RULES: { rule: string; valid: Record<string, unknown>; invalid: Record<str
   { rule: "template has one {localpart}", valid: { trustedUpstreamAuth: { enabled: true, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "{localpart}" } }, invalid: { trustedUpstreamAuth: { enabled: true, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "@{local}:x.org" } }, error: /^trustedUpstreamAuth\.emailToMatrixUserIdTemplate: must contain exactly one/ },
   ...["jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer"].map((key) => {
     const strict = { enabled: "true", userIdHeader: "X-U", requireJwt: "yes", jwtHeader: "h", jwksUrl: "u", jwtAudience: "a", jwtIssuer: "i" };
-    return { rule: `strict mode needs ${key}`, valid: { trustedUpstreamAuth: strict }, invalid: { trustedUpstreamAuth: { ...strict, [key]: "" } }, error: new RegExp(`^trustedUpstreamAuth\\.${key}: required when trustedUpstreamAuth\\.requireJwt is true`) };
+    return { rule: `strict mode needs ${key}`, valid: { trustedUpstreamAuth: strict }, invalid: { trustedUpstreamAuth: { ...strict, [key]: "" } }, error: new RegExp(`^trustedUpstreamAuth\\.${key}: required when requireJwt is true`) };
   }),
   { rule: "OIDC needs issuer", valid: { matrixOidc: { enabled: true, issuer: "https://i" } }, invalid: { matrixOidc: { enabled: true } }, error: /^matrixOidc\.issuer: required when matrixOidc\.enabled is true/ },
   { rule: "OIDC needs clientId", valid: { matrixOidc: { enabled: "true", issuer: "https://i", clientId: "c" } }, invalid: { matrixOidc: { enabled: "true", issuer: "https://i", clientId: "" } }, error: /^matrixOidc\.clientId: required when matrixOidc\.enabled is true/ },
