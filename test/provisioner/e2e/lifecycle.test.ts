@@ -128,6 +128,31 @@ describe("provisioner end to end: real routes, jobs, Automation API adapter and 
     expect(h.logText(), "the full CLI output reaches the debug log, scrubbed").to.include("full run log line 2 [REDACTED]");
   });
 
+  it("re-provision of a Helm-era tenant (mirror row only): live token and class adopted, the Helm release records removed after the up", async () => {
+    h.postgrest.rows.set("40", { id: 40, instance_id: 40, status: "running", subscription_id: SUBSCRIPTION, tier: "byok" });
+    h.kube.secrets.set("mindroom-api-keys-40", { sandbox_proxy_token: "helm-era-token", credentials_encryption_key: "" });
+    for (const pvc of ["mindroom-storage-40", "synapse-storage-40"]) h.kube.pvcs.set(pvc, "local-path");
+    const records = h.kube.addHelmRelease("instance-40", 2);
+    let recordsAtUp: string[] = [];
+    const previous = h.cli.beforeAnswer;
+    h.cli.beforeAnswer = async (args, cwd) => {
+      if (args[0] === "up") recordsAtUp = h.kube.helmRecords();
+      await previous?.(args, cwd);
+    };
+    const res = await h.request("POST", "/system/provision", { instance_id: 40, tier: "byok" });
+    expect(res.status).to.equal(202);
+    const job = await h.settle(res.body.job_id as string);
+    h.cli.beforeAnswer = previous;
+    expect(job.body.status).to.equal("succeeded");
+    expect(recordsAtUp, "Helm still owned the tenant during the up").to.deep.equal(records);
+    expect(h.kube.helmRecords()).to.deep.equal([]);
+    expect((job.body.progress as { message: string }[]).map((p) => p.message)).to.include(`removed Helm release records ${records.join(", ")}`);
+    expect(h.logText()).to.include(`Removed Helm release records ${records.join(", ")}`);
+    const values = h.values.get("40")!;
+    expect(values).to.include({ storageClassName: "local-path", sandbox_proxy_token: "helm-era-token", credentials_encryption_key: "" });
+    expect(h.kube.secrets.get("mindroom-api-keys-40")!.sandbox_proxy_token).to.equal("helm-era-token");
+  });
+
   it("no secret value appears in argv, CLI environment, workDir or data-dir files, logs, HTTP responses, job records or mirror rows", () => {
     const passphrase = readFileSync(join(h.dataDir, "passphrase"), "utf8").trim();
     const secrets: Record<string, string> = {
@@ -137,7 +162,7 @@ describe("provisioner end to end: real routes, jobs, Automation API adapter and 
       passphrase,
       "sandbox token": sandboxToken,
     };
-    for (const id of ["1", "2"]) {
+    for (const id of ["1", "2", "40"]) {
       secrets[`credentials key ${id}`] = deriveInstanceSecret(E2E_ROOT_SECRET, "instance-credentials", id);
       secrets[`registration secret ${id}`] = deriveInstanceSecret(E2E_ROOT_SECRET, "matrix-registration", id);
     }
