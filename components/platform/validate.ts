@@ -82,12 +82,13 @@ export function validatePlatformArgs(args: PlatformArgs): void {
       fail("provisioner.pulumiConfigPassphrase: required when the provisioner is enabled; use the passphrase of the platform stack (all stacks share one secrets provider)");
     }
     const url = prov.backendUrl;
+    // First, so no later message (they quote the URL) can echo the password.
+    if (/^([a-z0-9+.-]+:\/\/)?[^/@]*:[^/@]*@|[?&](ssl)?password=/i.test(url)) {
+      fail("provisioner.backendUrl: must not embed a password (it would sit in the Deployment in plain text); give the backend's credentials another way");
+    }
     const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
     if (url !== "" && (scheme === undefined || !BACKEND_SCHEMES.includes(scheme))) {
       fail(`provisioner.backendUrl: ${url} is not a Pulumi state backend URL; use s3://, gs://, azblob://, postgres://, https:// or leave it empty for file state on the data volume`);
-    }
-    if (/^[a-z0-9+.-]+:\/\/[^/@]*:[^/@]*@/i.test(url)) {
-      fail("provisioner.backendUrl: must not embed a password (it would sit in the Deployment in plain text); give the backend's credentials another way");
     }
     if (scheme === "file" && !`${url.slice("file://".length).split("?")[0]}/`.startsWith(`${PROVISIONER_DATA_PATH}/`)) {
       fail(`provisioner.backendUrl: ${url} is outside the data volume, so the state of every tenant stack would vanish with the pod; use file://${PROVISIONER_DATA_PATH}/state or leave it empty`);

@@ -110,6 +110,15 @@ describe("platform validations", () => {
     expect(errorOf(on("file:///data/state"))).to.equal(undefined);
   });
 
+  it("a backendUrl with credentials is refused without echoing them, whatever else is wrong with it", () => {
+    const on = (backendUrl: string) => ({ provisioner: { enabled: true, pulumiConfigPassphrase: "p", backendUrl } });
+    for (const url of ["postgresql://user:S3cretPw@db:5432/pulumi", "user:S3cretPw@db/pulumi", "postgres://db:5432/pulumi?sslmode=require&password=S3cretPw", "file://u:S3cretPw@/var/state"]) {
+      const message = errorOf(on(url));
+      expect(message, url).to.match(/^provisioner\.backendUrl: must not embed a password/);
+      expect(message, url).to.not.contain("S3cretPw");
+    }
+  });
+
   it("provisioner.backendUrl must be a Pulumi backend, and file state must live on a durable data volume", () => {
     const on = (provisioner: Record<string, unknown>) => ({ provisioner: { enabled: true, pulumiConfigPassphrase: "p", ...provisioner } });
     expect(errorOf(on({ backendUrl: "ftp://state" }))).to.match(/^provisioner\.backendUrl: ftp:\/\/state is not a Pulumi state backend URL; use s3:\/\//);
