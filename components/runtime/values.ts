@@ -52,7 +52,9 @@ const stringList = z.array(z.string(), { error: "must be a list of strings" }).n
  * lands only in a Kubernetes Secret.
  */
 const secretString = z
-  .union([z.string(), z.custom<pulumi.Output<string>>((v) => pulumi.Output.isInstance(v), { message: "expected a string or a Pulumi Output<string>" })])
+  .union([z.string(), z.custom<pulumi.Output<string>>((v) => pulumi.Output.isInstance(v))], {
+    error: "must be a string (quote it) or a Pulumi Output<string>; in stack config set it with `pulumi config set --secret --path`",
+  })
   .nullable()
   .transform((v) => v ?? "");
 

@@ -163,6 +163,15 @@ describe("runtime values: parsing", () => {
     expect(errorOf({ workers: { kubernetes: { extraEnv: { A: { b: 1 } } } } })).to.match(/^workers\.kubernetes\.extraEnv\.A: must be a string, number or boolean/);
   });
 
+  it("a wrong-typed inline secret names the value and the fix, never its content", () => {
+    const token = errorOf({ workers: { sandbox: { proxyToken: { value: { nested: "Tok3nContent" } } } } });
+    expect(token).to.match(/^workers\.sandbox\.proxyToken\.value: must be a string .*--secret/);
+    expect(token).to.not.contain("Tok3nContent");
+    const password = errorOf({ eventCache: { postgres: { auth: { password: ["Pa55wordContent"] } } } });
+    expect(password).to.match(/^eventCache\.postgres\.auth\.password: must be a string .*--secret/);
+    expect(password).to.not.contain("Pa55wordContent");
+  });
+
   it("ports are 1-65535 wherever Kubernetes takes a port", () => {
     for (const values of [{ service: { port: 0 } }, { runtime: { apiPort: 70000 } }, { workers: { staticRunner: { port: 0 } } }, { workers: { kubernetes: { port: 65536 } } }, { eventCache: { postgres: { service: { port: 0 } } } }]) {
       expect(errorOf(values), JSON.stringify(values)).to.match(/: must be a port number from 1 to 65535$/);
