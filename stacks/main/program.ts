@@ -69,7 +69,9 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
     });
   } else {
     // A developer cluster: its own kubeconfig, nothing on Hetzner, kind/k3d storage classes.
-    provider = new k8s.Provider("k8s", { kubeconfig: config.local.kubeconfig, context: config.local.context, enableServerSideApply: true });
+    // Secret whether path or contents: contents are credentials, and the provider does not mark its input secret itself.
+    const kubeconfig = config.local.kubeconfig === undefined ? undefined : pulumi.secret(config.local.kubeconfig);
+    provider = new k8s.Provider("k8s", { kubeconfig, context: config.local.context, enableServerSideApply: true });
     outputs.kubeconfig = undefined;
   }
 

@@ -72,6 +72,14 @@ export function readStackSecrets(config: StackConfig, source: ConfigSource, env:
     problems.push(`${HCLOUD_TOKEN_KEY}: not set; run \`pulumi config set --secret hcloud:token <read/write API token>\` (or export HCLOUD_TOKEN)`);
   }
 
+  // A path is plain config; contents are credentials and belong encrypted (`mindroom:local` is then a secret key).
+  const kubeconfig = config.local.kubeconfig;
+  if (kubeconfig && /\n|^\s*\{/.test(kubeconfig) && !source.isSecret(`${CONFIG_NAMESPACE}:local`)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:local.kubeconfig: holds kubeconfig contents (cluster credentials) in plain text in the stack file; give the file's path instead, or store it encrypted: pulumi config set --secret --path local.kubeconfig "$(cat <file>)"`,
+    );
+  }
+
   if (config.deployPlatform && provisionerEnabled(config.platform)) {
     for (const [key, command] of Object.entries(PROVISIONER_CREDENTIALS)) {
       const fullKey = `${CONFIG_NAMESPACE}:${key}`;

@@ -192,6 +192,14 @@ describe("root program (mock runtime)", () => {
     expect(kubeObjects(regs).find((o) => o.kind === "Namespace" && o.metadata?.name === "mindroom-instances")).to.not.equal(undefined);
   });
 
+  it("local mode: kubeconfig contents reach the provider as a secret, so state holds them encrypted", async () => {
+    const raw = filled("local") as { local: Record<string, string> };
+    raw.local.kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: LocalT0ken}}]\n";
+    const regs = await run(parseStackConfig(raw), { platform: secrets().platform });
+    const provider = regs.find((r) => r.type === "pulumi:providers:kubernetes")!;
+    expect(containsSecret(provider.inputs.kubeconfig)).to.equal(true);
+  });
+
   it("hetzner mode without an hcloud token fails with the command that fixes it", async () => {
     let error: Error | undefined;
     await recordProgram(() => {
@@ -242,6 +250,21 @@ describe("root stack secrets and placeholders", () => {
     const config = parseStackConfig(filled("staging"));
     expect(readError(config, source(rest, { "hcloud:token": "hc" }))).to.match(/^hcloud:token: stored in plain text in the stack file; .*$/);
     expect(readError(config, source(rest), { HCLOUD_TOKEN: "from-env" })).to.equal("");
+  });
+
+  it("refuses kubeconfig contents stored in plain text without echoing them; a path, or encrypted contents, are fine", () => {
+    const withKubeconfig = (kubeconfig: string) => {
+      const raw = filled("local") as { local: Record<string, string> };
+      raw.local.kubeconfig = kubeconfig;
+      return parseStackConfig(raw);
+    };
+    const contents = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: LocalT0ken}}]\n";
+    const message = readError(withKubeconfig(contents), source(credentials));
+    expect(message).to.match(/^mindroom:local\.kubeconfig: holds kubeconfig contents \(cluster credentials\) in plain text in the stack file; .*pulumi config set --secret --path local\.kubeconfig/);
+    expect(message).to.not.contain("LocalT0ken");
+    expect(readError(withKubeconfig(JSON.stringify({ apiVersion: "v1", token: "LocalT0ken" })), source(credentials))).to.match(/^mindroom:local\.kubeconfig: holds kubeconfig contents/);
+    expect(readError(withKubeconfig("/home/dev/.kube/kind.yaml"), source(credentials))).to.equal("");
+    expect(readError(withKubeconfig(contents), source({ ...credentials, "mindroom:local": "{}" }))).to.equal("");
   });
 
   it("needs no provisioner credential when the provisioner is off, and no hcloud token in local mode", () => {
