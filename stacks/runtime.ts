@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MindroomRuntime } from "../components/runtime";
 import { parseRuntimeValues } from "../components/runtime/values";
-import { parseOrThrow } from "../infra/values/errors";
+import { parseOrThrow, ValuesError } from "../infra/values/errors";
 
 export const RUNTIME_PROJECT = "mindroom-runtime";
 
@@ -33,6 +33,36 @@ const stackConfigSchema = z.object({
   adoptExisting: z.boolean({ message: "must be true or false" }).optional(),
   values: z.record(z.string(), z.unknown(), { message: "must be a map of runtime chart values (see stacks/runtime/Pulumi.example.yaml)" }).optional(),
 });
+
+/** Values paths of the chart's inline secrets: in stack config only with `--secret --path`. */
+const INLINE_SECRET_PATHS = [
+  ["workers", "sandbox", "proxyToken", "value"],
+  ["eventCache", "postgres", "auth", "password"],
+];
+
+/**
+ * Refuses secrets the stack file would hold in plain text: inline secret values (the `values` key is
+ * a secret once any leaf was set with `--secret --path`) and kubeconfig contents (a path is fine).
+ */
+function refusePlaintextSecrets(values: Record<string, unknown> | undefined, kubeconfig: string | undefined): void {
+  // The SDK's own test behind `Config.getSecret`; exported at run time, missing from the typings.
+  const isSecret = (key: string) => (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(`${RUNTIME_PROJECT}:${key}`);
+  if (!isSecret("values")) {
+    for (const path of INLINE_SECRET_PATHS) {
+      let node: unknown = values;
+      for (const part of path) node = node && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined;
+      if (typeof node === "string" && node !== "") {
+        const dotted = `values.${path.join(".")}`;
+        throw new ValuesError(`${RUNTIME_PROJECT}:${dotted}: stored in plain text in the stack file; set it encrypted: pulumi config set --secret --path '${dotted}' <value>`);
+      }
+    }
+  }
+  if (kubeconfig && /\n|^\s*\{/.test(kubeconfig) && !isSecret("kubeconfig")) {
+    throw new ValuesError(
+      `${RUNTIME_PROJECT}:kubeconfig: holds kubeconfig contents (cluster credentials) in plain text in the stack file; give the file's path instead, or store it encrypted: pulumi config set --secret kubeconfig "$(cat <file>)"`,
+    );
+  }
+}
 
 /** What the stack exports: enough to reach the runtime and find its data. */
 export interface RuntimeStackOutputs {
@@ -63,6 +93,7 @@ export function runtimeStack(): RuntimeStackOutputs {
 
   // Read as plain text only to decide whether an explicit provider exists; it goes on as a secret.
   const kubeconfig = config.get("kubeconfig");
+  refusePlaintextSecrets(settings.values, kubeconfig);
   const provider =
     kubeconfig || settings.adoptExisting
       ? new k8s.Provider("kubeconfig", {

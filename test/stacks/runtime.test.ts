@@ -101,6 +101,28 @@ describe("stacks/runtime: runtime-only stack program", () => {
     for (const r of regs.filter((x) => x !== secret)) expect(JSON.stringify(r.inputs), r.name).to.not.contain("tok-from-config");
   });
 
+  it("an inline secret or kubeconfig contents stored in plain text stop the update, naming the key and the command, never the value", async () => {
+    const token = { [`${RUNTIME_PROJECT}:values`]: { eventCache: { backend: "sqlite" }, workers: { sandbox: { proxyToken: { value: "PlainT0kenValue" } } } } };
+    const plainToken = await up(token);
+    expect(plainToken.error).to.be.instanceOf(ValuesError);
+    expect((plainToken.error as Error).message).to.equal(
+      "mindroom-runtime:values.workers.sandbox.proxyToken.value: stored in plain text in the stack file; set it encrypted: pulumi config set --secret --path 'values.workers.sandbox.proxyToken.value' <value>",
+    );
+    expect(plainToken.regs).to.have.length(0);
+    const password = await up({ [`${RUNTIME_PROJECT}:values`]: { eventCache: { postgres: { auth: { password: "PlainPa55word" } } } } });
+    expect((password.error as Error).message).to.match(/^mindroom-runtime:values\.eventCache\.postgres\.auth\.password: stored in plain text/);
+    expect((password.error as Error).message).to.not.contain("PlainPa55word");
+
+    const kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: PlainKubeT0ken}}]\n";
+    const plainKube = await up({ [`${RUNTIME_PROJECT}:kubeconfig`]: kubeconfig, [`${RUNTIME_PROJECT}:values`]: { eventCache: { backend: "sqlite" } } });
+    expect((plainKube.error as Error).message).to.match(/^mindroom-runtime:kubeconfig: holds kubeconfig contents \(cluster credentials\) in plain text in the stack file; .*pulumi config set --secret kubeconfig/);
+    expect((plainKube.error as Error).message).to.not.contain("PlainKubeT0ken");
+    expect(plainKube.regs).to.have.length(0);
+    // A path is not a secret.
+    const path = await up({ [`${RUNTIME_PROJECT}:kubeconfig`]: "/home/ops/.kube/prod.yaml", [`${RUNTIME_PROJECT}:values`]: { eventCache: { backend: "sqlite" } } });
+    expect(path.error).to.equal(undefined);
+  });
+
   it("invalid values fail with one line naming the config key, before any resource registers", async () => {
     const { regs, error } = await up({ [`${RUNTIME_PROJECT}:values`]: { config: { source: "file", path: "relative.yaml" } } });
     expect(error).to.be.instanceOf(ValuesError);
