@@ -34,6 +34,15 @@ interface CreatedKey {
   limitReset: string;
 }
 
+/**
+ * A response body fit to quote in an error (detail, job record, row, log): an unexpected status may
+ * still carry a freshly created key, live and unrevoked, so `"key"` values and OpenRouter key
+ * strings are cut first (before the body is capped, so a truncated key cannot slip through).
+ */
+function withoutKeys(body: string): string {
+  return body.replace(/("key"\s*:\s*)"(?:[^"\\]|\\.)*"/g, '$1"[REDACTED]"').replace(/sk-or-[\w-]+/g, "[REDACTED]");
+}
+
 async function createKey(deps: OpenRouterDeps, name: string, budget: number): Promise<CreatedKey> {
   let res: Response;
   try {
@@ -47,7 +56,7 @@ async function createKey(deps: OpenRouterDeps, name: string, budget: number): Pr
     throw new HttpError(502, `OpenRouter key creation failed: no response (${shortReason(err)})`);
   }
   const text = await res.text().catch(() => "");
-  if (res.status !== 201) throw new HttpError(502, `OpenRouter key creation failed: HTTP ${res.status}: ${text.slice(0, 200)}`);
+  if (res.status !== 201) throw new HttpError(502, `OpenRouter key creation failed: HTTP ${res.status}: ${withoutKeys(text).slice(0, 200)}`);
   let body: { key?: unknown; data?: { hash?: unknown; label?: unknown; limit?: unknown; limit_reset?: unknown } };
   try {
     body = JSON.parse(text);

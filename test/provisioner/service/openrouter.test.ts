@@ -79,4 +79,14 @@ describe("provisioner service: OpenRouter budget keys (§6.10)", () => {
     expect(bad.status).to.equal(502);
     expect(bad.body.detail).to.match(/^OpenRouter key creation failed: HTTP 400/);
   });
+
+  it("an unexpected status quotes the response body with the created key redacted (it never reaches the detail, row or log)", async () => {
+    await start(undefined, { createStatus: 200 });
+    const bad = await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: SUB, tier: "pro" } });
+    expect(bad.status).to.equal(502);
+    expect(bad.body.detail).to.match(/^OpenRouter key creation failed: HTTP 200: \{"key":"\[REDACTED\]","data":\{"hash":"hash-1"/);
+    expect(JSON.stringify(bad.body)).to.not.contain("sk-or-1");
+    expect(JSON.stringify([...h.mirror.rows.values()])).to.not.contain("sk-or-1");
+    expect(h.log.text()).to.not.contain("sk-or-1");
+  });
 });
