@@ -30,6 +30,8 @@ export interface AppDeps {
   log: Logger;
   /** Why the Pulumi engine cannot run (e.g. CLI missing), known at boot; provisioning then answers 503. */
   engineUnavailable?: string;
+  /** Why the Kubernetes API cannot be reached (no credentials), known at boot; start/stop/restart then answer 503. */
+  kubeUnavailable?: string;
   /** OpenRouter HTTP client (tests stub it). */
   fetch?: typeof fetch;
   /** Readiness poll interval in ms (default 5000). */
@@ -103,6 +105,7 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   app.get("/readyz", (_req, res) => {
     if (shuttingDown) return void res.status(503).json({ detail: "Shutting down" });
     if (deps.engineUnavailable) return void res.status(503).json({ detail: `Pulumi engine unavailable: ${deps.engineUnavailable}` });
+    if (deps.kubeUnavailable) return void res.status(503).json({ detail: deps.kubeUnavailable });
     res.json({ status: "ready", mirror: mirror.enabled ? "on" : "off", mirror_pending: mirror.pending(), jobs: runner.counts() });
   });
   app.get("/metrics", async (_req, res) => {
@@ -112,7 +115,7 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   app.get("/openapi.json", ...(production ? [requireBearer(config.apiKey, log)] : []), (_req, res) => {
     res.json(openApiDocument());
   });
-  app.use(systemRouter({ config, runner, provisioning, lifecycle, sync, registry, log, engineUnavailable: deps.engineUnavailable }));
+  app.use(systemRouter({ config, runner, provisioning, lifecycle, sync, registry, log, engineUnavailable: deps.engineUnavailable, kubeUnavailable: deps.kubeUnavailable }));
   app.use((_req, res) => {
     res.status(404).json({ detail: "Not Found" });
   });

@@ -74,11 +74,13 @@ async function main(): Promise<void> {
   if (!config.apiKey) log.error("PROVISIONER_API_KEY is not configured: every /system request will be refused (401)");
 
   let kube: TenantKube;
+  let kubeUnavailable: string | undefined;
   try {
     kube = createTenantKube();
   } catch (err) {
     const reason = `Kubernetes API unavailable: ${(err as Error).message.split("\n")[0]}; set KUBECONFIG or run in the cluster`;
     log.error(reason);
+    kubeUnavailable = reason;
     kube = unavailableKube(reason);
   }
 
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
   }
 
   const mirror = createInstanceMirror({ supabaseUrl: config.supabaseUrl, serviceKey: config.supabaseServiceKey, dataDir: config.dataDir, logger: log.child({ component: "mirror" }) });
-  const provisioner = await createApp({ config, stacks, kube, mirror, log, engineUnavailable });
+  const provisioner = await createApp({ config, stacks, kube, mirror, log, engineUnavailable, kubeUnavailable });
 
   const server: Server = provisioner.app.listen(config.port, () => {
     // The bound port, not the configured one: PORT=0 (tests) asks the OS for a free port.

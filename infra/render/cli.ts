@@ -19,7 +19,7 @@ const program = new Command()
   .option("-f, --values <file>", "values file (required, repeatable; later files win, as with helm -f)", (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option("--show-secrets", "print secret values instead of REDACTED", false)
   .option("--release-name <name>", "release name (runtime target)")
-  .option("-n, --namespace <ns>", "release namespace (runtime target)")
+  .option("-n, --namespace <ns>", "release namespace (runtime target; the platform target checks it is mindroom-{environment})")
   // Usage errors surface through the catch below as one line, like every other error.
   .exitOverride()
   .configureOutput({ outputError: () => undefined })

@@ -28,6 +28,8 @@ export interface RouteDeps {
   log: Logger;
   /** Set when the Pulumi engine is unusable (known at boot): provisioning answers 503 before any write. */
   engineUnavailable?: string;
+  /** Set when no Kubernetes credentials exist (known at boot): start/stop/restart answer 503 with the fix. */
+  kubeUnavailable?: string;
 }
 
 /** Whether the request carried a body (the JSON parser leaves `{}` behind when it did not). */
@@ -89,6 +91,8 @@ export function systemRouter(d: RouteDeps): Router {
   for (const verb of ["start", "stop", "restart"] as const) {
     r.post(`/system/instances/:instance_id/${verb}`, ...guarded(10), async (req, res) => {
       const { instance_id } = parse("path", InstancePath, req.params);
+      // Upstream answers 404 for any failed read; without credentials at all that would hide the cause.
+      if (d.kubeUnavailable) throw new HttpError(503, `Instance ${verb} is not available in this environment: ${d.kubeUnavailable}`);
       res.json(await d.lifecycle[verb](instance_id));
     });
   }

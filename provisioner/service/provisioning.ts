@@ -256,7 +256,8 @@ export class ProvisioningService {
     if (err instanceof HttpError) return err;
     if (err instanceof StackBusy) return new HttpError(409, err.message);
     if (signal.aborted) return new HttpError(500, `Tenant stack update of instance ${id} was aborted (timeout or shutdown); retry the request`);
-    if (err instanceof EngineError) return new HttpError(500, `Tenant stack update failed: ${shortReason(err)}`);
+    // The adapter's message is already a whole, redacted sentence ("Tenant stack update of instance 7 failed: …").
+    if (err instanceof EngineError) return new HttpError(500, shortReason(err));
     this.d.log.error({ instance_id: id, err: shortReason(err) }, "tenant deploy failed unexpectedly");
     return new HttpError(500, "Failed to deploy instance: unexpected error; see provisioner logs");
   }

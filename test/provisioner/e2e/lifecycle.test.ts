@@ -122,7 +122,7 @@ describe("provisioner end to end: real routes, jobs, Automation API adapter and 
     expect(job.body.status).to.equal("failed");
     const error = job.body.error as { status_code: number; detail: string };
     expect(error.status_code).to.equal(500);
-    expect(error.detail).to.equal("Tenant stack update failed: Tenant stack update of instance 2 failed: update failed: Secret mindroom-api-keys-2 rejected value [REDACTED] (service key [REDACTED])");
+    expect(error.detail).to.equal("Tenant stack update of instance 2 failed: update failed: Secret mindroom-api-keys-2 rejected value [REDACTED] (service key [REDACTED])");
     await h.mirror.drained();
     expect(h.postgrest.rows.get("2")).to.include({ status: "error", last_error: error.detail, last_job_id: res.body.job_id });
     expect(h.logText(), "the full CLI output reaches the debug log, scrubbed").to.include("full run log line 2 [REDACTED]");

@@ -57,6 +57,21 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
     expect((await call(h, "POST", "/system/instances/78/start")).status).to.equal(404);
   });
 
+  it("answers 503 with the fix, touching nothing, when the provisioner has no Kubernetes credentials at all", async () => {
+    const id = await provision();
+    await h.close();
+    const reason = "Kubernetes API unavailable: no credentials; set KUBECONFIG or run in the cluster";
+    h = await startHarness({ deps: { kubeUnavailable: reason } });
+    for (const verb of ["start", "stop", "restart"]) {
+      const res = await call(h, "POST", `/system/instances/${id}/${verb}`);
+      expect(res.status).to.equal(503);
+      expect(res.body).to.deep.equal({ detail: `Instance ${verb} is not available in this environment: ${reason}` });
+    }
+    expect(h.kube.calls).to.deep.equal([]);
+    expect(h.mirror.writes).to.deep.equal([]);
+    expect((await fetch(`${h.url}/readyz`)).status).to.equal(503);
+  });
+
   it("stops at the first failing call with a 500 naming the Deployment, and leaves the row alone", async () => {
     const id = await provision();
     h.kube.failOn.set(`scale:mindroom-${id}`, new Error("connection refused"));

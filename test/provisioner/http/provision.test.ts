@@ -220,12 +220,12 @@ describe("provisioner HTTP: POST /system/provision", () => {
 
   it("reports a failed stack update as the job's error with a short reason, and marks the row error", async () => {
     h.stacks.beforeUp = async () => {
-      throw new EngineError("update failed: 2 resources errored (see provisioner logs)");
+      throw new EngineError("Tenant stack update of instance 1 failed: 2 resources errored (see provisioner logs)");
     };
     const res = await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: SUB } });
     expect(res.status).to.equal(500);
-    expect(res.body).to.deep.equal({ detail: "Tenant stack update failed: update failed: 2 resources errored (see provisioner logs)" });
-    expect(h.mirror.rows.get("1")).to.include({ status: "error", last_error: "Tenant stack update failed: update failed: 2 resources errored (see provisioner logs)" });
+    expect(res.body).to.deep.equal({ detail: "Tenant stack update of instance 1 failed: 2 resources errored (see provisioner logs)" });
+    expect(h.mirror.rows.get("1")).to.include({ status: "error", last_error: "Tenant stack update of instance 1 failed: 2 resources errored (see provisioner logs)" });
   });
 
   it("maps ConcurrentUpdate from another process (StackBusy) to 409 and an error row", async () => {
