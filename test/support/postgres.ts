@@ -8,7 +8,7 @@
  * would hide a broken schema.
  */
 import { execFile } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -16,8 +16,18 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** Where the server binaries live; Debian's postgresql-15 by default. */
-export const PG_BIN_DIR = process.env.PG_BIN_DIR ?? "/usr/lib/postgresql/15/bin";
+/**
+ * Where the server binaries live: `PG_BIN_DIR`, else the newest `/usr/lib/postgresql/<major>/bin`
+ * (Debian bookworm ships 15, Ubuntu 24.04 runners 16).
+ */
+export const PG_BIN_DIR = process.env.PG_BIN_DIR ?? newestDebianPgBin();
+
+function newestDebianPgBin(): string {
+  const root = "/usr/lib/postgresql";
+  const majors = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, "bin", "initdb"))) : [];
+  const newest = majors.sort((a, b) => Number(b) - Number(a))[0];
+  return join(root, newest ?? "15", "bin");
+}
 
 export interface PgCluster {
   /** Directory holding the unix socket (also the `host` for clients). */
