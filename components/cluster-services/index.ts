@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedRelease, type PinnedChart } from "../../infra/helm-release";
 import {
   CERT_MANAGER_CHART,
   CERT_MANAGER_NAMESPACE,
@@ -47,8 +48,7 @@ export class ClusterServices extends pulumi.ComponentResource {
     super("mindroom:cluster-services:ClusterServices", name, {}, opts);
 
     const namespace = (id: string, ns: string) => new k8s.core.v1.Namespace(id, { metadata: { name: ns } }, { parent: this });
-    const release = (id: string, c: { chart: string; version: string; repo: string }, ns: pulumi.Input<string>, values: Record<string, unknown>) =>
-      new k8s.helm.v3.Release(id, { name: c.chart, chart: c.chart, version: c.version, namespace: ns, repositoryOpts: { repo: c.repo }, values }, { parent: this });
+    const release = (id: string, chart: PinnedChart, ns: pulumi.Input<string>, values: Record<string, unknown>) => pinnedRelease(id, chart, ns, values, { parent: this });
 
     const ingressNs = namespace(`${name}-ingress-nginx-ns`, INGRESS_NAMESPACE);
     release(`${name}-ingress-nginx`, INGRESS_NGINX_CHART, ingressNs.metadata.name, ingressNginxValues(exposure));

@@ -5,7 +5,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CCM_CHART, ccmValues, CSI_CHART, csiValues, HCLOUD_CHARTS_REPO, HCLOUD_SECRET_NAME, storageClassSpec, type ReclaimPolicy } from "./specs";
+import { pinnedRelease, type PinnedChart } from "../../infra/helm-release";
+import { CCM_CHART, ccmValues, CSI_CHART, csiValues, HCLOUD_SECRET_NAME, storageClassSpec, type ReclaimPolicy } from "./specs";
 
 export { STORAGE_CLASS_NAME, CCM_CHART, CSI_CHART, type ReclaimPolicy } from "./specs";
 
@@ -51,12 +52,8 @@ export class HcloudVolumes extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const release = (id: string, chart: { chart: string; version: string }, version: string | undefined, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) =>
-      new k8s.helm.v3.Release(
-        id,
-        { name: chart.chart, chart: chart.chart, version: version ?? chart.version, namespace: "kube-system", repositoryOpts: { repo: HCLOUD_CHARTS_REPO }, values },
-        { parent: this, dependsOn },
-      );
+    const release = (id: string, chart: PinnedChart, version: string | undefined, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) =>
+      pinnedRelease(id, { ...chart, version: version ?? chart.version }, "kube-system", values, { parent: this, dependsOn });
     const ccm = release(`${name}-ccm`, CCM_CHART, args.ccmChartVersion, ccmValues(), [secret]);
     // The CSI controller stays Pending until the CCM has initialised the nodes.
     const csi = release(`${name}-csi`, CSI_CHART, args.csiChartVersion, csiValues(args.location), [ccm]);

@@ -1,10 +1,11 @@
 /** Pure specs for `HcloudVolumes`: chart pins, chart values and the StorageClass (cluster.md §10). */
+import type { PinnedChart } from "../../infra/helm-release";
 import { CLUSTER_CIDR } from "../cluster/network";
 
 export const HCLOUD_CHARTS_REPO = "https://charts.hetzner.cloud";
 /** Pinned (upstream floated both to whatever GitHub had newest during a plan). */
-export const CCM_CHART = { chart: "hcloud-cloud-controller-manager", version: "1.35.0" };
-export const CSI_CHART = { chart: "hcloud-csi", version: "2.22.1" };
+export const CCM_CHART: PinnedChart = { chart: "hcloud-cloud-controller-manager", version: "1.35.0", repo: HCLOUD_CHARTS_REPO };
+export const CSI_CHART: PinnedChart = { chart: "hcloud-csi", version: "2.22.1", repo: HCLOUD_CHARTS_REPO };
 export const STORAGE_CLASS_NAME = "hcloud-volumes";
 export const HCLOUD_SECRET_NAME = "hcloud";
 
