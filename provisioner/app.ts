@@ -50,7 +50,7 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   const { config, stacks, kube, mirror, log } = deps;
   const registry = new InstanceRegistry(stacks, mirror, log);
   const sourcesLoaded = await registry.load();
-  const store = new JobStore(config.dataDir);
+  const store = new JobStore(config.dataDir, log);
   const ids = new IdAllocator({ dataDir: config.dataDir, stacks, mirror, registry, sourcesLoaded, jobInstanceIds: store.all().map((j) => j.instance_id) });
   const provisioning = new ProvisioningService({ config, stacks, kube, mirror, registry, ids, log, fetch: deps.fetch, readinessPollMs: deps.readinessPollMs });
   const lifecycle = new LifecycleService({ stacks, kube, registry, log });

@@ -34,6 +34,12 @@ export interface JobRunnerOptions {
   /** Per-operation timeout (stack phase and after), enforced through the handler's AbortSignal. */
   operationTimeoutMs: number;
   retentionMs: number;
+  /**
+   * How long an aborted operation may take to stop before its job is failed anyway (default
+   * 120 s): Pulumi answers SIGINT by finishing the resource operations in flight, which may take a
+   * while, but a CLI or provider that hangs must not keep its job "running" and a slot taken forever.
+   */
+  abortGraceMs?: number;
   /** Clears a stale lock of our own crashed run (TenantStacks.recover). */
   recover(instanceId: string): Promise<void>;
   /** Called at boot for each job finished because a restart interrupted it. */
@@ -43,6 +49,8 @@ export interface JobRunnerOptions {
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   now?: () => Date;
 }
+
+const DEFAULT_ABORT_GRACE_MS = 120_000;
 
 const INTERRUPTED =
   "Interrupted by a provisioner restart during the stack operation; the stack lock was cleared and the stack refreshed, so retry the request";
@@ -181,11 +189,18 @@ export class JobRunner {
   private start(job: JobRecord): void {
     this.active++;
     this.busyTenants.add(job.instance_id);
-    let released = false;
-    const release = (interimResult?: unknown) => {
-      if (released) return;
-      released = true;
+    let holdsGlobal = true;
+    let holdsTenant = true;
+    let abandoned = false;
+    const freeGlobal = () => {
+      if (!holdsGlobal) return;
+      holdsGlobal = false;
       this.active--;
+    };
+    const release = (interimResult?: unknown) => {
+      if (!holdsTenant) return;
+      holdsTenant = false;
+      freeGlobal();
       this.busyTenants.delete(job.instance_id);
       if (job.status === "running") {
         job.phase = "after";
@@ -199,10 +214,61 @@ export class JobRunner {
     job.started_at = this.now().toISOString();
     this.opts.store.save(job);
     const signal = AbortSignal.any([AbortSignal.timeout(this.opts.operationTimeoutMs), this.stopController.signal]);
+    // The abort only asks the operation to stop (SIGINT to the CLI); one that ignores it must not
+    // hold its job "running" and a global slot forever. At shutdown the next boot settles the job.
+    let overdue: NodeJS.Timeout | undefined;
+    signal.addEventListener(
+      "abort",
+      () => {
+        if (this.stopped) return;
+        overdue = setTimeout(() => {
+          if (this.stopped || isFinished(job)) return;
+          abandoned = true;
+          this.abandon(job);
+          freeGlobal();
+          this.pump();
+        }, this.opts.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS);
+        overdue.unref();
+      },
+      { once: true },
+    );
     const ctx: JobContext = { job, onProgress: (e) => this.progress(job, e), release, signal };
     void this.execute(job, ctx)
-      .then((outcome) => this.finish(job, outcome))
+      .then((outcome) => {
+        clearTimeout(overdue);
+        if (!abandoned) return this.finish(job, outcome);
+        // Its process is gone now, so clearing the lock it may have left cannot hit a live run.
+        if (job.needs_recovery) this.needsRecovery.add(job.instance_id);
+        this.opts.log?.warn({ job_id: job.job_id, instance_id: job.instance_id }, "abandoned operation stopped at last; the instance's queued jobs continue");
+      })
+      .catch((err: unknown) => this.opts.log?.error({ job_id: job.job_id, instance_id: job.instance_id, err: shortReason(err) }, "could not record the job's outcome"))
       .finally(() => release());
+  }
+
+  /**
+   * Fails a job whose operation outlived its time limit and the abort grace. The tenant's slot
+   * stays held until the operation really settles: a second operation of ours on the same stack
+   * while the first may still run is never safe. The record asks for recovery, so a restart (which
+   * ends the stuck process) clears the stack before the tenant's next operation.
+   */
+  private abandon(job: JobRecord): void {
+    const limit = Math.round(this.opts.operationTimeoutMs / 1000);
+    const grace = Math.round((this.opts.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS) / 1000);
+    this.opts.log?.error(
+      { job_id: job.job_id, kind: job.kind, instance_id: job.instance_id, phase: job.phase },
+      "operation ignored its abort after the time limit; job failed, the instance's queue waits until it stops (restart the provisioner to end it)",
+    );
+    if (job.phase === "after" && job.result_if_interrupted !== undefined) {
+      this.finish(job, { result: job.result_if_interrupted });
+      return;
+    }
+    if (job.phase === "stack") job.needs_recovery = true;
+    this.finish(job, {
+      error: {
+        status_code: 500,
+        detail: `Job ${job.kind} of instance ${job.instance_id} did not stop within ${grace} s of its time limit (${limit} s); the instance's next operations wait until it stops or the provisioner restarts, then retry`,
+      },
+    });
   }
 
   private async execute(job: JobRecord, ctx: JobContext): Promise<{ result?: unknown; error?: JobError }> {
