@@ -81,8 +81,13 @@ export function systemRouter(d: RouteDeps): Router {
     const body = parse("body", ProvisionBody, hasBody(req) ? req.body : undefined);
     if (d.engineUnavailable) throw new HttpError(503, `Tenant provisioning is not available in this environment: ${d.engineUnavailable}`);
     const jobId = randomUUID();
-    const params = await d.provisioning.accept(body, jobId);
-    const job = d.runner.submit("provision", params.instance_id, params, jobId);
+    const admit = async () => {
+      const params = await d.provisioning.accept(body, jobId);
+      return { params, job: d.runner.submit("provision", params.instance_id, params, jobId) };
+    };
+    // A new id is known to nobody before its 202; a given one keeps its place among that instance's requests.
+    const reprovision = body.instance_id !== undefined && body.instance_id !== null;
+    const { params, job } = reprovision ? await d.runner.inOrder(String(body.instance_id), admit) : await admit();
     const seconds = query.wait ? maxWaitSeconds : preferWait(req.get("prefer"), maxWaitSeconds);
     const final = await waited(job, seconds, res);
     answer(res, final, { customer_id: params.customer_id, ...d.provisioning.urls(params.instance_id), success: true, message: "Provisioning queued" });
@@ -101,7 +106,7 @@ export function systemRouter(d: RouteDeps): Router {
     const { instance_id } = parse("path", InstancePath, req.params);
     const query = parse("query", UninstallQuery, req.query);
     if (d.engineUnavailable) throw new HttpError(503, `Tenant uninstall is not available in this environment: ${d.engineUnavailable}`);
-    const job = d.runner.submit("uninstall", instance_id, { instance_id, delete_data: query.delete_data ?? false });
+    const job = await d.runner.inOrder(instance_id, () => d.runner.submit("uninstall", instance_id, { instance_id, delete_data: query.delete_data ?? false }));
     const seconds = preferWait(req.get("prefer"), maxWaitSeconds) ?? d.config.uninstallWaitSeconds;
     const final = await waited(job, seconds, res);
     answer(res, final, { success: true, message: `Uninstall of instance ${instance_id} queued` });

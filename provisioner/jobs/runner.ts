@@ -59,6 +59,8 @@ export class JobRunner {
   private readonly queues = new Map<string, JobRecord[]>();
   private readonly busyTenants = new Set<string>();
   private readonly needsRecovery = new Set<string>();
+  /** Per instance: the tail of the requests being admitted (validated and queued), in arrival order. */
+  private readonly admissions = new Map<string, Promise<unknown>>();
   private readonly events = new EventEmitter();
   private readonly flushTimers = new Map<string, NodeJS.Timeout>();
   private readonly stopController = new AbortController();
@@ -119,6 +121,25 @@ export class JobRunner {
     // follow the caller's 202 instead of delaying it.
     setImmediate(() => this.pump());
     return job;
+  }
+
+  /**
+   * Runs `admit` (a request's checks and row writes before its 202, ending in `submit`) after every
+   * earlier admission for the same instance has queued its job or failed. Without it a re-provision
+   * still awaiting its row update would be overtaken by an uninstall that arrived after it, and
+   * the tenant would be re-created after the operator's uninstall.
+   */
+  inOrder<T>(instanceId: string, admit: () => Promise<T> | T): Promise<T> {
+    const run = (this.admissions.get(instanceId) ?? Promise.resolve()).then(admit);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.admissions.set(instanceId, tail);
+    void tail.then(() => {
+      if (this.admissions.get(instanceId) === tail) this.admissions.delete(instanceId);
+    });
+    return run;
   }
 
   get(jobId: string): JobRecord | undefined {

@@ -71,6 +71,8 @@ export class LifecycleService {
   async uninstall(params: UninstallParams, ctx: JobContext): Promise<UninstallResult> {
     const id = params.instance_id;
     this.d.log.info({ instance_id: id, delete_data: params.delete_data }, `Uninstalling instance ${id}`);
+    // From now on this job owns the row: an earlier provision still waiting for readiness stays quiet.
+    if (this.d.registry.has(id)) this.d.registry.merge(id, { last_job_id: ctx.job.job_id });
     let kept: string[];
     try {
       kept = (await this.d.stacks.destroy(id, params.delete_data, { onProgress: ctx.onProgress, signal: ctx.signal })).keptVolumes;

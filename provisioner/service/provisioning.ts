@@ -167,8 +167,12 @@ export class ProvisioningService {
     const pending: ProvisionResult = { customer_id: params.customer_id, ...urls, success: true, message: NOT_READY_MESSAGE };
     ctx.release(pending);
     const ready = await this.waitReady(id, this.d.config.readinessTimeoutSeconds * 1000, ctx.signal);
-    await this.d.registry.record(id, { status: ready ? "running" : "provisioning", desired_state: "running", last_error: null });
-    if (!ready) this.waitInBackground(id);
+    // The tenant's slot is free by now: a later job (an uninstall, a re-provision) may already own
+    // the row, and a readiness answer about the old objects must not overwrite its status.
+    if (this.isLatestJob(id, ctx.job.job_id)) {
+      await this.d.registry.record(id, { status: ready ? "running" : "provisioning", desired_state: "running", last_error: null });
+      if (!ready) this.waitInBackground(id, ctx.job.job_id);
+    }
     return { ...pending, message: ready ? READY_MESSAGE : NOT_READY_MESSAGE };
   }
 
@@ -274,15 +278,20 @@ export class ProvisioningService {
   }
 
   /** Keeps waiting (upstream: 600 s) and marks the row running when ready; lost on restart, sync repairs it. */
-  private waitInBackground(id: string): void {
+  private waitInBackground(id: string, jobId: string): void {
     if (this.background.has(id)) return;
     this.background.add(id);
     void this.waitReady(id, this.d.config.readinessBackgroundSeconds * 1000)
       .then(async (ready) => {
-        if (ready) await this.d.registry.record(id, { status: "running" });
+        if (ready && this.isLatestJob(id, jobId)) await this.d.registry.record(id, { status: "running" });
       })
       .catch((err) => this.d.log.warn({ instance_id: id, err: shortReason(err) }, "background readiness wait failed"))
       .finally(() => this.background.delete(id));
+  }
+
+  /** Whether no job accepted or started after `jobId` has taken over the instance's row. */
+  private isLatestJob(id: string, jobId: string): boolean {
+    return this.d.registry.get(id)?.last_job_id === jobId;
   }
 
   /** Known = a stack, a registry entry or a mirror row exists for the id. */
