@@ -18,3 +18,10 @@ export function shortReason(err: unknown, max = 200): string {
   const line = text.split("\n")[0].trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+
+/** `text` with every known secret value (6 characters or more, longest first) replaced by `[REDACTED]`. */
+export function withoutSecrets(text: string, secrets: Iterable<string>): string {
+  let out = text;
+  for (const value of [...secrets].filter((v) => v.length >= 6).sort((a, b) => b.length - a.length)) out = out.split(value).join("[REDACTED]");
+  return out;
+}

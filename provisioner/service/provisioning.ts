@@ -5,10 +5,11 @@
  * of a Helm-era tenant's release records, then the readiness wait after the tenant's slot is released.
  */
 import { derivationRoot, deriveInstanceSecret } from "../../infra/derived-secrets";
+import { ValuesError } from "../../infra/values/errors";
 import type { ProvisionerConfig } from "../config";
 import type { JobContext } from "../jobs/runner";
 import { EngineError, StackBusy, type InstanceMirror, type TenantKube, type TenantStacks } from "../ports";
-import { HttpError, shortReason } from "./errors";
+import { HttpError, shortReason, withoutSecrets } from "./errors";
 import type { IdAllocator } from "./ids";
 import { openrouterKeyFor } from "./openrouter";
 import { normaliseUuid, ownerMxid } from "./owner";
@@ -142,8 +143,10 @@ export class ProvisioningService {
       await this.d.registry.record(id, { last_error: errorDetail(err), last_job_id: ctx.job.job_id });
       throw err;
     }
+    let secretValues: string[] = [];
     try {
       const secrets = await this.secrets(params, prepared.live);
+      secretValues = Object.values(secrets);
       const values = buildTenantValues(this.d.config, {
         instanceId: id,
         accountId: params.account_id,
@@ -158,7 +161,7 @@ export class ProvisioningService {
         { onProgress: ctx.onProgress, signal: ctx.signal },
       );
     } catch (err) {
-      const failure = this.deployFailure(err, ctx.signal, id);
+      const failure = this.deployFailure(err, ctx.signal, id, secretValues);
       await this.d.registry.record(id, { status: "error", last_error: failure.detail, last_job_id: ctx.job.job_id });
       throw failure;
     }
@@ -256,13 +259,16 @@ export class ProvisioningService {
     ctx.onProgress({ at: new Date().toISOString(), message: `removed Helm release records ${deleted.join(", ")}` });
   }
 
-  private deployFailure(err: unknown, signal: AbortSignal, id: string): HttpError {
+  private deployFailure(err: unknown, signal: AbortSignal, id: string, secretValues: string[]): HttpError {
     if (err instanceof HttpError) return err;
     if (err instanceof StackBusy) return new HttpError(409, err.message);
     if (signal.aborted) return new HttpError(500, `Tenant stack update of instance ${id} was aborted (timeout or shutdown); retry the request`);
     // The adapter's message is already a whole, redacted sentence ("Tenant stack update of instance 7 failed: …").
     if (err instanceof EngineError) return new HttpError(500, shortReason(err));
-    this.d.log.error({ instance_id: id, err: shortReason(err) }, "tenant deploy failed unexpectedly");
+    // Invalid values, thrown by the tenant program before any CLI runs: the line names the value and the fix (§6.13 wording).
+    if (err instanceof ValuesError) return new HttpError(500, `Failed to deploy instance: ${withoutSecrets(shortReason(err, 300), secretValues)}`);
+    // An unexpected exception may quote the value it choked on: the log gets its line without known secrets.
+    this.d.log.error({ instance_id: id, err: withoutSecrets(shortReason(err), secretValues) }, "tenant deploy failed unexpectedly");
     return new HttpError(500, "Failed to deploy instance: unexpected error; see provisioner logs");
   }
 
