@@ -44,6 +44,19 @@ describe("renderer core", () => {
     expect(cm.data).to.deep.equal({ flag: "no", mode: "0400", n: "30" });
   });
 
+  it("fails schema validation for a field Kubernetes does not have at that spot in a rendered object", async () => {
+    const container = { name: "c", image: "busybox", securityContext: { runAsNonRoot: true, fsGroupChangePolicy: "OnRootMismatch" } };
+    const regs = await recordProgram(() => {
+      new k8s.apps.v1.Deployment("d", {
+        metadata: { name: "d", namespace: "ns" },
+        spec: { selector: { matchLabels: { app: "d" } }, template: { metadata: { labels: { app: "d" } }, spec: { containers: [container] } } },
+      });
+    });
+    expect(() => validateKubeObjects(kubeObjects(regs))).to.throw(
+      'apps/v1 Deployment ns/d: unknown field "spec.template.spec.containers[0].securityContext.fsGroupChangePolicy"',
+    );
+  });
+
   it("fails schema validation for a wrong field type", () => {
     expect(() => validateKubeObjects([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { a: 1 } } as never])).to.throw(/ConfigMap/);
     expect(() => validateKubeObjects([{ apiVersion: "v1", kind: "Nope", metadata: { name: "x" } }])).to.throw(/no Kubernetes schema/);
