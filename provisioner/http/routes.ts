@@ -73,7 +73,9 @@ export function systemRouter(d: RouteDeps): Router {
   const waited = (job: JobRecord, seconds: number | null, res: Response) => {
     if (seconds === null) return Promise.resolve(job);
     res.setHeader("Preference-Applied", `wait=${seconds}`);
-    return d.runner.wait(job.job_id, seconds * 1000).then((j) => j ?? job);
+    const gone = new AbortController();
+    res.once("close", () => gone.abort());
+    return d.runner.wait(job.job_id, seconds * 1000, gone.signal).then((j) => j ?? job);
   };
 
   r.post("/system/provision", ...guarded(5, json), async (req, res) => {

@@ -146,18 +146,23 @@ export class JobRunner {
     return this.opts.store.get(jobId);
   }
 
-  /** Resolves with the job once finished, or as it is when `timeoutMs` elapses. */
-  wait(jobId: string, timeoutMs: number): Promise<JobRecord | undefined> {
+  /**
+   * Resolves with the job once finished, or as it is when `timeoutMs` elapses or `signal` aborts
+   * (the waiting client went away: its listener and timer must not linger for the whole wait).
+   */
+  wait(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<JobRecord | undefined> {
     const job = this.get(jobId);
-    if (!job || isFinished(job) || timeoutMs <= 0) return Promise.resolve(job);
+    if (!job || isFinished(job) || timeoutMs <= 0 || signal?.aborted) return Promise.resolve(job);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.events.off(jobId, done);
+        signal?.removeEventListener("abort", done);
         resolve(this.get(jobId));
       };
       const timer = setTimeout(done, timeoutMs);
       this.events.on(jobId, done);
+      signal?.addEventListener("abort", done, { once: true });
     });
   }
 

@@ -58,3 +58,50 @@ describe("provisioner HTTP: per-instance ordering", function () {
     expect(h.mirror.statuses("1").at(-1)).to.equal("deprovisioned");
   });
 });
+
+describe("provisioner HTTP: waiting clients", function () {
+  this.timeout(10_000);
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ env: { PROVISIONER_CONCURRENCY: "1" } });
+  });
+  afterEach(() => h.close());
+
+  const waiters = (jobId: string) => (h.provisioner.runner as unknown as { events: import("node:events").EventEmitter }).events.listenerCount(jobId);
+
+  it("Prefer: wait on a job queued behind another answers 202 when the wait ends, then 200 once both ran", async () => {
+    const held = gate();
+    h.stacks.beforeUp = () => held.promise;
+    const first = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } });
+    const second = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB }, headers: { Prefer: "wait=1" } });
+    expect(second.status).to.equal(202);
+    expect(second.body.status).to.equal("queued");
+    expect(second.headers.get("preference-applied")).to.equal("wait=1");
+    const third = call(h, "POST", "/system/provision", { body: { instance_id: second.body.customer_id }, headers: { Prefer: "wait=5" } });
+    await tick(50);
+    held.open();
+    expect((await third).status).to.equal(200);
+    expect((await settle(h, first.body.job_id as string)).status).to.equal("succeeded");
+  });
+
+  it("a client that disconnects while waiting leaves no waiter behind", async () => {
+    const held = gate();
+    h.stacks.beforeUp = () => held.promise;
+    const aborter = new AbortController();
+    const pending = fetch(`${h.url}/system/provision`, {
+      method: "POST",
+      headers: { Authorization: "Bearer test-key", "Content-Type": "application/json", Prefer: "wait=60", "X-Real-IP": "10.99.0.1" },
+      body: JSON.stringify({ subscription_id: SUB }),
+      signal: aborter.signal,
+    }).catch((e: unknown) => e);
+    let jobId: string | undefined;
+    while (!(jobId = h.provisioner.runner.get(h.provisioner.registry.get("1")?.last_job_id ?? "")?.job_id)) await tick();
+    while (waiters(jobId) === 0) await tick();
+    aborter.abort();
+    await pending;
+    for (let i = 0; i < 100 && waiters(jobId) > 0; i++) await tick(10);
+    expect(waiters(jobId)).to.equal(0);
+    held.open();
+    expect((await settle(h, jobId)).status).to.equal("succeeded");
+  });
+});
