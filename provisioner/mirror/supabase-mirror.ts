@@ -88,10 +88,15 @@ export class SupabaseMirror implements InstanceMirror {
     const { data, error } = await this.client.from("instances").select("*").retry(false);
     if (error) throw new Error(`Supabase read of instances failed: ${oneLine(error.message)}`);
     const pending = new Map(coalesce(this.outbox.list()).map((g) => [String(g.row.instance_id), g.row]));
-    return ((data ?? []) as InstanceRow[]).map((row) => {
-      const p = pending.get(String(row.instance_id));
+    const rows = ((data ?? []) as InstanceRow[]).map((row) => {
+      const key = String(row.instance_id);
+      const p = pending.get(key);
+      pending.delete(key);
       return p ? { ...row, ...p, instance_id: row.instance_id } : row;
     });
+    // A creation not delivered yet is a tenant too (as in `get`): the boot listing feeds id
+    // allocation, and leaving it out could hand its id out again.
+    return [...rows, ...[...pending.values()].filter((p) => p.subscription_id)];
   }
 
   async accountEmail(accountId: string): Promise<string | null> {
