@@ -176,13 +176,23 @@ export class JobRunner {
     return { queued, running };
   }
 
-  /** Stops taking jobs; queued ones stay durable for the next boot. Aborts running ones after `graceMs`. */
+  /**
+   * Stops taking jobs; queued ones stay durable for the next boot. Running ones get the first part
+   * of `graceMs` to finish, are then aborted, and get the rest (half, at most 10 s) to stop: an
+   * aborted `pulumi up` finishes its in-flight resource operations and releases the stack lock, and
+   * a process killed before that leaves the lock and pending operations for the next boot's recovery.
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     clearInterval(this.pruneTimer);
     const deadline = Date.now() + graceMs;
-    while (this.counts().running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const abortAt = deadline - Math.min(graceMs / 2, 10_000);
+    const settle = async (until: number) => {
+      while (this.counts().running > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    };
+    await settle(abortAt);
     this.stopController.abort(new Error("provisioner shutting down"));
+    await settle(deadline);
     for (const [id, timer] of this.flushTimers) {
       clearTimeout(timer);
       const job = this.get(id);

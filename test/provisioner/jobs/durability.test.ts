@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { JobRunner, type JobHandler, type JobRunnerOptions } from "../../../provisioner/jobs/runner";
 import { JobStore } from "../../../provisioner/jobs/store";
 import type { JobRecord } from "../../../provisioner/jobs/types";
+import { HttpError } from "../../../provisioner/service/errors";
 import { gate, LogRecorder } from "../http/harness";
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
@@ -132,5 +133,47 @@ describe("provisioner jobs: durability and bounded operations", () => {
     expect(done.status).to.equal("failed");
     expect(done.error).to.deep.equal({ status_code: 500, detail: "Job provision failed unexpectedly; see provisioner logs" });
     expect(existsSync(join(dir, "jobs", `${job.job_id}.json`))).to.equal(true);
+  });
+
+  it("SIGTERM during an operation: the abort comes early enough for the operation to stop within the grace, so its record is settled before exit", async () => {
+    const r = runner({
+      handler: async (ctx) => {
+        // Like the CLI on SIGINT: finishes its in-flight step, then exits.
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", () => setTimeout(resolve, 100), { once: true }));
+        throw new HttpError(500, "Tenant stack update of instance 1 was aborted (timeout or shutdown); retry the request");
+      },
+    });
+    const job = r.submit("provision", "1", {});
+    while (r.get(job.job_id)!.status !== "running") await tick();
+    await r.stop(400);
+    const onDisk = new JobStore(dir).get(job.job_id)!;
+    expect(onDisk.status).to.equal("failed");
+    expect(onDisk.error!.detail).to.match(/aborted \(timeout or shutdown\); retry/);
+  });
+
+  it("a burst of 40 jobs over 8 tenants never exceeds the global cap nor runs two operations of one tenant, and runs each tenant's jobs in order", async () => {
+    let active = 0;
+    let peak = 0;
+    const busy = new Set<string>();
+    const order = new Map<string, number[]>();
+    const r = runner({
+      concurrency: 3,
+      handler: async (ctx) => {
+        const tenant = ctx.job.instance_id;
+        expect(busy.has(tenant), `tenant ${tenant} twice`).to.equal(false);
+        busy.add(tenant);
+        peak = Math.max(peak, ++active);
+        order.set(tenant, [...(order.get(tenant) ?? []), Number(ctx.job.params.n)]);
+        await tick(1 + (Number(ctx.job.params.n) % 4) * 3);
+        active--;
+        busy.delete(tenant);
+        ctx.release();
+        return {};
+      },
+    });
+    const jobs = Array.from({ length: 40 }, (_, n) => r.submit(n % 2 ? "provision" : "uninstall", String(1 + (n % 8)), { n }));
+    for (const job of jobs) expect((await r.wait(job.job_id, 5000))!.status).to.equal("succeeded");
+    expect(peak).to.equal(3);
+    for (const [tenant, ns] of order) expect(ns, tenant).to.deep.equal([...ns].sort((a, b) => a - b));
   });
 });
