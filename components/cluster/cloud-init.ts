@@ -2,6 +2,7 @@
  * Cloud-init user-data that installs k3s at first boot (cluster.md §6.1 and §7). Pure functions of
  * resolved values; the component feeds them through `pulumi.all`, so the text stays a secret.
  */
+import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { k3sGuardDropIn, k3sUnit, METADATA_GUARD_SCRIPT, METADATA_GUARD_UNIT, metadataGuardScript, metadataGuardUnit } from "./metadata-guard";
 import { CLUSTER_CIDR, CLUSTER_DNS, CONTROL_PLANE_IP, SERVICE_CIDR } from "./network";
@@ -9,6 +10,8 @@ import { CLUSTER_CIDR, CLUSTER_DNS, CONTROL_PLANE_IP, SERVICE_CIDR } from "./net
 /** Where k3s looks for existing CAs at first start (it keeps them: k3s-io/k3s#1868). */
 export const K3S_TLS_DIR = "/var/lib/rancher/k3s/server/tls";
 export const INSTALL_SCRIPT = "/usr/local/bin/mindroom-k3s-install.sh";
+/** Installer runs per node before cloud-init reports failure (each waits 15 s after a failure). */
+const INSTALL_ATTEMPTS = 5;
 
 /**
  * kube-hetzner's reservations (cluster.md §1.3): 500m CPU and 1800Mi memory per node are kept away
@@ -41,6 +44,19 @@ export interface ServerNode extends NodeBase {
 
 export interface AgentNode extends NodeBase {
   agentToken: string;
+  /** The server CA's PEM, exactly as the server's user-data writes `server-ca.crt`; its hash goes into the join token. */
+  serverCaCert: string;
+}
+
+/**
+ * The agent token in k3s's secure form, `K10<sha256 of the cluster CA>::node:<password>`. With a bare
+ * password an agent fetches `/cacerts` without verification and trusts whatever answers on the
+ * server's address; with the hash it rejects any other CA. For a single self-signed CA k3s hashes
+ * the literal bytes of `server-ca.crt` (k3s `pkg/clientaccess/token.go`, `hashCA`), which the
+ * server's user-data writes from the same PEM.
+ */
+export function agentJoinToken(agentToken: string, serverCaCert: string): string {
+  return `K10${createHash("sha256").update(serverCaCert, "utf8").digest("hex")}::node:${agentToken}`;
 }
 
 const nodeLabels = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`);
@@ -64,7 +80,17 @@ function installScript(role: "server" | "agent", nodeIp: string, k3sVersion: str
     "[ -n \"$IFACE\" ] || { echo \"private address $NODE_IP never appeared\" >&2; exit 1; }",
     "mkdir -p /etc/rancher/k3s/config.yaml.d",
     "printf 'flannel-iface: %s\\n' \"$IFACE\" > /etc/rancher/k3s/config.yaml.d/10-flannel-iface.yaml",
-    `curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION='${k3sVersion}' INSTALL_K3S_EXEC='${role}' sh -`,
+    "# To a file first: with `curl | sh` a failed download runs an empty script and \"succeeds\".",
+    "INSTALLER=$(mktemp)",
+    "curl -sfL --retry 10 --retry-delay 5 --retry-all-errors -o \"$INSTALLER\" https://get.k3s.io",
+    "# The installer downloads the k3s binary once, without retrying; rerunning it is safe.",
+    "attempt=1",
+    `until INSTALL_K3S_VERSION='${k3sVersion}' INSTALL_K3S_EXEC='${role}' sh "$INSTALLER"; do`,
+    `  [ "$attempt" -lt ${INSTALL_ATTEMPTS} ] || { echo "k3s installer failed $attempt times" >&2; exit 1; }`,
+    "  attempt=$((attempt + 1))",
+    "  sleep 15",
+    "done",
+    "rm -f \"$INSTALLER\"",
     "",
   ].join("\n");
 }
@@ -113,7 +139,7 @@ export function serverK3sConfig(node: ServerNode): Record<string, unknown> {
 export function agentK3sConfig(node: AgentNode): Record<string, unknown> {
   return {
     server: `https://${CONTROL_PLANE_IP}:6443`,
-    token: node.agentToken,
+    token: agentJoinToken(node.agentToken, node.serverCaCert),
     "node-ip": node.nodeIp,
     "kubelet-arg": ["cloud-provider=external", ...KUBELET_RESERVED],
     "node-label": nodeLabels(node.labels),

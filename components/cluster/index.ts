@@ -137,8 +137,9 @@ export class K3sCluster extends pulumi.ComponentResource {
               networks: [{ networkId, ip }],
               publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
               labels: labels({ role: "agent", pool: pool.name }),
-              userData: agentToken.result
-                .apply((at) => agentUserData({ k3sVersion: cfg.k3sVersion, nodeIp: ip, labels: pool.labels, taints: pool.taints, agentToken: at }))
+              userData: pulumi
+                .all([agentToken.result, pki.serverCaCert])
+                .apply(([at, serverCaCert]) => agentUserData({ k3sVersion: cfg.k3sVersion, nodeIp: ip, labels: pool.labels, taints: pool.taints, agentToken: at, serverCaCert }))
                 .apply(pulumi.secret),
             },
             // Agents join the fixed control-plane address, so they may boot alongside it.

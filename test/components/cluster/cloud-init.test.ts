@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -26,7 +27,7 @@ function server(): string {
 }
 
 function agent(): string {
-  return agentUserData({ k3sVersion: DEFAULT_K3S_VERSION, nodeIp: "10.0.0.101", labels: {}, taints: ["dedicated=tenants:NoSchedule"], agentToken: AGENT_TOKEN });
+  return agentUserData({ k3sVersion: DEFAULT_K3S_VERSION, nodeIp: "10.0.0.101", labels: {}, taints: ["dedicated=tenants:NoSchedule"], agentToken: AGENT_TOKEN, serverCaCert: testPki().serverCaCert });
 }
 
 type Doc = { write_files: { path: string; content: string; permissions: string }[]; runcmd: string[][] };
@@ -159,11 +160,82 @@ describe("k3s cloud-init user-data", () => {
   it("agents join the fixed control-plane address with the agent token and hold no server secret", () => {
     const text = agent();
     const c = k3sConfig(text);
-    expect(c).to.include({ server: "https://10.255.0.101:6443", token: AGENT_TOKEN, "node-ip": "10.0.0.101" });
+    expect(c).to.include({ server: "https://10.255.0.101:6443", "node-ip": "10.0.0.101" });
+    expect(String(c.token)).to.match(new RegExp(`^K10[0-9a-f]{64}::node:${AGENT_TOKEN}$`));
     expect(c["kubelet-arg"]).to.include("cloud-provider=external");
     expect(c["node-taint"]).to.deep.equal(["dedicated=tenants:NoSchedule"]);
     expect(text).not.to.contain(TOKEN);
     expect(text).not.to.contain("PRIVATE KEY");
     expect(file(parse(text) as Doc, "/usr/local/bin/mindroom-k3s-install.sh").content).to.contain("INSTALL_K3S_EXEC='agent'");
+  });
+
+  it("agents check the server CA when they join: the token carries the SHA-256 of server-ca.crt (k3s's K10<hash>::node:<token>)", () => {
+    // k3s hashes the literal bytes /cacerts serves, i.e. the server-ca.crt file (clientaccess/token.go).
+    const serverCa = file(parse(server()) as Doc, "/var/lib/rancher/k3s/server/tls/server-ca.crt").content;
+    const hash = createHash("sha256").update(serverCa).digest("hex");
+    expect(k3sConfig(agent()).token).to.equal(`K10${hash}::node:${AGENT_TOKEN}`);
+  });
+
+  describe("install script, run against stand-ins for ip, curl, sh and sleep", () => {
+    /** Runs the role's install script with `curl` failing `curlFailures` times and the installer `installerFailures` times. */
+    function runInstall(text: string, curlFailures: number, installerFailures: number) {
+      const dir = mkdtempSync(join(tmpdir(), "k3s-install-"));
+      const bin = join(dir, "bin");
+      mkdirSync(bin);
+      const log = join(dir, "log");
+      const tool = (name: string, body: string) => {
+        writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+        chmodSync(join(bin, name), 0o755);
+      };
+      tool("ip", "printf '1: lo    inet 127.0.0.1/8 scope host lo\\n2: eth0    inet 198.51.100.7/32 scope global eth0\\n3: enp7s0    inet 10.0.0.101/32 brd 10.0.0.101 scope global enp7s0\\n4: ens10    inet 10.255.0.101/32 brd 10.255.0.101 scope global ens10\\n'");
+      tool("sleep", "exit 0");
+      // A failing download prints nothing, as `curl -f` does.
+      tool("curl", [
+        `n=$(cat "${dir}/curl-count" 2>/dev/null || echo 0); echo $((n + 1)) > "${dir}/curl-count"`,
+        `echo "curl $*" >> "${log}"`,
+        `[ "$n" -ge ${curlFailures} ] || exit 22`,
+        'out=""; prev=""; for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done',
+        'if [ -n "$out" ]; then echo "# k3s installer" > "$out"; else echo "# k3s installer"; fi',
+      ].join("\n"));
+      tool("sh", [
+        `n=$(cat "${dir}/sh-count" 2>/dev/null || echo 0); echo $((n + 1)) > "${dir}/sh-count"`,
+        `echo "installer $* VERSION=$INSTALL_K3S_VERSION EXEC=$INSTALL_K3S_EXEC" >> "${log}"`,
+        `[ "$n" -ge ${installerFailures} ]`,
+      ].join("\n"));
+      const script = file(parse(text) as Doc, "/usr/local/bin/mindroom-k3s-install.sh").content.replaceAll("/etc/rancher/k3s", join(dir, "etc"));
+      writeFileSync(join(dir, "install.sh"), script);
+      const r = spawnSync("/bin/sh", [join(dir, "install.sh")], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` }, timeout: 30_000 });
+      const lines = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
+      const dropIn = join(dir, "etc", "config.yaml.d", "10-flannel-iface.yaml");
+      return { status: r.status, stderr: r.stderr, installs: lines.filter((l) => l.startsWith("installer ")), flannel: existsSync(dropIn) ? readFileSync(dropIn, "utf8") : undefined };
+    }
+
+    it("installs k3s as the role says, with flannel on the NIC that holds the private IP", () => {
+      const run = runInstall(agent(), 0, 0);
+      expect(run.status, run.stderr).to.equal(0);
+      expect(run.flannel).to.equal("flannel-iface: enp7s0\n");
+      expect(run.installs).to.have.length(1);
+      expect(run.installs[0]).to.contain(`VERSION=${DEFAULT_K3S_VERSION} EXEC=agent`);
+    });
+
+    it("fails (so cloud-init reports it) when get.k3s.io cannot be downloaded, instead of running an empty script", () => {
+      const run = runInstall(server(), 1000, 0);
+      expect(run.status).not.to.equal(0);
+      expect(run.installs).to.deep.equal([]);
+    });
+
+    it("retries the installer, whose own k3s download does not retry", () => {
+      const run = runInstall(server(), 0, 2);
+      expect(run.status, run.stderr).to.equal(0);
+      expect(run.flannel).to.equal("flannel-iface: ens10\n");
+      expect(run.installs).to.have.length(3);
+      for (const line of run.installs) expect(line).to.contain(`VERSION=${DEFAULT_K3S_VERSION} EXEC=server`);
+    });
+
+    it("gives up after a bounded number of installer failures", () => {
+      const run = runInstall(server(), 0, 1000);
+      expect(run.status).not.to.equal(0);
+      expect(run.installs.length).to.be.within(2, 10);
+    });
   });
 });

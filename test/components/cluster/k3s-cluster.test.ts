@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import { parse } from "yaml";
 import { K3sCluster, type K3sClusterInput } from "../../../components/cluster";
 import { containsSecret } from "../../../infra/render/manifests";
@@ -103,6 +104,12 @@ describe("K3sCluster (mock runtime)", () => {
     const serverData = parse(unwrap(servers[0].userData) as string) as { write_files: { path: string; content: string }[] };
     const serverToken = (parse(serverData.write_files[0].content) as { token: string }).token;
     expect(agentData).not.to.contain(serverToken);
+    // The agent's join token pins the CA the control plane's user-data installs.
+    const serverCa = serverData.write_files.find((f) => f.path.endsWith("/tls/server-ca.crt"))!.content;
+    const agentFiles = (parse(agentData) as { write_files: { path: string; content: string }[] }).write_files;
+    const agentConfig = parse(agentFiles.find((f) => f.path === "/etc/rancher/k3s/config.yaml")!.content) as { token: string };
+    const agentPassword = (parse(serverData.write_files[0].content) as { "agent-token": string })["agent-token"];
+    expect(agentConfig.token).to.equal(`K10${createHash("sha256").update(serverCa).digest("hex")}::node:${agentPassword}`);
     expect(agentData).not.to.contain("PRIVATE KEY");
     expect(agentData).to.contain("dedicated=tenants:NoSchedule");
     // Every node, not only the control plane, keeps its pods away from the metadata service.
