@@ -12,6 +12,8 @@ interface CommandResultLike {
   stdout?: string;
   stderr?: string;
   code?: number;
+  /** The execa error of a real CLI run: how the process ended. */
+  err?: { exitCode?: number; signal?: string; code?: unknown };
 }
 
 function resultOf(err: CommandError): CommandResultLike {
@@ -42,22 +44,38 @@ export function scrub(text: string, needles: string[] = []): string {
   return out;
 }
 
-/** The first `error:` line of the CLI output (stderr first), redacted and capped; else the exit code. */
+/**
+ * How the CLI process ended. The SDK's `exec` rethrows every failure of a real CLI as code -2 with
+ * execa's message as stderr (`Command failed with exit code 255: pulumi up …` + the CLI's stderr
+ * and stdout), so the exit code or signal is read from execa's error, never from `code`.
+ */
+function ending(result: CommandResultLike): string {
+  const proc = result.err;
+  if (proc?.signal) return `the Pulumi CLI was killed by ${proc.signal}${proc.signal === "SIGKILL" ? " (out of memory?)" : ""}`;
+  if (typeof proc?.code === "string") return `the Pulumi CLI could not be started (${proc.code})`;
+  return `the Pulumi CLI exited with code ${proc?.exitCode ?? result.code ?? "unknown"}`;
+}
+
+/** The first `error:` line of the CLI output (stderr first), redacted and capped; else how the process ended. */
 export function shortReason(err: CommandError, needles: string[] = []): string {
   const result = resultOf(err);
   const lines = `${result.stderr ?? ""}\n${result.stdout ?? ""}`.split("\n").map((l) => l.trim());
   const errorLine = lines.find((l) => /^error:/i.test(l));
-  if (result.code === -2 && !errorLine) return "the operation was interrupted (cancelled or timed out)";
-  const reason = errorLine ? errorLine.replace(/^error:\s*/i, "") : `the Pulumi CLI exited with code ${result.code ?? "unknown"}`;
-  const clean = redact(reason, needles);
+  const clean = errorLine ? redact(errorLine.replace(/^error:\s*/i, ""), needles) : ending(result);
   return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON - 1)}…` : clean;
 }
 
-/** Maps an Automation API failure; anything that is not a `CommandError` passes through unchanged. */
-export function mapStackError(err: unknown, instanceId: string, action: string, needles: string[] = []): unknown {
+/**
+ * Maps an Automation API failure; anything that is not a `CommandError` passes through unchanged.
+ * `aborted`: the caller's signal fired, so the CLI got SIGINT and whatever it printed is a consequence.
+ */
+export function mapStackError(err: unknown, instanceId: string, action: string, needles: string[] = [], aborted = false): unknown {
   if (err instanceof StackNotFoundError) return new StackNotFound(instanceId);
   if (err instanceof ConcurrentUpdateError) return new StackBusy(instanceId);
-  if (err instanceof CommandError) return new EngineError(`${action} of instance ${instanceId} failed: ${shortReason(err, needles)}`);
+  if (err instanceof CommandError) {
+    const reason = aborted ? "the operation was cancelled (timeout or shutdown)" : shortReason(err, needles);
+    return new EngineError(`${action} of instance ${instanceId} failed: ${reason}`);
+  }
   return err;
 }
 

@@ -54,10 +54,14 @@ export async function createTenantStacks(options: TenantStacksOptions): Promise<
   // The embedded defaults (state dir, generated passphrase and its warning) are set up before the
   // CLI is looked for, so a first boot without the CLI already shows what it will use.
   const backend = backendUrl(dataDir, options.backendUrl || env.PULUMI_BACKEND_URL);
-  const envVars: Record<string, string> = {
+  const envVars: Record<string, string | undefined> = {
     ...scrubbedSecrets(env),
     PULUMI_BACKEND_URL: backend,
     PULUMI_SKIP_UPDATE_CHECK: "true",
+    // The CLI inherits process.env, where PULUMI_CONFIG_PASSPHRASE (even empty) beats the file:
+    // unset (undefined: Node's spawn drops the variable) whichever source was not chosen.
+    PULUMI_CONFIG_PASSPHRASE: undefined,
+    PULUMI_CONFIG_PASSPHRASE_FILE: undefined,
     ...passphraseEnv({ ...options, dataDir, env, logger }),
   };
   const pulumiCommand = options.pulumiCommand ?? (await findPulumiCli(options.pulumiCliPath || env.PULUMI_CLI_PATH));

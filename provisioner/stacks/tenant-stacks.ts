@@ -64,7 +64,8 @@ export interface ResolvedTenantStacksSettings {
   pulumiHome: string;
   backendUrl: string;
   secretsProvider?: string;
-  envVars: Record<string, string>;
+  /** Per-call environment; an undefined value removes a variable the CLI would inherit from process.env. */
+  envVars: Record<string, string | undefined>;
   kube: TenantKubeAccess;
   pulumiCommand: PulumiCommandLike;
   program: TenantProgramFactory;
@@ -124,7 +125,7 @@ export class LocalTenantStacks implements TenantStacks {
         changes: (result.summary?.resourceChanges as Record<string, number> | undefined) ?? summaryChanges ?? {},
       };
     } catch (err) {
-      throw this.failure(err, spec.instanceId, "Tenant stack update", needles, log);
+      throw this.failure(err, spec.instanceId, "Tenant stack update", needles, log, options.signal);
     }
   }
 
@@ -155,7 +156,7 @@ export class LocalTenantStacks implements TenantStacks {
       }
       if (!stack && !deleteData) return { keptVolumes: [] };
     } catch (err) {
-      throw this.failure(err, instanceId, "Tenant stack destroy", [], log);
+      throw this.failure(err, instanceId, "Tenant stack destroy", [], log, options.signal);
     }
     // The PVCs carry retainOnDelete (Deviation 9), so destroy left them; delete them explicitly when asked.
     if (deleteData) {
@@ -249,7 +250,7 @@ export class LocalTenantStacks implements TenantStacks {
       workDir,
       pulumiHome: this.s.pulumiHome,
       pulumiCommand: this.s.pulumiCommand as unknown as PulumiCommand,
-      envVars: this.s.envVars,
+      envVars: this.s.envVars as Record<string, string>,
       program,
       secretsProvider: this.s.secretsProvider,
       projectSettings: { name: TENANT_PROJECT, runtime: "nodejs", backend: { url: this.s.backendUrl } },
@@ -313,9 +314,9 @@ export class LocalTenantStacks implements TenantStacks {
     return fromMap(config);
   }
 
-  private failure(err: unknown, instanceId: string, action: string, needles: string[], log: pino.Logger): unknown {
+  private failure(err: unknown, instanceId: string, action: string, needles: string[], log: pino.Logger, signal?: AbortSignal): unknown {
     if (err instanceof CommandError) log.debug({ err: scrub(err.message, needles) }, `${action} failed (full CLI output)`);
-    const mapped = mapStackError(err, instanceId, action, needles);
+    const mapped = mapStackError(err, instanceId, action, needles, signal?.aborted ?? false);
     if (mapped !== err) log.warn({ error: (mapped as Error).message }, `${action} failed`);
     return mapped;
   }

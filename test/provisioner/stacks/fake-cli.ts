@@ -65,7 +65,9 @@ export class FakePulumi implements PulumiCommandLike {
 
   async run(args: string[], cwd: string, env: { [key: string]: string }): Promise<unknown> {
     if (!args.includes("--non-interactive")) args.push("--non-interactive");
-    this.calls.push({ args: [...args], cwd, env: { ...env } });
+    // As Node's spawn does, a variable set to undefined is not passed at all.
+    const passed = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+    this.calls.push({ args: [...args], cwd, env: passed });
     const joined = args.join(" ");
     const failure = this.failures.find((f) => joined.startsWith(f.prefix));
     if (failure) {
