@@ -23,9 +23,50 @@ const cidr = z.string().refine((value) => {
 const notEverywhere = (cidrs: string[]) => cidrs.every((c) => !c.endsWith("/0"));
 
 const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** The kubernetes.io labels a kubelet may set on its own node (kubelet `KubeletLabels()`). */
+const KUBELET_ALLOWED_LABELS = [
+  "kubernetes.io/hostname", "kubernetes.io/arch", "kubernetes.io/os", "node.kubernetes.io/instance-type",
+  "topology.kubernetes.io/region", "topology.kubernetes.io/zone", "beta.kubernetes.io/arch", "beta.kubernetes.io/os",
+  "beta.kubernetes.io/instance-type", "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
+];
+const within = (namespace: string, domain: string) => namespace === domain || namespace.endsWith(`.${domain}`);
+
+/**
+ * The kubelet exits at start when `--node-labels` holds a key in a kubernetes.io or k8s.io namespace
+ * outside its allowed set (kubelet `ValidateKubeletFlags`), so such a label would leave a node that
+ * never registers, e.g. `node-role.kubernetes.io/worker`.
+ */
+function kubeletRefuses(key: string): boolean {
+  const slash = key.indexOf("/");
+  if (slash < 0) return false;
+  const namespace = key.slice(0, slash);
+  if (!within(namespace, "kubernetes.io") && !within(namespace, "k8s.io")) return false;
+  return !KUBELET_ALLOWED_LABELS.includes(key) && !within(namespace, "kubelet.kubernetes.io") && !within(namespace, "node.kubernetes.io");
+}
+
+/** Keys are checked in a refinement, not a key schema: zod reports a key schema's message only as "Invalid key in record". */
 const labels = z
-  .record(z.string().regex(labelKey, "label keys must be Kubernetes label keys (e.g. mindroom.chat/pool)"), z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "label values must be 63 characters of [A-Za-z0-9-_.]"))
+  .record(z.string(), z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "label values must be 63 characters of [A-Za-z0-9-_.]"))
+  .superRefine((value, ctx) => {
+    for (const key of Object.keys(value)) {
+      if (!labelKey.test(key)) ctx.addIssue({ code: "custom", path: [key], message: "label keys must be Kubernetes label keys (e.g. mindroom.chat/pool)" });
+      else if (kubeletRefuses(key)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "the kubelet refuses node labels under kubernetes.io and k8s.io (except node.kubernetes.io/*, kubelet.kubernetes.io/* and the well-known topology keys), so the node would never register; use your own prefix such as mindroom.chat/role, or set it with kubectl label after the node joins",
+        });
+      }
+    }
+  })
   .default({});
+
+/**
+ * Pool i gets 10.i.0.0/16 (network.ts), so pools 42 and 43 would overlap the pod (10.42.0.0/16)
+ * and service (10.43.0.0/16) CIDRs, which must stay off the Hetzner network's subnets.
+ */
+export const MAX_AGENT_POOLS = 42;
 const taints = z
   .array(z.string().regex(/^[^=:\s]+(=[^:\s]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/, "taints are key[=value]:NoSchedule|PreferNoSchedule|NoExecute"))
   .default([]);
@@ -108,7 +149,9 @@ export const k3sClusterSchema = z
     names.forEach((n, i) => {
       if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["agentPools", i, "name"], message: `pool name "${n}" is used twice; pool names must be unique` });
     });
-    if (value.agentPools.length > 200) ctx.addIssue({ code: "custom", path: ["agentPools"], message: "at most 200 agent pools (one /16 each)" });
+    if (value.agentPools.length > MAX_AGENT_POOLS) {
+      ctx.addIssue({ code: "custom", path: ["agentPools"], message: `at most ${MAX_AGENT_POOLS} agent pools: pool i uses subnet 10.i.0.0/16, and 10.42/10.43 are the pod and service CIDRs; raise count (up to 10) on existing pools instead` });
+    }
     const nodes = 1 + value.agentPools.reduce((sum, p) => sum + p.count, 0);
     if (value.loadBalancer.enabled && nodes < 2) {
       ctx.addIssue({ code: "custom", path: ["loadBalancer", "enabled"], message: "a load balancer needs at least two nodes; add an agent pool or set it to false (one node serves ports 80/443 itself)" });

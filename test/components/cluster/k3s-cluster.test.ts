@@ -176,7 +176,20 @@ describe("K3sCluster (mock runtime)", () => {
     ["a floating k3s version", { ...base, k3sVersion: "v1.31" }, /^cluster\.k3sVersion: must be a k3s release/],
     ["a bad taint", { ...base, controlPlane: { taints: ["oops"] } }, /^cluster\.controlPlane\.taints\[0\]: taints are key/],
     ["an unknown key", { ...base, sever: 1 }, /^cluster: Unrecognized key/],
+    ["a malformed label key, naming the fix", { ...base, controlPlane: { labels: { "Bad Key": "x" } } }, /^cluster\.controlPlane\.labels\.Bad Key: label keys must be Kubernetes label keys/],
+    // The kubelet exits on such --node-labels, so the node would never register (kubelet ValidateKubeletFlags).
+    ["a node label in the kubernetes.io namespace", { ...base, agentPools: [{ name: "w", labels: { "node-role.kubernetes.io/worker": "true" } }] }, /^cluster\.agentPools\[0\]\.labels\.node-role\.kubernetes\.io\/worker: the kubelet refuses/],
+    ["a node label in the k8s.io namespace", { ...base, controlPlane: { labels: { "example.k8s.io/x": "y" } } }, /^cluster\.controlPlane\.labels\.example\.k8s\.io\/x: the kubelet refuses/],
+    // Pool i gets 10.i.0.0/16; pools 42 and 43 would sit on the pod and service CIDRs.
+    ["more pools than fit below the pod CIDR", { ...base, agentPools: Array.from({ length: 43 }, (_, i) => ({ name: `p${i}`, count: 0 })) }, /^cluster\.agentPools: at most 42 agent pools/],
   ];
+  it("accepts node labels the kubelet allows (own namespace, node.kubernetes.io, kubelet.kubernetes.io) and 42 pools", async () => {
+    const labels = { "mindroom.chat/pool": "workers", "node.kubernetes.io/exclude-from-external-load-balancers": "true", "x.kubelet.kubernetes.io/y": "z", "topology.kubernetes.io/zone": "fsn1-dc14" };
+    const regs = await record({ ...base, controlPlane: { labels }, agentPools: Array.from({ length: 42 }, (_, i) => ({ name: `p${i}`, count: i === 41 ? 1 : 0 })) });
+    const subnets = ofType(regs, "hcloud:index/networkSubnet:NetworkSubnet").map((r) => r.inputs.ipRange);
+    expect(subnets).to.deep.equal(["10.255.0.0/16", "10.41.0.0/16"]);
+  });
+
   for (const [what, args, message] of invalid) {
     it(`rejects ${what} before registering anything`, async () => {
       let error: Error | undefined;
