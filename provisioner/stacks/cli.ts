@@ -3,6 +3,7 @@
  * workspace without a ready `PulumiCommand` would spawn `pulumi version` on every operation.
  */
 import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { SemVer } from "semver";
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
@@ -59,5 +60,24 @@ export async function findPulumiCli(cliPath?: string): Promise<PulumiCommandLike
     if (/ENOENT|not found/i.test(text)) throw new PulumiCliUnavailable(CLI_NOT_FOUND);
     const first = text.split("\n").find((line) => line.trim()) ?? "unusable";
     throw new PulumiCliUnavailable(`Pulumi CLI unusable: ${first.trim().slice(0, 200)}`);
+  }
+}
+
+/**
+ * The SDK refuses `destroy` and `refresh` of an inline program on CLIs older than 3.181 (no
+ * `--client` there) with a plain Error, and needs a known version to pick the event transport.
+ * `PulumiCommand.get` only demands 3.2, so the provisioner checks its own floor once, at boot.
+ */
+export const MIN_CLI_VERSION = new SemVer("3.181.0");
+
+export function checkCliVersion(cli: PulumiCommandLike): void {
+  const version = cli.version;
+  if (!version) {
+    throw new PulumiCliUnavailable("Pulumi CLI version unknown (`pulumi version` did not print a semver): install a released CLI");
+  }
+  if (version.compare(MIN_CLI_VERSION) < 0) {
+    throw new PulumiCliUnavailable(
+      `Pulumi CLI ${version.toString()} is too old: the provisioner needs ${MIN_CLI_VERSION.toString()} or newer (destroy and refresh of inline programs); install a newer CLI`,
+    );
   }
 }

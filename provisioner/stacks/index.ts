@@ -6,7 +6,7 @@ import { tenantProgram, type TenantKubeAccess } from "../../stacks/tenant";
 import { join, resolve } from "node:path";
 import pino from "pino";
 import type { TenantKube, TenantStacks } from "../ports";
-import { findPulumiCli, type PulumiCommandLike } from "./cli";
+import { checkCliVersion, findPulumiCli, type PulumiCommandLike } from "./cli";
 import { backendUrl, passphraseEnv, scrubbedSecrets, type Env } from "./environment";
 import { resolveKubeAccess } from "./kube-access";
 import { LocalTenantStacks, type TenantProgramFactory } from "./tenant-stacks";
@@ -65,6 +65,7 @@ export async function createTenantStacks(options: TenantStacksOptions): Promise<
     ...passphraseEnv({ ...options, dataDir, env, logger }),
   };
   const pulumiCommand = options.pulumiCommand ?? (await findPulumiCli(options.pulumiCliPath || env.PULUMI_CLI_PATH));
+  checkCliVersion(pulumiCommand);
   return new LocalTenantStacks({
     environment: options.environment,
     workspacesDir: resolve(options.workspacesDir ?? join(dataDir, "workspaces")),

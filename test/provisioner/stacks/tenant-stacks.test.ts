@@ -338,6 +338,26 @@ describe("provisioner/stacks: finding the Pulumi CLI", () => {
     }
   });
 
+  it("a CLI older than 3.181 (no inline destroy/refresh in the SDK) or of unknown version is refused at boot with one line", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "stacks-oldcli-"));
+    try {
+      const boot = (cli: unknown) =>
+        createTenantStacks({ environment: "staging", dataDir, env: {}, kube: { mode: "in-cluster" }, pulumiCommand: cli as FakePulumi }).catch((e: unknown) => e);
+      const old = await boot(new FakePulumi("3.180.0"));
+      expect(old).to.be.instanceOf(PulumiCliUnavailable);
+      expect((old as Error).message).to.equal(
+        "Pulumi CLI 3.180.0 is too old: the provisioner needs 3.181.0 or newer (destroy and refresh of inline programs); install a newer CLI",
+      );
+      const unknown = Object.assign(new FakePulumi(), { version: null });
+      expect(((await boot(unknown)) as Error).message).to.equal(
+        "Pulumi CLI version unknown (`pulumi version` did not print a semver): install a released CLI",
+      );
+      expect(await boot(new FakePulumi("3.181.0"))).not.to.be.instanceOf(Error);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("a PULUMI_CLI_PATH that is not a CLI gives a one-line error", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "stacks-badcli-"));
     const err = await createTenantStacks({ environment: "staging", dataDir, env: { PULUMI_CLI_PATH: "/nonexistent/pulumi" } }).catch((e: unknown) => e);
