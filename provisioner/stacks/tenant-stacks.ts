@@ -76,8 +76,11 @@ export interface ResolvedTenantStacksSettings {
 type Metadata = Partial<Record<keyof typeof TAG_KEYS, string>>;
 
 export class LocalTenantStacks implements TenantStacks {
-  /** Tags where the backend stores them, otherwise plaintext (non-secret) stack config. */
-  private useTags: boolean;
+  /**
+   * Tags where the backend stores them, otherwise plaintext (non-secret) stack config. Decided by
+   * backend kind and CLI version only: a failing tag command is an I/O error of that operation.
+   */
+  private readonly useTags: boolean;
 
   constructor(private readonly s: ResolvedTenantStacksSettings) {
     const diy = !/^https?:\/\//.test(s.backendUrl);
@@ -171,9 +174,9 @@ export class LocalTenantStacks implements TenantStacks {
     const stackName = this.stackName(instanceId);
     const log = this.s.logger.child({ stack: stackName });
     try {
+      // `stack output --stack` fails with StackNotFound by itself; no `stack select` (see setDesiredState).
       const ws = await this.workspace(stackName);
-      const stack = await Stack.select(stackName, ws);
-      return plainOutputs(await stack.outputs());
+      return plainOutputs(await ws.stackOutputs(stackName));
     } catch (err) {
       throw this.failure(err, instanceId, "Reading tenant stack outputs", [], log);
     }
@@ -209,8 +212,10 @@ export class LocalTenantStacks implements TenantStacks {
     const stackName = this.stackName(instanceId);
     const log = this.s.logger.child({ stack: stackName });
     try {
+      // Start/stop call this outside the tenant's job queue, so it may run beside that tenant's `up`:
+      // only commands with an explicit --stack (which fail with StackNotFound on their own), never a
+      // `stack select` rewriting the current-stack record the job's CLI uses (pulumi.md §2.10 #1).
       const ws = await this.workspace(stackName);
-      await Stack.select(stackName, ws);
       await this.recordMetadata(ws, stackName, { desiredState: state });
     } catch (err) {
       throw this.failure(err, instanceId, "Recording the desired state", [], log);
@@ -275,20 +280,11 @@ export class LocalTenantStacks implements TenantStacks {
   private async recordMetadata(ws: LocalWorkspace, stackName: string, meta: Metadata): Promise<void> {
     const entries = Object.entries(meta).map(([k, v]) => [TAG_KEYS[k as keyof Metadata], v || "none"] as const);
     if (this.useTags) {
-      try {
-        const current = await ws.listTags(stackName);
-        for (const [key, value] of entries) {
-          if (current[key] !== value) await ws.setTag(stackName, key, value);
-        }
-        return;
-      } catch (err) {
-        if (!(err instanceof CommandError) || err instanceof StackNotFoundError) throw err;
-        this.useTags = false;
-        this.s.logger.warn(
-          { stack: stackName, reason: err.message.split("\n").find((l) => /error:/i.test(l))?.trim().slice(0, 200) },
-          "stack tags unavailable on this backend; recording tenant bookkeeping as plaintext stack config",
-        );
+      const current = await ws.listTags(stackName);
+      for (const [key, value] of entries) {
+        if (current[key] !== value) await ws.setTag(stackName, key, value);
       }
+      return;
     }
     await ws.setAllConfig(stackName, Object.fromEntries(entries.map(([k, v]) => [k, { value: v, secret: false }])));
   }
@@ -300,18 +296,11 @@ export class LocalTenantStacks implements TenantStacks {
           .filter(([, key]) => typeof map[key] === "string" && map[key] !== "none")
           .map(([field, key]) => [field, map[key] as string]),
       );
-    if (this.useTags) {
-      try {
-        return fromMap(await ws.listTags(listedName));
-      } catch (err) {
-        if (!(err instanceof CommandError)) throw err;
-      }
-    }
     // Plaintext config lives in the tenant's own Pulumi.<stack>.yaml; read the file, never `config --show-secrets`.
+    // It is read under the tags too: a stack last written by a CLI older than 3.211 has only config.
     const file = join(this.s.workspacesDir, stackName, `Pulumi.${stackName}.yaml`);
-    if (!existsSync(file)) return {};
-    const config = (parseYaml(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
-    return fromMap(config);
+    const config = existsSync(file) ? ((parseYaml(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {}) : {};
+    return fromMap(this.useTags ? { ...config, ...(await ws.listTags(listedName)) } : config);
   }
 
   private failure(err: unknown, instanceId: string, action: string, needles: string[], log: pino.Logger, signal?: AbortSignal): unknown {

@@ -235,13 +235,46 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
     ]);
   });
 
-  it("falls back to config with a logged warning when the backend rejects tags", async () => {
-    const log = capture();
-    cli.fail("stack tag ls", cliError("error: stack tags are not supported by this backend"));
-    const stacks = await make({ logger: log.logger });
+  it("a failing tag command fails that operation only: no permanent switch to config that would hide every tag from list()", async () => {
+    const stacks = await make();
+    await stacks.up(spec("7"));
+    // What a DIY backend (CLI ≥ 3.211) reports when the bucket hiccups: an I/O error, not "unsupported".
+    cli.fail("stack tag ls", cliError("error: failed to read stack tags file: blob (code=Unknown): RequestError: send request failed"), true);
+    const err = await stacks.up(spec()).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(EngineError);
+    expect((err as Error).message).to.equal("Tenant stack update of instance 42 failed: failed to read stack tags file: blob (code=Unknown): RequestError: send request failed");
+    cli.calls.length = 0;
     await stacks.up(spec());
-    expect(cli.commands().some((c) => c.startsWith("config set-all --stack staging-42 --plaintext mindroom:customer=42"))).to.equal(true);
-    expect(log.text()).to.include("stack tags unavailable");
+    expect(cli.commands().filter((c) => c.startsWith("stack tag set"))).to.have.length(4);
+    expect(cli.commands().some((c) => c.startsWith("config set-all"))).to.equal(false);
+    expect((await stacks.list()).map((s) => [s.instanceId, s.desiredState])).to.deep.equal([
+      ["7", "running"],
+      ["42", "running"],
+    ]);
+  });
+
+  it("after a CLI upgrade to ≥ 3.211, list() still reads the bookkeeping an older CLI wrote as config", async () => {
+    cli = new FakePulumi("3.200.0");
+    await (await make()).up({ ...spec(), tags: { ...spec().tags, desiredState: "stopped" } });
+    const stacksOfOldCli = cli.stacks;
+    cli = new FakePulumi("3.220.0");
+    for (const [name, stack] of stacksOfOldCli) cli.stacks.set(name, stack);
+    const list = await (await make()).list();
+    expect(list.map((s) => [s.instanceId, s.desiredState, s.tier, s.account])).to.deep.equal([["42", "stopped", "pro", "acc-1"]]);
+  });
+
+  it("setDesiredState and outputs never run `stack select` (they run beside a tenant's job, and select rewrites its current-stack record)", async () => {
+    const stacks = await make();
+    await stacks.up(spec());
+    cli.calls.length = 0;
+    await stacks.setDesiredState("42", "stopped");
+    await stacks.outputs("42");
+    expect(cli.commands()).to.deep.equal([
+      "stack tag ls --json --stack staging-42",
+      "stack tag set mindroom:desired-state stopped --stack staging-42",
+      "stack output --json --stack staging-42",
+      "stack output --json --show-secrets --stack staging-42",
+    ]);
   });
 
   it("list() returns only this environment's tenant stacks, with their tags", async () => {
