@@ -16,6 +16,17 @@ const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as {
 const { createCommandError } = require("@pulumi/pulumi/automation/errors") as {
   createCommandError: (result: unknown) => Error;
 };
+// The SDK's own generated gRPC stubs: the CLI (> 3.205) streams engine events to the SDK with them.
+const grpc = require("@grpc/grpc-js") as { credentials: { createInsecure(): unknown } };
+const { EventsClient } = require("@pulumi/pulumi/proto/events_grpc_pb") as {
+  EventsClient: new (address: string, credentials: unknown) => {
+    streamEvents(done: (err: Error | null) => void): { write(request: unknown): void; end(): void };
+    close(): void;
+  };
+};
+const { EventRequest } = require("@pulumi/pulumi/proto/events_pb") as {
+  EventRequest: new () => { setEvent(json: string): void };
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface Call {
@@ -41,7 +52,7 @@ export class FakePulumi implements PulumiCommandLike {
   readonly stacks = new Map<string, FakeStack>();
   /** First matching prefix (joined argv) → error to throw instead of answering. */
   readonly failures: Array<{ prefix: string; error: Error; once?: boolean }> = [];
-  /** Engine events written to the event log of `up` (file-based event logs: CLI ≤ 3.205). */
+  /** Engine events of `up`: appended to the event log file (CLI ≤ 3.205) or streamed over gRPC (newer). */
   upEvents: object[] = [];
   history: object[] = [];
   /**
@@ -118,7 +129,9 @@ export class FakePulumi implements PulumiCommandLike {
     if (a === "up" || a === "destroy" || a === "refresh" || a === "cancel") {
       stackOf(flag("--stack"));
       const log = args.includes("--event-log") ? flag("--event-log") : undefined;
-      if (a === "up" && log && !log.startsWith("tcp://") && this.upEvents.length) {
+      if (a === "up" && log && log.startsWith("tcp://") && this.upEvents.length) {
+        await streamEvents(log.slice("tcp://".length), this.upEvents);
+      } else if (a === "up" && log && this.upEvents.length) {
         appendFileSync(log, this.upEvents.map((e) => JSON.stringify(e)).join("\n") + "\n");
         // The SDK tails the file every 200 ms; give it time before the "process" exits.
         await new Promise((r) => setTimeout(r, 500));
@@ -126,5 +139,23 @@ export class FakePulumi implements PulumiCommandLike {
       return ok();
     }
     throw new Error(`fake pulumi: unexpected command ${joined}`);
+  }
+}
+
+/** What the CLI does with `--event-log tcp://…`: one client stream of JSON events, closed before it exits. */
+async function streamEvents(address: string, events: object[]): Promise<void> {
+  const client = new EventsClient(address, grpc.credentials.createInsecure());
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const call = client.streamEvents((err) => (err ? reject(err) : resolve()));
+      for (const event of events) {
+        const request = new EventRequest();
+        request.setEvent(JSON.stringify(event));
+        call.write(request);
+      }
+      call.end();
+    });
+  } finally {
+    client.close();
   }
 }

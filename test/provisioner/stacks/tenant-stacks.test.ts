@@ -219,6 +219,43 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
     expect(result.changes).to.deep.equal({ create: 11, same: 2 });
   });
 
+  it("CLIs > 3.205 stream events over gRPC: every event kind that matters becomes one safe progress line", async () => {
+    const urn = (type: string, name: string) => `urn:pulumi:staging-42::mindroom-tenant::mindroom:index:MindroomInstance$${type}::${name}`;
+    const deployment = { op: "create", urn: urn("kubernetes:apps/v1:Deployment", "mindroom-42"), type: "kubernetes:apps/v1:Deployment", provider: "" };
+    const secret = { op: "update", urn: urn("kubernetes:core/v1:Secret", "mindroom-api-keys-42"), type: "kubernetes:core/v1:Secret", provider: "" };
+    const stackUrn = "urn:pulumi:staging-42::mindroom-tenant::pulumi:pulumi:Stack::mindroom-tenant-staging-42";
+    cli.upEvents = [
+      { sequence: 0, timestamp: 1_780_000_000, preludeEvent: { config: { "mindroom:x": SECRET } } },
+      { sequence: 1, timestamp: 1_780_000_001, resourcePreEvent: { metadata: { op: "same", urn: stackUrn, type: "pulumi:pulumi:Stack", provider: "" } } },
+      { sequence: 2, timestamp: 1_780_000_002, resourcePreEvent: { metadata: { ...deployment, op: "refresh" } } },
+      { sequence: 3, timestamp: 1_780_000_003, resourcePreEvent: { metadata: deployment } },
+      { sequence: 4, timestamp: 1_780_000_004, resOutputsEvent: { metadata: deployment } },
+      { sequence: 5, timestamp: 1_780_000_005, resourcePreEvent: { metadata: secret } },
+      { sequence: 6, timestamp: 1_780_000_006, diagnosticEvent: { urn: secret.urn, message: `rejected ${SECRET}`, color: "never", severity: "error" } },
+      { sequence: 7, timestamp: 1_780_000_007, resOpFailedEvent: { metadata: secret, status: 1, steps: 1 } },
+      { sequence: 8, timestamp: 1_780_000_008, diagnosticEvent: { urn: stackUrn, message: "update failed", color: "never", severity: "error" } },
+      { sequence: 9, timestamp: 1_780_000_009, stdoutEvent: { message: SECRET, color: "never" } },
+      { sequence: 10, timestamp: 1_780_000_010, summaryEvent: { maybeCorrupt: false, durationSeconds: 9, resourceChanges: { create: 1, same: 1 }, policyPacks: {} } },
+      { sequence: 11, timestamp: 1_780_000_011, cancelEvent: {} },
+    ];
+    const stacks = await make();
+    const progress: ProgressEvent[] = [];
+    await stacks.up(spec(), { onProgress: (e) => progress.push(e) });
+    expect(cli.commands().find((c) => c.startsWith("up "))).to.match(/--event-log tcp:\/\/127\.0\.0\.1:\d+ /);
+    expect(progress.map((p) => p.message)).to.deep.equal([
+      "refreshing kubernetes:apps/v1:Deployment mindroom-42",
+      "creating kubernetes:apps/v1:Deployment mindroom-42",
+      "created kubernetes:apps/v1:Deployment mindroom-42",
+      "updating kubernetes:core/v1:Secret mindroom-api-keys-42",
+      "error reported for kubernetes:core/v1:Secret mindroom-api-keys-42",
+      "failed kubernetes:core/v1:Secret mindroom-api-keys-42",
+      "error reported for pulumi:pulumi:Stack mindroom-tenant-staging-42",
+      "finished: 1 created, 1 unchanged",
+      "cancelled",
+    ]);
+    expect(JSON.stringify(progress)).not.to.include(SECRET);
+  });
+
   it("CLI < 3.211 on a DIY backend records bookkeeping as plaintext config, and list() reads it back", async () => {
     cli = new FakePulumi("3.200.0");
     const stacks = await make();
