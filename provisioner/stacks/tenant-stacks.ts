@@ -58,6 +58,9 @@ const PROJECT_WORKSPACE = "_project";
 
 const EMPTY_PROGRAM: PulumiFn = async () => ({});
 
+/** CLI processes `list()` runs at once to read tags (short reads; a Go process each). */
+const LIST_CONCURRENCY = 4;
+
 export interface ResolvedTenantStacksSettings {
   environment: string;
   workspacesDir: string;
@@ -186,13 +189,16 @@ export class LocalTenantStacks implements TenantStacks {
     const log = this.s.logger.child({ stack: PROJECT_WORKSPACE });
     try {
       const ws = await this.workspace(PROJECT_WORKSPACE);
-      const summaries: StackSummary[] = [];
-      for (const entry of await ws.listStacks()) {
+      const tenants = (await ws.listStacks()).flatMap((entry) => {
         const instanceId = instanceIdOf(this.s.environment, entry.name);
-        if (!instanceId) continue;
+        return instanceId ? [{ entry, instanceId }] : [];
+      });
+      // One `stack tag ls` process per stack: sequential, a boot listing of hundreds of tenants
+      // took minutes. These commands pass --stack and write no current-stack record, so a few at once are safe.
+      return await mapLimit(tenants, LIST_CONCURRENCY, async ({ entry, instanceId }): Promise<StackSummary> => {
         const stackName = this.stackName(instanceId);
         const meta = await this.readMetadata(ws, entry.name, stackName);
-        summaries.push({
+        return {
           instanceId,
           stackName,
           desiredState: meta.desiredState === "running" || meta.desiredState === "stopped" ? meta.desiredState : undefined,
@@ -200,9 +206,8 @@ export class LocalTenantStacks implements TenantStacks {
           account: meta.account,
           lastUpdate: entry.lastUpdate,
           resourceCount: entry.resourceCount,
-        });
-      }
-      return summaries;
+        };
+      });
     } catch (err) {
       throw this.failure(err, "*", "Listing tenant stacks", [], log);
     }
@@ -314,4 +319,18 @@ export class LocalTenantStacks implements TenantStacks {
 /** Stack outputs without the secret ones (the port promises masked or omitted secrets). */
 function plainOutputs(outputs: OutputMap): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outputs).filter(([, o]) => !o.secret).map(([k, o]) => [k, o.value]));
+}
+
+/** `fn` over `items` with at most `limit` calls pending; results in the items' order; the first rejection wins. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const at = next++;
+      results[at] = await fn(items[at]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

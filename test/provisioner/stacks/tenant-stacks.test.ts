@@ -327,6 +327,22 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
     ]);
   });
 
+  it("list() reads the tags of many stacks a few CLI processes at a time, not one after another, and keeps the listing's order", async () => {
+    const stacks = await make();
+    for (let id = 1; id <= 9; id++) cli.stacks.set(`staging-${id}`, { tags: { "mindroom:tier": `t${id}` }, config: {}, outputs: {} });
+    let inFlight = 0;
+    let peak = 0;
+    cli.beforeAnswer = async (args) => {
+      if (args[1] !== "tag") return;
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, 30));
+      inFlight--;
+    };
+    const list = await stacks.list();
+    expect(list.map((s) => s.tier)).to.deep.equal(["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9"]);
+    expect(peak).to.equal(4);
+  });
+
   it("outputs() drops secret outputs", async () => {
     const stacks = await make();
     await stacks.up(spec());
