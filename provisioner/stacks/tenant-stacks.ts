@@ -17,7 +17,8 @@ import {
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type pino from "pino";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { writeFileAtomic } from "../atomic-file";
 import { SemVer } from "semver";
 import type { TenantKubeAccess, TenantProgramOptions } from "../../stacks/tenant";
 import type {
@@ -256,6 +257,12 @@ export class LocalTenantStacks implements TenantStacks {
   private async workspace(dir: string, program?: PulumiFn): Promise<LocalWorkspace> {
     const workDir = join(this.s.workspacesDir, dir);
     mkdirSync(workDir, { recursive: true });
+    // Not `projectSettings`: LocalWorkspace rewrites Pulumi.yaml in place (truncate, then write) on
+    // every construction, and a CLI process of a concurrent operation on this workDir (a list()
+    // beside a list(), setDesiredState beside a job) could read it empty.
+    const project = join(workDir, "Pulumi.yaml");
+    const settings = stringifyYaml({ name: TENANT_PROJECT, runtime: "nodejs", backend: { url: this.s.backendUrl } });
+    if (!existsSync(project) || readFileSync(project, "utf8") !== settings) writeFileAtomic(project, settings, "none");
     return LocalWorkspace.create({
       workDir,
       pulumiHome: this.s.pulumiHome,
@@ -263,7 +270,6 @@ export class LocalTenantStacks implements TenantStacks {
       envVars: this.s.envVars as Record<string, string>,
       program,
       secretsProvider: this.s.secretsProvider,
-      projectSettings: { name: TENANT_PROJECT, runtime: "nodejs", backend: { url: this.s.backendUrl } },
     });
   }
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -127,6 +127,24 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
     const stackFile = readFileSync(join(workDir, "Pulumi.staging-42.yaml"), "utf8");
     expect(stackFile).not.to.include(SECRET);
     expect(cli.commands().some((c) => c.startsWith("config set"))).to.equal(false);
+  });
+
+  it("Pulumi.yaml is written only when its content changes, and then by rename (a CLI starting meanwhile never reads a truncated file)", async () => {
+    const stacks = await make();
+    await stacks.up(spec());
+    await stacks.list();
+    const files = [join(dataDir, "workspaces", "staging-42", "Pulumi.yaml"), join(dataDir, "workspaces", "_project", "Pulumi.yaml")];
+    const old = new Date("2020-01-01T00:00:00Z");
+    for (const file of files) utimesSync(file, old, old);
+    await stacks.up(spec());
+    await stacks.setDesiredState("42", "stopped");
+    await stacks.list();
+    for (const file of files) expect(statSync(file).mtime.toISOString()).to.equal(old.toISOString());
+
+    const inode = statSync(files[0]).ino;
+    await (await make({ backendUrl: `file://${join(dataDir, "moved")}` })).up(spec());
+    expect(parse(readFileSync(files[0], "utf8")).backend).to.deep.equal({ url: `file://${join(dataDir, "moved")}` });
+    expect(statSync(files[0]).ino).not.to.equal(inode);
   });
 
   it("an explicit passphrase file or value is passed through, never generated", async () => {
