@@ -27,7 +27,7 @@ export interface PassphraseOptions {
   passphrase?: string;
   /** Explicit passphrase file. */
   passphraseFile?: string;
-  /** A KMS secrets provider needs no passphrase. */
+  /** A KMS secrets provider needs no passphrase (`passphrase`, the default provider's name, does). */
   secretsProvider?: string;
   env: Env;
   logger?: pino.Logger;
@@ -43,7 +43,8 @@ export function passphraseEnv(options: PassphraseOptions): Record<string, string
   if (file) return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
   const value = options.passphrase || options.env.PULUMI_CONFIG_PASSPHRASE;
   if (value) return { PULUMI_CONFIG_PASSPHRASE: value };
-  if (options.secretsProvider) return {};
+  // `passphrase` is the CLI's name for the default provider itself, which still needs one.
+  if (options.secretsProvider && options.secretsProvider !== "passphrase") return {};
   mkdirSync(options.dataDir, { recursive: true });
   const generated = join(options.dataDir, "passphrase");
   if (!existsSync(generated)) {

@@ -147,6 +147,16 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
     expect(statSync(files[0]).ino).not.to.equal(inode);
   });
 
+  it("secretsProvider reaches stack init; the CLI's own name `passphrase` still gets the (generated) passphrase file", async () => {
+    await (await make({ secretsProvider: "awskms://alias/mindroom?region=eu-central-1" })).up(spec("7"));
+    expect(cli.commands()).to.include("stack init staging-7 --secrets-provider awskms://alias/mindroom?region=eu-central-1");
+    expect(cli.calls[0].env).not.to.have.property("PULUMI_CONFIG_PASSPHRASE_FILE");
+    cli.calls.length = 0;
+    await (await make({ secretsProvider: "passphrase" })).up(spec());
+    expect(cli.commands()).to.include("stack init staging-42 --secrets-provider passphrase");
+    for (const call of cli.calls) expect(call.env.PULUMI_CONFIG_PASSPHRASE_FILE).to.equal(join(dataDir, "passphrase"));
+  });
+
   it("an explicit passphrase file or value is passed through, never generated", async () => {
     const file = join(dataDir, "given-passphrase");
     writeFileSync(file, "from-file\n", { mode: 0o600 });
