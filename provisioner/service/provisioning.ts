@@ -8,7 +8,7 @@ import { derivationRoot, deriveInstanceSecret } from "../../infra/derived-secret
 import { ValuesError } from "../../infra/values/errors";
 import type { ProvisionerConfig } from "../config";
 import type { JobContext } from "../jobs/runner";
-import { EngineError, StackBusy, type InstanceMirror, type TenantKube, type TenantStacks } from "../ports";
+import { EngineError, StackBusy, StackNotFound, type InstanceMirror, type TenantKube, type TenantStacks } from "../ports";
 import { HttpError, shortReason, withoutSecrets } from "./errors";
 import type { IdAllocator } from "./ids";
 import { openrouterKeyFor } from "./openrouter";
@@ -310,10 +310,14 @@ export class ProvisioningService {
         this.d.log.warn({ instance_id: id, err: shortReason(err) }, "mirror lookup failed; checking the stacks");
       }
     }
+    // One `stack output --stack <name>` answers "does it exist"; listing every stack would spawn a
+    // CLI process per tenant.
     try {
-      return (await this.d.stacks.list()).some((s) => s.instanceId === id);
+      await this.d.stacks.outputs(id);
+      return true;
     } catch (err) {
-      throw new HttpError(500, `Failed to update instance: cannot list tenant stacks (${shortReason(err)})`);
+      if (err instanceof StackNotFound) return false;
+      throw new HttpError(500, `Failed to update instance: cannot read the tenant stack (${shortReason(err)})`);
     }
   }
 }

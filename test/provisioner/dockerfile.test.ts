@@ -19,6 +19,8 @@ describe("provisioner image (provisioner/Dockerfile)", () => {
     for (const dir of ["components", "infra", "stacks", "provisioner"]) expect(dockerfile).to.match(new RegExp(`^COPY ${dir} \\./${dir}$`, "m"));
     expect(dockerfile).to.match(/^USER 1000:1000$/m);
     expect(dockerfile).to.contain("PULUMI_CLI_PATH=/opt/pulumi/bin/pulumi");
+    // The release tarball's top folder is `pulumi/` (no bin/): strip it so the CLI lands where PULUMI_CLI_PATH points.
+    expect(dockerfile).to.contain("tar -xz -C /opt/pulumi/bin --strip-components=1");
     expect(dockerfile).to.contain('CMD ["node", "--import", "tsx", "provisioner/main.ts"]');
   });
 });
