@@ -78,6 +78,13 @@ describe("HcloudVolumes (mock runtime)", () => {
   });
 
   it("parents everything to the component", async () => {
-    for (const r of (await record()).filter((x) => x.custom)) expect(r.urn).to.contain("mindroom:hetzner:HcloudVolumes$");
+    const children = (await record()).filter((x) => x.custom);
+    expect(children.map((r) => r.type).sort()).to.deep.equal([
+      "kubernetes:core/v1:Secret",
+      "kubernetes:helm.sh/v3:Release",
+      "kubernetes:helm.sh/v3:Release",
+      "kubernetes:storage.k8s.io/v1:StorageClass",
+    ]);
+    for (const r of children) expect(r.urn, r.name).to.contain("mindroom:hetzner:HcloudVolumes$");
   });
 });

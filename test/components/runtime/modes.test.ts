@@ -225,7 +225,11 @@ describe("runtime: component structure", () => {
     const r = await render(MODES["kubernetes, release namespace"]);
     const component = r.regs.find((x) => x.type === "mindroom:runtime:MindroomRuntime");
     expect(component?.custom).to.equal(false);
-    for (const reg of r.regs.filter((x) => x.custom)) expect(reg.urn, reg.name).to.contain("mindroom:runtime:MindroomRuntime$");
+    const children = r.regs.filter((x) => x.custom);
+    // Every rendered object plus the generated event-cache password, none registered outside the component.
+    expect(children.map((x) => x.name)).to.include.members(["mindroom-runtime", "mindroom-runtime-worker-manager", "mindroom-runtime-event-cache-postgres"]);
+    expect(children).to.have.length(r.objects.length + 1);
+    for (const reg of children) expect(reg.urn, reg.name).to.contain("mindroom:runtime:MindroomRuntime$");
   });
 
   it("the sidecar shares the main container's config and storage mounts", async () => {
