@@ -7,7 +7,7 @@ import pino from "pino";
 import type { InstanceMirror, InstanceRow } from "../ports";
 import { SupabaseMirror } from "./supabase-mirror";
 
-export { SupabaseMirror } from "./supabase-mirror";
+export { SupabaseMirror, classify, retryDelay } from "./supabase-mirror";
 export { Outbox, coalesce } from "./outbox";
 
 export interface InstanceMirrorOptions {

@@ -1,8 +1,10 @@
 /**
  * A durable, ordered outbox on the local disk: one JSON file per entry, named by a monotonically
  * increasing sequence number, written to a temp name, fsynced, then renamed (so a crash never leaves
- * a half-written entry), and deleted once delivered. Entries that Supabase rejects for good are
- * appended to `rejected.jsonl` for an operator instead of blocking the queue.
+ * a half-written entry under an entry's name; its temp file is removed at the next start), and
+ * deleted once delivered. An entry file that cannot be read is renamed `*.corrupt` and logged.
+ * Entries that Supabase rejects for good are appended to `rejected.jsonl` for an operator instead
+ * of blocking the queue.
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +19,8 @@ export interface OutboxEntry {
 }
 
 const ENTRY = /^(\d{16})\.json$/;
+/** `writeJsonAtomic`'s temp file: a crash between its write and its rename leaves one behind. */
+const TEMP = /^\d{16}\.json\.\d+\.tmp$/;
 
 export class Outbox {
   private readonly entries: OutboxEntry[] = [];
@@ -28,6 +32,11 @@ export class Outbox {
   ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const name of readdirSync(dir).sort()) {
+      // The write it belonged to never resolved, so nobody was told it was queued.
+      if (TEMP.test(name)) {
+        unlinkSync(join(dir, name));
+        continue;
+      }
       const match = ENTRY.exec(name);
       if (!match) continue;
       const path = join(dir, name);

@@ -4,10 +4,20 @@
  * PostgREST upsert on `instance_id`; partial rows (status, URLs, job bookkeeping) as an update
  * filtered on `instance_id`, because PostgreSQL checks NOT NULL columns of the proposed insert
  * before ON CONFLICT, so a partial upsert fails even when the row exists (tested on a real PostgreSQL
- * in test/infra/supabase). Transient failures (network, 5xx, 401/403/404/408/429) keep the entry and
- * retry with exponential backoff; only 400/409/422 (the row itself is invalid) move it to
- * `rejected.jsonl`. Reads merge still-pending writes so callers see their own writes, and fail fast
- * (no client retries; upstream had none) so an HTTP caller gets its 500 instead of waiting.
+ * in test/infra/supabase).
+ *
+ * Failures are sorted by what would fix them. Refusals of the deployment (network, 5xx, bad key
+ * 401/403, missing table 404, read-only database 405, 406, 408, 429, and a schema cache without a
+ * column the row names: PGRST204/42703, i.e. the migration has not run) keep the entry and retry
+ * with capped, jittered exponential backoff: the same body succeeds once an operator fixes the
+ * deployment. Refusals of the row itself (any other 4xx: type input 22P02, CHECK 23514, unique or
+ * foreign key 409, ...) can never succeed and move the entry to `rejected.jsonl`; when the refused
+ * body was several coalesced writes of one instance, they are retried one by one so that only the
+ * bad write is set aside and the instance's other changes still land, in order.
+ *
+ * Reads merge still-pending writes so callers see their own writes, page through PostgREST's
+ * max-rows cap (Supabase answers at most 1000 rows per request), and fail fast (no client retries;
+ * upstream had none) so an HTTP caller gets its 500 instead of waiting.
  */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import type pino from "pino";
@@ -35,7 +45,31 @@ class NoRealtime {
   }
 }
 
-const PERMANENT = new Set([400, 409, 422]);
+/** 4xx answers about the deployment (key, URL, read-only mode, timeouts, rate limit), not the row. */
+const DEPLOYMENT_STATUSES = new Set([401, 403, 404, 405, 406, 408, 429]);
+/** PostgREST/PostgreSQL codes saying the database lacks a table or column: the migration has not run yet. */
+const SCHEMA_BEHIND = new Set(["PGRST204", "42703", "PGRST205", "42P01"]);
+/** Rows per read; PostgREST may cap it lower (`db-max-rows`), so reads page until they have `count`. */
+const PAGE = 1000;
+/** `instances.instance_id` is a PostgreSQL INTEGER. */
+const MAX_INSTANCE_ID = 2_147_483_647;
+/** The first outbox size that is logged as a backlog; each later warning comes at ten times the last. */
+const FIRST_BACKLOG_WARNING = 100;
+
+/** Whether a failed write can ever succeed unchanged (`retry`) or is refused for what it holds (`rejected`). */
+export function classify(status: number, code: string | undefined): "retry" | "rejected" {
+  if (status < 400 || status >= 500 || DEPLOYMENT_STATUSES.has(status)) return "retry";
+  return code !== undefined && SCHEMA_BEHIND.has(code) ? "retry" : "rejected";
+}
+
+/**
+ * Delay before retry `attempt` (0-based): base·2^attempt capped at `maxMs`, spread by ±25 % so many
+ * provisioners do not retry in step, and never above `maxMs` (the cap is a promise to operators).
+ */
+export function retryDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const exponential = Math.min(maxMs, baseMs * 2 ** attempt);
+  return Math.round(Math.min(maxMs, exponential * (0.75 + random() / 2)));
+}
 
 export class SupabaseMirror implements InstanceMirror {
   readonly enabled = true;
@@ -47,6 +81,7 @@ export class SupabaseMirror implements InstanceMirror {
   private timer?: NodeJS.Timeout;
   private outage = false;
   private stopped = false;
+  private backlogWarningAt = FIRST_BACKLOG_WARNING;
 
   constructor(private readonly s: SupabaseMirrorSettings) {
     const timeout = s.requestTimeoutMs;
@@ -67,6 +102,11 @@ export class SupabaseMirror implements InstanceMirror {
       throw new Error("instance mirror write needs an instance_id");
     }
     this.outbox.append(row);
+    if (this.outbox.size >= this.backlogWarningAt) {
+      // Nothing is dropped while Supabase is away (nothing may be lost), so growth is reported instead.
+      this.s.logger.warn({ pending: this.outbox.size }, "instance mirror outbox holds this many writes waiting for Supabase");
+      this.backlogWarningAt *= 10;
+    }
     // During an outage the retry timer owns delivery; hammering a down Supabase per write helps nobody.
     if (!this.outage) void this.drain();
   }
@@ -76,19 +116,34 @@ export class SupabaseMirror implements InstanceMirror {
   }
 
   async get(instanceId: string): Promise<InstanceRow | null> {
-    const { data, error } = await this.client.from("instances").select("*").eq("instance_id", instanceId).limit(1).retry(false);
-    if (error) throw new Error(`Supabase read of instance ${instanceId} failed: ${oneLine(error.message)}`);
     const pending = coalesce(this.outbox.list()).find((g) => String(g.row.instance_id) === String(instanceId))?.row;
-    const row = (data?.[0] as InstanceRow | undefined) ?? null;
+    let row: InstanceRow | null = null;
+    // PostgREST answers 400 for an id the INTEGER column cannot hold; no row can have it.
+    if (/^\d+$/.test(instanceId) && Number(instanceId) <= MAX_INSTANCE_ID) {
+      const { data, error } = await this.client.from("instances").select("*").eq("instance_id", instanceId).limit(1).retry(false);
+      if (error) throw new Error(`Supabase read of instance ${instanceId} failed: ${oneLine(error.message)}`);
+      row = (data?.[0] as InstanceRow | undefined) ?? null;
+    }
     if (row) return pending ? { ...row, ...pending, instance_id: row.instance_id } : row;
     return pending?.subscription_id ? pending : null;
   }
 
   async list(): Promise<InstanceRow[]> {
-    const { data, error } = await this.client.from("instances").select("*").retry(false);
-    if (error) throw new Error(`Supabase read of instances failed: ${oneLine(error.message)}`);
+    const fetched: InstanceRow[] = [];
+    for (;;) {
+      const { data, error, count } = await this.client
+        .from("instances")
+        .select("*", { count: "exact" })
+        .order("instance_id")
+        .range(fetched.length, fetched.length + PAGE - 1)
+        .retry(false);
+      if (error) throw new Error(`Supabase read of instances failed: ${oneLine(error.message)}`);
+      const page = (data ?? []) as InstanceRow[];
+      fetched.push(...page);
+      if (page.length === 0 || (count !== null && fetched.length >= count)) break;
+    }
     const pending = new Map(coalesce(this.outbox.list()).map((g) => [String(g.row.instance_id), g.row]));
-    const rows = ((data ?? []) as InstanceRow[]).map((row) => {
+    const rows = fetched.map((row) => {
       const key = String(row.instance_id);
       const p = pending.get(key);
       pending.delete(key);
@@ -133,27 +188,42 @@ export class SupabaseMirror implements InstanceMirror {
         this.again = false;
         for (const group of coalesce(this.outbox.list())) {
           const outcome = await this.deliver(group.row);
-          if (outcome.kind === "retry") {
-            this.scheduleRetry(outcome.reason);
-            return;
-          }
-          if (outcome.kind === "rejected") {
-            this.outbox.reject(group.seqs, group.row, outcome.reason);
-            this.s.logger.warn(
-              { instanceId: String(group.row.instance_id), reason: outcome.reason },
-              "Supabase rejected an instance mirror write; kept in rejected.jsonl",
-            );
-          } else {
-            this.outbox.remove(group.seqs);
-          }
+          if (outcome.kind === "retry") return this.scheduleRetry(outcome.reason);
+          if (outcome.kind === "delivered") this.outbox.remove(group.seqs);
+          else if (group.seqs.length === 1) this.reject(group.seqs, group.row, outcome.reason);
+          else if (!(await this.deliverOneByOne(group.seqs))) return;
         }
       } while (this.again);
       if (this.outage) this.s.logger.info("Supabase reachable again; instance mirror outbox delivered");
       this.outage = false;
       this.attempt = 0;
+      if (this.outbox.size === 0) this.backlogWarningAt = FIRST_BACKLOG_WARNING;
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * A coalesced body was refused: deliver its writes one at a time, in order, so only the write that
+   * carries the bad value is set aside. False when the deployment failed meanwhile (retry scheduled).
+   */
+  private async deliverOneByOne(seqs: number[]): Promise<boolean> {
+    const wanted = new Set(seqs);
+    for (const entry of this.outbox.list().filter((e) => wanted.has(e.seq))) {
+      const outcome = await this.deliver(entry.row);
+      if (outcome.kind === "retry") {
+        this.scheduleRetry(outcome.reason);
+        return false;
+      }
+      if (outcome.kind === "delivered") this.outbox.remove([entry.seq]);
+      else this.reject([entry.seq], entry.row, outcome.reason);
+    }
+    return true;
+  }
+
+  private reject(seqs: number[], row: InstanceRow, reason: string): void {
+    this.outbox.reject(seqs, row, reason);
+    this.s.logger.warn({ instanceId: String(row.instance_id), reason }, "Supabase rejected an instance mirror write; kept in rejected.jsonl");
   }
 
   private scheduleRetry(reason: string): void {
@@ -161,9 +231,10 @@ export class SupabaseMirror implements InstanceMirror {
       this.s.logger.warn({ reason, pending: this.outbox.size }, "Supabase unavailable; instance mirror writes wait in the outbox");
     }
     this.outage = true;
-    const delay = Math.min(this.s.retryMaxMs, this.s.retryBaseMs * 2 ** this.attempt++);
+    const delay = retryDelay(this.attempt, this.s.retryBaseMs, this.s.retryMaxMs);
+    this.attempt = Math.min(this.attempt + 1, 64);
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.drain(), delay * (0.75 + Math.random() / 2));
+    this.timer = setTimeout(() => void this.drain(), delay);
     this.timer.unref();
   }
 
@@ -179,8 +250,10 @@ export class SupabaseMirror implements InstanceMirror {
       }
       return { kind: "delivered" };
     }
-    const reason = `HTTP ${result.status || "unreachable"}: ${oneLine(result.error.message)}`;
-    return PERMANENT.has(result.status) ? { kind: "rejected", reason } : { kind: "retry", reason };
+    const code = typeof result.error.code === "string" && result.error.code ? result.error.code : undefined;
+    let reason = `HTTP ${result.status || "unreachable"}${code ? ` ${code}` : ""}: ${oneLine(result.error.message)}`;
+    if (code && SCHEMA_BEHIND.has(code)) reason += " (apply infra/supabase/migrations, then reload PostgREST's schema cache)";
+    return classify(result.status, code) === "retry" ? { kind: "retry", reason } : { kind: "rejected", reason };
   }
 }
 

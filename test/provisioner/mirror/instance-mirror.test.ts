@@ -10,6 +10,7 @@ import { FakePostgrest } from "./fake-postgrest";
 
 const KEY = "service-role-key-eyJhbGciOiJIUzI1NiJ9.c2VjcmV0";
 const SUB = "5b0c8f0e-6f8e-4c1b-9d55-2f3b6f0a9a11";
+const ACC = "0d7e6a52-3f1c-4a8e-8f0e-2b9d41c6e7a3";
 
 function capture(): { logger: pino.Logger; text: () => string } {
   const chunks: string[] = [];
@@ -158,18 +159,17 @@ describe("provisioner/mirror: Supabase mirror with a durable outbox", function (
 
   it("a write Supabase refuses (400) goes to rejected.jsonl without blocking later writes", async () => {
     supabase.rows.set("3", { instance_id: 3, subscription_id: SUB, status: "provisioning" });
-    supabase.invalid.add("8");
     const mirror = make();
     await mirror.write({ instance_id: 8, subscription_id: "not-a-uuid", status: "provisioning" });
     await mirror.write({ instance_id: 3, status: "running" });
     await mirror.drained();
     expect(supabase.rows.get("3")!.status).to.equal("running");
-    expect(readFileSync(join(dataDir, "mirror-outbox", "rejected.jsonl"), "utf8")).to.include("HTTP 400: invalid input syntax for type uuid");
+    expect(readFileSync(join(dataDir, "mirror-outbox", "rejected.jsonl"), "utf8")).to.include("HTTP 400 22P02: invalid input syntax for type uuid");
   });
 
   it("reads: get/list merge still-pending writes; accountEmail reads accounts.email", async () => {
     supabase.rows.set("4", { instance_id: 4, subscription_id: SUB, status: "provisioning", tier: "pro" });
-    supabase.accounts.set("acc-1", "owner@example.com");
+    supabase.accounts.set(ACC, "owner@example.com");
     const mirror = make();
     expect(await mirror.get("4")).to.deep.include({ status: "provisioning", tier: "pro" });
     const get = supabase.requests.at(-1)!;
@@ -182,8 +182,8 @@ describe("provisioner/mirror: Supabase mirror with a durable outbox", function (
     supabase.failWith = undefined;
     expect(await mirror.get("4")).to.deep.include({ status: "running", tier: "pro" });
     expect((await mirror.list()).map((r) => r.status)).to.deep.equal(["running"]);
-    expect(await mirror.accountEmail("acc-1")).to.equal("owner@example.com");
-    expect(await mirror.accountEmail("acc-2")).to.equal(null);
+    expect(await mirror.accountEmail(ACC)).to.equal("owner@example.com");
+    expect(await mirror.accountEmail(SUB)).to.equal(null);
     await mirror.drained();
   });
 
