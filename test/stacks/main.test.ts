@@ -198,6 +198,7 @@ describe("root program (mock runtime)", () => {
     const regs = await run(parseStackConfig(raw), { platform: secrets().platform });
     const provider = regs.find((r) => r.type === "pulumi:providers:kubernetes")!;
     expect(containsSecret(provider.inputs.kubeconfig)).to.equal(true);
+    expect((provider.inputs.kubeconfig as { value: unknown }).value).to.equal(raw.local.kubeconfig);
   });
 
   it("hetzner mode without an hcloud token fails with the command that fixes it", async () => {

@@ -79,6 +79,7 @@ describe("stacks/runtime: runtime-only stack program", () => {
     const provider = regs.find((r) => r.type === "pulumi:providers:kubernetes");
     expect(provider?.name).to.equal("kubeconfig");
     expect(containsSecret(provider!.inputs.kubeconfig)).to.equal(true);
+    expect((provider!.inputs.kubeconfig as { value: unknown }).value).to.equal(kubeconfig);
     const k8sObjects = regs.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
     expect(k8sObjects.length).to.be.greaterThan(0);
     for (const r of k8sObjects) expect(r.provider, r.name).to.contain("pulumi:providers:kubernetes::kubeconfig");
@@ -98,6 +99,9 @@ describe("stacks/runtime: runtime-only stack program", () => {
     const { regs } = await up({ [`${RUNTIME_PROJECT}:values`]: values }, [`${RUNTIME_PROJECT}:values`]);
     const secret = regs.find((r) => r.name === "mindroom-runtime-sandbox-proxy")!;
     expect(containsSecret(secret.inputs.stringData)).to.equal(true);
+    expect(kubeObjects(regs, true).find((o) => o.kind === "Secret" && o.metadata?.name === "mindroom-runtime-sandbox-proxy")?.stringData).to.deep.equal({
+      MINDROOM_SANDBOX_PROXY_TOKEN: "tok-from-config",
+    });
     for (const r of regs.filter((x) => x !== secret)) expect(JSON.stringify(r.inputs), r.name).to.not.contain("tok-from-config");
   });
 

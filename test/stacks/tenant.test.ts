@@ -72,7 +72,9 @@ describe("stacks/tenant: tenantProgram", () => {
 
   it("kubeconfig: the given kubeconfig is a secret provider input", async () => {
     const { regs } = await run({ kube: { mode: "kubeconfig", kubeconfig: KUBECONFIG } });
-    expect(containsSecret(provider(regs).inputs.kubeconfig)).to.equal(true);
+    const kubeconfig = provider(regs).inputs.kubeconfig;
+    expect(containsSecret(kubeconfig)).to.equal(true);
+    expect((kubeconfig as { value: unknown }).value).to.equal(KUBECONFIG);
   });
 
   it("retainData (Deviation 9) defaults to true and reaches the component args; the tenant Secret's values are secret", async () => {

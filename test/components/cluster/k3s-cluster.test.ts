@@ -163,6 +163,10 @@ describe("K3sCluster (mock runtime)", () => {
     const ready = ofType(regs, "pulumi-nodejs:dynamic/mindroom:ApiReady")[0].inputs;
     expect(containsSecret(ready.clientKey)).to.equal(true);
     expect(ready.url).to.equal(`https://${PUBLIC_IP}:6443`);
+    // It authenticates as the admin and trusts only the stack's server CA.
+    expect(unwrap(ready.clientKey)).to.equal(testPki().adminKey);
+    expect(unwrap(ready.clientCert)).to.equal(testPki().adminCert);
+    expect(ready.caCert).to.equal(testPki().serverCaCert);
   });
 
   const invalid: [string, unknown, RegExp][] = [

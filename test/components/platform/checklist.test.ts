@@ -67,6 +67,11 @@ describe("platform checklist (platform.md §13)", () => {
     const r = await renderPlatform({ environment: "prod2", autoscaling: { enabled: true }, apexRedirect: { enabled: true }, provisioner: { enabled: true, pulumiConfigPassphrase: "p" } });
     r.get("Namespace", "mindroom-prod2");
     const namespaced = r.objects.filter((o) => !["Namespace", "ClusterRole", "ClusterRoleBinding"].includes(o.kind));
+    // The switched-on features' objects are among those checked.
+    expect(namespaced.map((o) => `${o.kind}/${o.metadata?.name}`)).to.include.members([
+      "Deployment/platform-frontend", "Deployment/platform-backend", "Deployment/mindroom-provisioner", "PersistentVolumeClaim/mindroom-provisioner-data",
+      "HorizontalPodAutoscaler/platform-frontend", "HorizontalPodAutoscaler/platform-backend", "Ingress/platform-root-redirect", "Role/platform-backend",
+    ]);
     for (const o of namespaced) {
       const expected = ["Role", "RoleBinding"].includes(o.kind) ? INSTANCES : "mindroom-prod2";
       expect(o.metadata?.namespace, `${o.kind}/${o.metadata?.name}`).to.equal(expected);

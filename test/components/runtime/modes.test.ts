@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { containsSecret, toYamlStream } from "../../../infra/render/manifests";
+import { containsSecret, kubeObjects, toYamlStream } from "../../../infra/render/manifests";
 import { recordProgram } from "../../../infra/render/record";
 import { MindroomRuntime } from "../../../components/runtime";
 import { loadValuesFiles } from "../../../infra/values/load";
@@ -217,6 +217,8 @@ describe("runtime: secrets", () => {
     );
     const secret = regs.find((x) => x.name === "mindroom-runtime-sandbox-proxy")!;
     expect(containsSecret(secret.inputs.stringData)).to.equal(true);
+    const shown = kubeObjects(regs, true).find((o) => o.kind === "Secret" && o.metadata?.name === "mindroom-runtime-sandbox-proxy");
+    expect(shown?.stringData).to.deep.equal({ MINDROOM_SANDBOX_PROXY_TOKEN: "from-config" });
   });
 });
 
