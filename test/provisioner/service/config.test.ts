@@ -35,9 +35,15 @@ describe("provisioner config", () => {
     expect(() => loadConfig({ MINDROOM_ENVIRONMENT: "Prod_1" })).to.throw(/^MINDROOM_ENVIRONMENT must be a short DNS label/);
   });
 
-  it("collects the 13 trusted-upstream variables", () => {
-    const c = loadConfig({ INSTANCE_TRUSTED_UPSTREAM_JWKS_URL: "https://jwks" });
-    expect(Object.keys(c.trustedUpstream)).to.have.length(13);
-    expect(c.trustedUpstream.jwksUrl).to.equal("https://jwks");
+  it("collects the 13 trusted-upstream variables, each under its own key", () => {
+    const suffixes = ["ENABLED", "USER_ID_HEADER", "EMAIL_HEADER", "MATRIX_USER_ID_HEADER", "EMAIL_TO_MATRIX_USER_ID_TEMPLATE", "REQUIRE_JWT", "JWT_HEADER", "JWKS_URL", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_EMAIL_CLAIM", "JWT_USER_ID_CLAIM", "JWT_MATRIX_USER_ID_CLAIM"];
+    const c = loadConfig(Object.fromEntries(suffixes.map((s) => [`INSTANCE_TRUSTED_UPSTREAM_${s}`, `v-${s}`])));
+    expect(c.trustedUpstream).to.deep.equal({
+      enabled: "v-ENABLED", userIdHeader: "v-USER_ID_HEADER", emailHeader: "v-EMAIL_HEADER", matrixUserIdHeader: "v-MATRIX_USER_ID_HEADER",
+      emailToMatrixUserIdTemplate: "v-EMAIL_TO_MATRIX_USER_ID_TEMPLATE", requireJwt: "v-REQUIRE_JWT", jwtHeader: "v-JWT_HEADER", jwksUrl: "v-JWKS_URL",
+      jwtAudience: "v-JWT_AUDIENCE", jwtIssuer: "v-JWT_ISSUER", jwtEmailClaim: "v-JWT_EMAIL_CLAIM", jwtUserIdClaim: "v-JWT_USER_ID_CLAIM",
+      jwtMatrixUserIdClaim: "v-JWT_MATRIX_USER_ID_CLAIM",
+    });
+    expect(Object.values(loadConfig({}).trustedUpstream)).to.deep.equal(Array(13).fill(""));
   });
 });
