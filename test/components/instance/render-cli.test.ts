@@ -42,7 +42,11 @@ describe("render instance (CLI)", function () {
     expect(objects).to.have.length(11);
     validateKubeObjects(objects);
     const secret = objects.find((o) => o.kind === "Secret")!;
-    expect(Object.values(secret.stringData as Record<string, string>)).to.satisfy((v: string[]) => v.every((x) => x === "REDACTED"));
+    const keys = [
+      "anthropic_key", "credentials_encryption_key", "deepseek_key", "google_key", "matrix_oidc_client_secret",
+      "matrix_registration_shared_secret", "openai_key", "openrouter_key", "sandbox_proxy_token", "supabase_service_key",
+    ];
+    expect(secret.stringData).to.deep.equal(Object.fromEntries(keys.map((k) => [k, "REDACTED"])));
     for (const value of ["sk-fixture-openai", "fixture-sandbox-token", "fixture-credentials-key", "fixture-registration-secret"]) {
       expect(out.stdout).to.not.contain(value);
     }
