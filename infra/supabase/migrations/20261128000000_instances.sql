@@ -7,22 +7,28 @@
 --
 -- accounts/subscriptions: a fresh database gets minimal versions (the columns the provisioner and
 -- the instances foreign keys need); an existing upstream database keeps its own, richer tables.
--- Supabase roles anon/authenticated/service_role are created when missing so plain PostgreSQL
--- (tests, self-hosting without Supabase) accepts the grants. RLS policies that need Supabase's
--- `auth.uid()` are created only when that function exists; without it RLS stays on with no
--- policies, i.e. deny-all for anon/authenticated, and service_role (BYPASSRLS) is unaffected.
+-- Supabase roles anon/authenticated/service_role are created when missing and the migration role
+-- may create them (plain PostgreSQL: tests, self-hosting without Supabase); grants to a role that
+-- still does not exist are skipped. RLS policies that need Supabase's `auth.uid()` are created only
+-- when that function and the roles exist; otherwise RLS stays on with no policies, i.e. deny-all for
+-- anon/authenticated, and service_role (BYPASSRLS) and the table owner are unaffected.
 
+-- Plain PostgreSQL lacks Supabase's roles. A superuser creates them; a migration role that may not
+-- (no CREATEROLE, or not superuser for BYPASSRLS) leaves them out with a notice, and the grants
+-- below skip roles that do not exist, so the migration never fails over roles.
 DO $$
+DECLARE
+    r RECORD;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN
-        CREATE ROLE anon NOLOGIN NOINHERIT;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN
-        CREATE ROLE authenticated NOLOGIN NOINHERIT;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
-        CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
-    END IF;
+    FOR r IN SELECT * FROM (VALUES ('anon', ''), ('authenticated', ''), ('service_role', ' BYPASSRLS')) AS v(name, extra) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.name) THEN
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT%s', r.name, r.extra);
+            EXCEPTION WHEN insufficient_privilege THEN
+                RAISE NOTICE 'role % not created (%): its grants are skipped', r.name, SQLERRM;
+            END;
+        END IF;
+    END LOOP;
 END
 $$;
 
@@ -82,7 +88,27 @@ CREATE TABLE IF NOT EXISTS instances (
     updated_at TIMESTAMPTZ DEFAULT NOW()
 );
 
--- Project columns (also added to an existing upstream table).
+-- Every column the provisioner writes is (re)asserted, so an existing upstream table from before
+-- upstream's own later migrations (matrix URLs, Kubernetes sync timestamp, OpenRouter metadata)
+-- accepts the mirror's rows too: PostgREST refuses a body naming a column it does not have.
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS tier TEXT DEFAULT 'free';
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS instance_url TEXT;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS frontend_url TEXT;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS backend_url TEXT;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS api_url TEXT;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS matrix_url TEXT;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS matrix_server_url TEXT;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS openrouter_key_hash TEXT;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS openrouter_key_label TEXT;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS openrouter_key_limit_usd INTEGER;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS openrouter_key_limit_reset TEXT;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS openrouter_key_created_at TIMESTAMPTZ;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS kubernetes_synced_at TIMESTAMPTZ;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS deprovisioned_at TIMESTAMPTZ;
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS created_at TIMESTAMPTZ DEFAULT NOW();
+ALTER TABLE instances ADD COLUMN IF NOT EXISTS updated_at TIMESTAMPTZ DEFAULT NOW();
+
+-- Project columns.
 ALTER TABLE instances ADD COLUMN IF NOT EXISTS stack_name TEXT;   -- Pulumi stack of the tenant, e.g. production-42
 ALTER TABLE instances ADD COLUMN IF NOT EXISTS last_job_id TEXT;  -- provisioner job that last changed the row
 ALTER TABLE instances ADD COLUMN IF NOT EXISTS last_error TEXT;   -- short, redacted reason of the last failure
@@ -120,21 +146,60 @@ $$ LANGUAGE plpgsql;
 CREATE OR REPLACE TRIGGER trg_set_subdomain_from_instance_id BEFORE INSERT ON instances
     FOR EACH ROW EXECUTE FUNCTION set_subdomain_from_instance_id();
 
--- Grants (spec §10.1). GRANT is idempotent.
-GRANT ALL ON instances TO service_role;
-GRANT SELECT, INSERT, UPDATE ON instances TO authenticated;
-GRANT SELECT ON instances TO anon;
-GRANT USAGE, SELECT, UPDATE ON SEQUENCE instance_id_seq TO service_role;
-GRANT USAGE, SELECT ON SEQUENCE instance_id_seq TO authenticated;
-GRANT USAGE ON SEQUENCE instance_id_seq TO anon;
-GRANT ALL ON accounts, subscriptions TO service_role;
+-- The provisioner allocates ids itself and inserts them explicitly (provisioner/service/ids.ts), which
+-- leaves instance_id_seq behind; anything still taking the DB default (upstream's platform backend,
+-- an operator's INSERT) would then collide on instance_id/subdomain. An explicit id past the sequence
+-- moves the sequence up to it. SECURITY DEFINER: setval needs UPDATE on the sequence, which
+-- `authenticated` (admin inserts) does not have.
+CREATE OR REPLACE FUNCTION mindroom_advance_instance_id_seq()
+RETURNS TRIGGER LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+    IF NEW.instance_id > (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM instance_id_seq) THEN
+        PERFORM setval('instance_id_seq', NEW.instance_id);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+REVOKE EXECUTE ON FUNCTION mindroom_advance_instance_id_seq() FROM PUBLIC;
+
+CREATE OR REPLACE TRIGGER trg_mindroom_advance_instance_id_seq AFTER INSERT ON instances
+    FOR EACH ROW EXECUTE FUNCTION mindroom_advance_instance_id_seq();
+
+-- Rows inserted with explicit ids before this migration ran.
+DO $$
+BEGIN
+    PERFORM setval('instance_id_seq', m)
+    FROM (SELECT max(instance_id) AS m FROM instances) AS top
+    WHERE m > (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM instance_id_seq);
+END
+$$;
+
+-- Grants (spec §10.1), each only when its role exists. GRANT is idempotent.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
+        GRANT ALL ON instances TO service_role;
+        GRANT USAGE, SELECT, UPDATE ON SEQUENCE instance_id_seq TO service_role;
+        GRANT ALL ON accounts, subscriptions TO service_role;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN
+        GRANT SELECT, INSERT, UPDATE ON instances TO authenticated;
+        GRANT USAGE, SELECT ON SEQUENCE instance_id_seq TO authenticated;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN
+        GRANT SELECT ON instances TO anon;
+        GRANT USAGE ON SEQUENCE instance_id_seq TO anon;
+    END IF;
+END
+$$;
 
 ALTER TABLE instances ENABLE ROW LEVEL SECURITY;
 
 -- Policies need Supabase's auth.uid(); re-created on every run so the definitions converge.
 DO $$
 BEGIN
-    IF to_regprocedure('auth.uid()') IS NULL THEN
+    IF to_regprocedure('auth.uid()') IS NULL
+        OR (SELECT count(*) FROM pg_roles WHERE rolname IN ('authenticated', 'service_role')) < 2 THEN
         RAISE NOTICE 'auth.uid() not found: instances RLS is on without policies (deny-all except service_role)';
         RETURN;
     END IF;

@@ -1,7 +1,9 @@
 import { expect } from "chai";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startPostgres, type PgCluster } from "../../support/postgres";
+import { UPSTREAM_000 } from "./upstream-schema";
 
 const MIGRATIONS = join(__dirname, "../../../infra/supabase/migrations");
 const files = () => readdirSync(MIGRATIONS).filter((f) => f.endsWith(".sql")).sort().map((f) => join(MIGRATIONS, f));
@@ -38,7 +40,11 @@ describe("infra/supabase migrations on a real PostgreSQL", function () {
       "SELECT tgname FROM pg_trigger WHERE tgrelid = 'instances'::regclass AND NOT tgisinternal ORDER BY 1",
       "twice",
     );
-    expect(triggers.trim().split("\n")).to.deep.equal(["trg_set_subdomain_from_instance_id", "update_instances_updated_at"]);
+    expect(triggers.trim().split("\n")).to.deep.equal([
+      "trg_mindroom_advance_instance_id_seq",
+      "trg_set_subdomain_from_instance_id",
+      "update_instances_updated_at",
+    ]);
   });
 
   it("allocates instance_id from instance_id_seq starting at 1 and fills subdomain with it", async () => {
@@ -168,5 +174,55 @@ describe("infra/supabase migrations on a real PostgreSQL", function () {
       "upsert",
     );
     expect((await pg.psql("SELECT status FROM instances WHERE instance_id = 1", "upsert")).trim()).to.equal("running");
+  });
+
+  it("on upstream's older instances table (no project or OpenRouter columns, rows present): adds the columns, keeps rows and triggers, twice", async () => {
+    await pg.psql("CREATE DATABASE upstream");
+    await pg.psql(UPSTREAM_000, "upstream");
+    const { subscription } = await seedSubscription("upstream", "old@example.com");
+    await pg.psql(`INSERT INTO instances (subscription_id, status) VALUES ('${subscription}', 'running')`, "upstream");
+    for (let i = 0; i < 2; i++) for (const file of files()) await pg.psqlFile(file, "upstream");
+    const cols = await pg.psql(
+      "SELECT column_name || ':' || data_type FROM information_schema.columns WHERE table_name = 'instances' AND column_name IN ('stack_name','last_job_id','last_error','openrouter_key_limit_usd','openrouter_key_created_at') ORDER BY 1",
+      "upstream",
+    );
+    expect(cols.trim().split("\n")).to.deep.equal([
+      "last_error:text", "last_job_id:text", "openrouter_key_created_at:timestamp with time zone", "openrouter_key_limit_usd:integer", "stack_name:text",
+    ]);
+    expect((await pg.psql("SELECT instance_id || '|' || status FROM instances", "upstream")).trim()).to.equal("1|running");
+    const triggers = await pg.psql("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'instances'::regclass AND NOT tgisinternal", "upstream");
+    expect(triggers.trim()).to.equal("3");
+  });
+
+  it("an explicit instance_id (the provisioner allocates ids) moves instance_id_seq past it, so the DB default never collides", async () => {
+    await freshDb("seq");
+    const { subscription } = await seedSubscription("seq", "q@example.com");
+    await pg.psql(`INSERT INTO instances (instance_id, subscription_id) VALUES (41, '${subscription}')`, "seq");
+    await pg.psql(`INSERT INTO instances (instance_id, subscription_id) VALUES (7, '${subscription}')`, "seq");
+    const next = await pg.psql(`INSERT INTO instances (subscription_id) VALUES ('${subscription}') RETURNING instance_id || '|' || subdomain`, "seq");
+    expect(next.trim()).to.equal("42|42");
+    // As an admin would (authenticated has no UPDATE on the sequence): the trigger still advances it.
+    await pg.psql(`ALTER TABLE instances DISABLE ROW LEVEL SECURITY; SET ROLE authenticated; INSERT INTO instances (instance_id, subscription_id) VALUES (50, '${subscription}')`, "seq");
+    expect((await pg.psql("SELECT last_value FROM instance_id_seq", "seq")).trim()).to.equal("50");
+  });
+
+  it("a migration role without superuser or CREATEROLE on a cluster without Supabase's roles: succeeds, grants skipped", async () => {
+    const bare = await startPostgres();
+    const dir = mkdtempSync(join(tmpdir(), "migrator-"));
+    try {
+      await bare.psql("CREATE ROLE migrator LOGIN CREATEDB");
+      await bare.psql("CREATE DATABASE app OWNER migrator");
+      for (const file of files()) {
+        const wrapper = join(dir, "run.sql");
+        writeFileSync(wrapper, `SET ROLE migrator;\n\\i ${file}\n`);
+        await bare.psqlFile(wrapper, "app");
+        await bare.psqlFile(wrapper, "app");
+      }
+      expect((await bare.psql("SELECT count(*) FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')", "app")).trim()).to.equal("0");
+      expect((await bare.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'instances'", "app")).trim()).to.equal("migrator");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await bare.stop();
+    }
   });
 });
