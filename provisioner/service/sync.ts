@@ -10,8 +10,9 @@ import type { InstanceRegistry, Logger } from "./registry";
 export interface SyncUpdate {
   instance_id: number | string;
   old_status: string;
-  new_status: InstanceStatus;
-  reason: "deployment_not_found" | "status_mismatch" | "missing_row";
+  /** `missing` only with `missing_row_subscription_unknown`: the row could not be recreated. */
+  new_status: InstanceStatus | "missing";
+  reason: "deployment_not_found" | "status_mismatch" | "missing_row" | "missing_row_subscription_unknown";
 }
 
 export interface SyncResult {
@@ -103,12 +104,24 @@ export class SyncService {
     for (const s of summaries) {
       if (seen.has(s.instanceId)) continue;
       result.total++;
+      const instanceId = /^\d+$/.test(s.instanceId) ? Number(s.instanceId) : s.instanceId;
+      // `instances.subscription_id` is NOT NULL: a row can only be recreated when this process still
+      // knows the subscription (it provisioned the tenant). Otherwise the write would only end up in
+      // the outbox's rejected file, so say what to do instead.
+      const known = this.d.registry.get(s.instanceId);
+      if (!known?.subscription_id) {
+        this.d.log.warn({ instance_id: s.instanceId }, `Instance ${s.instanceId} has a stack but no instances row, and its subscription is unknown: insert the row or re-provision with its subscription_id`);
+        result.updates.push({ instance_id: instanceId, old_status: "missing", new_status: "missing", reason: "missing_row_subscription_unknown" });
+        result.errors++;
+        continue;
+      }
       try {
         const replicas = await this.d.kube.replicas(`mindroom-${s.instanceId}`);
         const status: InstanceStatus =
           replicas === null ? (s.resourceCount === 0 ? "deprovisioned" : "error") : replicas > 0 ? "running" : "stopped";
-        await this.d.registry.record(s.instanceId, { status, stack_name: s.stackName, tier: s.tier ?? null, kubernetes_synced_at: new Date().toISOString() }, true);
-        result.updates.push({ instance_id: /^\d+$/.test(s.instanceId) ? Number(s.instanceId) : s.instanceId, old_status: "missing", new_status: status, reason: "missing_row" });
+        const row = { subscription_id: known.subscription_id, account_id: known.account_id ?? null, status, stack_name: s.stackName, tier: s.tier ?? null };
+        await this.d.registry.record(s.instanceId, { ...row, kubernetes_synced_at: new Date().toISOString() }, true);
+        result.updates.push({ instance_id: instanceId, old_status: "missing", new_status: status, reason: "missing_row" });
         result.synced++;
       } catch (err) {
         this.d.log.warn({ instance_id: s.instanceId, err: shortReason(err) }, "could not add the missing row");

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { FakeTenantStacks } from "../../../provisioner/fakes/stacks";
 import { EngineError } from "../../../provisioner/ports";
 import { call, gate, settle, startHarness, SUB, type Harness } from "./harness";
 
@@ -186,7 +187,23 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
     });
     expect(h.mirror.rows.get("789")).to.include({ status: "error" });
     expect(h.mirror.rows.get("789")!.kubernetes_synced_at).to.be.a("string");
-    expect(h.mirror.rows.get(id)).to.include({ status: "running", stack_name: `instance-${id}` });
+    expect(h.mirror.rows.get(id)).to.include({ status: "running", stack_name: `instance-${id}`, subscription_id: SUB });
+  });
+
+  it("sync does not write a row it cannot insert: a stack with no row and an unknown subscription is reported, not mirrored", async () => {
+    await h.close();
+    const stacks = new FakeTenantStacks();
+    stacks.stacks.set("77", { spec: { instanceId: "77", values: {}, tags: { customer: "77", account: "", tier: "free", desiredState: "running" } }, desiredState: "running", resourceCount: 12, lastUpdate: "" });
+    h = await startHarness({ stacks });
+    h.kube.deployments.set("mindroom-77", { replicas: 1, rolledOut: true });
+    const res = await call(h, "POST", "/system/sync-instances");
+    expect(res.body).to.deep.equal({
+      total: 1,
+      synced: 0,
+      errors: 1,
+      updates: [{ instance_id: 77, old_status: "missing", new_status: "missing", reason: "missing_row_subscription_unknown" }],
+    });
+    expect(h.mirror.writes).to.deep.equal([]);
   });
 
   it("sync: empty table → zeros; a row without key → an error; a failing replica read → an error; failing select → 500", async () => {
