@@ -10,9 +10,12 @@ import { apiNetworkPolicySpec, configMapSpec, pdbSpec, proxyTokenSecretSpec, ser
 import { deploymentSpec } from "./spec/deployment";
 import { postgresSpecs } from "./spec/postgres";
 import { workerSpecs } from "./spec/workers";
-import { DEFAULT_NAMESPACE, validateRelease, validateRuntimeValues, type MindroomRuntimeArgs } from "./values";
+import type { MindroomRuntimeArgs } from "./args";
+import { DEFAULT_NAMESPACE, validateRelease, validateRuntimeValues } from "./values";
 
-export { parseRuntimeValues, type MindroomRuntimeArgs, type RuntimeValues } from "./values";
+export type { MindroomRuntimeArgs } from "./args";
+export type { RuntimeValues } from "./schema";
+export { parseRuntimeValues } from "./values";
 
 export class MindroomRuntime extends pulumi.ComponentResource {
   /** `{fullname}`: the Deployment, Service (and, by default, ServiceAccount) name. */

@@ -2,7 +2,7 @@
  * Names, labels, images and the references every object agrees on (spec §1, §4, §5, §7, §11a).
  * Names are a contract: workers, RBAC, NetworkPolicies and Helm migrations depend on them.
  */
-import type { RuntimeValues } from "./values";
+import type { RuntimeValues } from "./schema";
 
 export const CHART_NAME = "mindroom-runtime";
 export const APP_VERSION = "0.0.0";

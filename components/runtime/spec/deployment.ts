@@ -1,7 +1,7 @@
 /** Deployment `{fullname}` (spec §3, §7.1). */
 import type * as k8s from "@pulumi/kubernetes";
 import type { RuntimeNames } from "../names";
-import type { RuntimeValues } from "../values";
+import type { RuntimeValues } from "../schema";
 import { runtimeEnv, sandboxRunnerEnv } from "./env";
 import { cast, meta, nonEmpty } from "./util";
 

@@ -1,6 +1,6 @@
 /** Container env of the runtime and the static sandbox runner (spec §3.2, §6, §7). */
 import type { RuntimeNames, SecretKeyRef } from "../names";
-import type { RuntimeValues } from "../values";
+import type { RuntimeValues } from "../schema";
 import { filterWorkerExtraEnv } from "../worker-env";
 import { goJson } from "./json";
 

@@ -2,7 +2,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RuntimeNames } from "../names";
-import type { RuntimeValues } from "../values";
+import type { RuntimeValues } from "../schema";
 import { cast, meta, nonEmpty } from "./util";
 
 /** `postgresql://user:password@{pg}:port/database`, user and password URL-encoded, short Service name as host. */

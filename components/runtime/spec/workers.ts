@@ -1,7 +1,7 @@
 /** Objects of kubernetes worker mode (spec §7.2, §9.1): worker SA, worker-auth Secret, RBAC, workers NetworkPolicy. */
 import type * as k8s from "@pulumi/kubernetes";
 import type { RuntimeNames } from "../names";
-import type { RuntimeValues } from "../values";
+import type { RuntimeValues } from "../schema";
 import { meta } from "./util";
 
 /** Labels MindRoom puts on every worker pod it creates. */

@@ -3,7 +3,8 @@ import { expect } from "chai";
 import { recordProgram } from "../../../infra/render/record";
 import { ValuesError } from "../../../infra/values/errors";
 import { MindroomRuntime, parseRuntimeValues } from "../../../components/runtime";
-import { RUNTIME_DEFAULTS, validateRuntimeValues } from "../../../components/runtime/values";
+import { RUNTIME_DEFAULTS } from "../../../components/runtime/defaults";
+import { validateRuntimeValues } from "../../../components/runtime/values";
 import { render, renderSqlite, runtime, find, ofKind, secretRef } from "./helpers";
 
 /** The one-line error for `values`, or "" when they are valid. */
