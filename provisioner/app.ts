@@ -84,10 +84,13 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   app.use(securityHeaders());
   const trusted = trustedHosts({ platformDomain: config.platformDomain, environment: config.mindroomEnvironment, podIp: config.podIp });
   const production = isProduction(config);
+  // Production: /metrics only for in-cluster callers (Prometheus), never through the public Ingress.
+  // Matched as Express routes it (any case, optional trailing slash), so no spelling slips past.
+  const publicHost = (host: string) => hostName(host).endsWith(config.platformDomain.toLowerCase());
+  const metricsPath = /^\/metrics\/?$/i;
   app.use((req, res, next) => {
     const host = req.headers.host ?? "";
-    // Production: /metrics only for in-cluster callers (Prometheus), never through the public Ingress.
-    if (production && req.path === "/metrics" && hostName(host).endsWith(config.platformDomain.toLowerCase())) {
+    if (production && metricsPath.test(req.path) && publicHost(host)) {
       res.status(404).json({ detail: "Not Found" });
       return;
     }

@@ -2,7 +2,8 @@
  * Bearer authentication of `/system/*` (spec provisioner.md §3.4, Deviation 8): exactly
  * `Bearer <token>`, compared in constant time over SHA-256 digests of the UTF-8 bytes, so length,
  * non-ASCII or malformed input can neither leak timing nor crash (always 401, never 500).
- * An unset key fails closed.
+ * An unset key fails closed. A repeated `Authorization` header is malformed (401): Node keeps only
+ * the first, and a proxy in front may have checked or logged another one.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
@@ -28,7 +29,8 @@ export function requireBearer(apiKey: string, log: { error(obj: object, msg: str
       log.error({}, "PROVISIONER_API_KEY is not configured");
       throw new HttpError(401, "Unauthorized");
     }
-    const token = bearerToken(req.headers.authorization);
+    const headers = req.headersDistinct.authorization ?? [];
+    const token = headers.length === 1 ? bearerToken(headers[0]) : null;
     if (token === null || !tokenMatches(token, apiKey)) throw new HttpError(401, "Unauthorized");
     next();
   };

@@ -31,7 +31,8 @@ export function trustedHosts(opts: { platformDomain: string; environment: string
       exact.add(`${service}${suffix}`);
     }
   }
-  if (opts.podIp) exact.add(opts.podIp);
+  // Kubelet probes address the pod IP; an IPv6 one arrives bracketed in Host.
+  if (opts.podIp) exact.add(opts.podIp.includes(":") ? `[${opts.podIp.toLowerCase()}]` : opts.podIp);
   const suffix = `.${opts.platformDomain.toLowerCase()}`;
   return (host) => {
     const name = hostName(host);
