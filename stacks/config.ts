@@ -56,6 +56,8 @@ export const stackConfigSchema = z
         acmeEmail: z.email("must be an e-mail address for the ACME account (e.g. ops@example.com)"),
         metricsServer: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
         certManager: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+        /** Off only where the cluster brings its own ingress controller (or cannot download charts). */
+        ingressNginx: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
       })
       .strict(),
     /** Deploy the Platform component (upstream `deploy_platform`). */

@@ -10,7 +10,8 @@ import { join } from "node:path";
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const path = join(dir, entry);
-    if (statSync(path).isDirectory()) return entry === "bench" ? [] : testFiles(path);
+    // bench prints figures; engine needs the Go-built tools and runs as `npm run test:engine`.
+    if (statSync(path).isDirectory()) return entry === "bench" || entry === "engine" ? [] : testFiles(path);
     return entry.endsWith(".test.ts") ? [path] : [];
   });
 }

@@ -31,6 +31,12 @@ export interface ClusterServicesArgs {
   metricsServer?: boolean;
   /** Install cert-manager and the issuers. Default true; a local cluster may skip them. */
   certManager?: boolean;
+  /**
+   * Install the ingress-nginx chart. Default true: tenants and the platform are reached through it.
+   * A local cluster that brings its own ingress controller, or a test API server that cannot
+   * download charts, turns it off; the `ingress-nginx` namespace is still created.
+   */
+  ingressNginx?: boolean;
 }
 
 export class ClusterServices extends pulumi.ComponentResource {
@@ -51,7 +57,9 @@ export class ClusterServices extends pulumi.ComponentResource {
     const release = (id: string, chart: PinnedChart, ns: pulumi.Input<string>, values: Record<string, unknown>) => pinnedRelease(id, chart, ns, values, { parent: this });
 
     const ingressNs = namespace(`${name}-ingress-nginx-ns`, INGRESS_NAMESPACE);
-    release(`${name}-ingress-nginx`, INGRESS_NGINX_CHART, ingressNs.metadata.name, ingressNginxValues(exposure));
+    if (args.ingressNginx ?? true) {
+      release(`${name}-ingress-nginx`, INGRESS_NGINX_CHART, ingressNs.metadata.name, ingressNginxValues(exposure));
+    }
 
     if (certManager) {
       const cmNs = namespace(`${name}-cert-manager-ns`, CERT_MANAGER_NAMESPACE);

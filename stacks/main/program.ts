@@ -83,6 +83,7 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
       acmeEmail: config.clusterServices.acmeEmail,
       metricsServer: config.clusterServices.metricsServer.enabled,
       certManager: config.clusterServices.certManager.enabled,
+      ingressNginx: config.clusterServices.ingressNginx.enabled,
     },
     { providers: [provider], dependsOn: [instances, ...storage] },
   );

@@ -50,6 +50,13 @@ describe("ClusterServices (mock runtime)", () => {
     expect(release(await record({ metricsServer: false }), "metrics-server")).to.equal(undefined);
   });
 
+  it("ingress-nginx follows its switch and keeps its namespace", async () => {
+    expect(release(await record(), "ingress-nginx")).to.include({ version: "4.13.6", namespace: "ingress-nginx" });
+    const regs = await record({ ingressNginx: false });
+    expect(release(regs, "ingress-nginx")).to.equal(undefined);
+    expect(kubeObjects(regs).filter((o) => o.kind === "Namespace").map((o) => o.metadata?.name)).to.include("ingress-nginx");
+  });
+
   it("can skip cert-manager (local clusters) and then needs no e-mail", async () => {
     const regs = await recordProgram(() => new ClusterServices("services", { acmeEmail: "", certManager: false }));
     expect(release(regs, "cert-manager")).to.equal(undefined);
