@@ -72,7 +72,8 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
     // Secret whether path or contents: contents are credentials, and the provider does not mark its input secret itself.
     const kubeconfig = config.local.kubeconfig === undefined ? undefined : pulumi.secret(config.local.kubeconfig);
     provider = new k8s.Provider("k8s", { kubeconfig, context: config.local.context, enableServerSideApply: true });
-    outputs.kubeconfig = undefined;
+    // No kubeconfig output here: the developer already has it, and an undefined output makes the
+    // engine warn on every run.
   }
 
   const instances = new k8s.core.v1.Namespace("mindroom-instances", { metadata: { name: INSTANCES_NAMESPACE } }, { provider, dependsOn: storage });

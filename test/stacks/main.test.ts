@@ -192,6 +192,13 @@ describe("root program (mock runtime)", () => {
     expect(kubeObjects(regs).find((o) => o.kind === "Namespace" && o.metadata?.name === "mindroom-instances")).to.not.equal(undefined);
   });
 
+  it("local mode exports no kubeconfig key (the engine warns on every run about an undefined output)", async () => {
+    let outputs: Record<string, unknown> = {};
+    await recordProgram(() => (outputs = mainProgram(parseStackConfig(stackFile("local")), { platform: secrets().platform })), { state: clusterState });
+    expect(Object.keys(outputs)).to.not.include("kubeconfig");
+    expect(Object.keys(outputs)).to.include("instancesNamespace");
+  });
+
   it("local mode: kubeconfig contents reach the provider as a secret, so state holds them encrypted", async () => {
     const raw = filled("local") as { local: Record<string, string> };
     raw.local.kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: LocalT0ken}}]\n";
