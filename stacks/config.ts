@@ -60,6 +60,12 @@ export const stackConfigSchema = z
         ingressNginx: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
       })
       .strict(),
+    /**
+     * Let the kubernetes provider wait for platform objects to become ready (default true, so an
+     * `up` fails on a backend that never starts). `false` only where pods cannot run or readiness
+     * is watched elsewhere: it sets `pulumi.com/skipAwait` on every platform object (infra/skip-await.ts).
+     */
+    providerAwait: z.boolean({ message: "must be true or false" }).default(true),
     /** Deploy the Platform component (upstream `deploy_platform`). */
     deployPlatform: z.boolean().default(true),
     /** Platform chart values, upstream keys verbatim; secrets come from the secret keys instead. */

@@ -12,12 +12,15 @@
  *   ($KUBECONFIG, ~/.kube/config, or in-cluster credentials).
  * - `adoptExisting` (default false): take over objects that already exist under the same names,
  *   e.g. those of the Helm release this stack replaces (provider `upsertExistingObjects`).
+ * - `providerAwait` (default true): the provider waits for each object to be ready; `false` marks
+ *   every object `pulumi.com/skipAwait` (infra/skip-await.ts), for clusters where pods cannot run.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MindroomRuntime } from "../components/runtime";
 import { parseRuntimeValues } from "../components/runtime/values";
+import { awaitOptions } from "../infra/skip-await";
 import { parseOrThrow, ValuesError } from "../infra/values/errors";
 
 export const RUNTIME_PROJECT = "mindroom-runtime";
@@ -31,6 +34,7 @@ const stackConfigSchema = z.object({
   releaseName: dnsLabel.optional(),
   namespace: dnsLabel.optional(),
   adoptExisting: z.boolean({ message: "must be true or false" }).optional(),
+  providerAwait: z.boolean({ message: "must be true or false" }).optional(),
   values: z.record(z.string(), z.unknown(), { message: "must be a map of runtime chart values (see stacks/runtime/Pulumi.example.yaml)" }).optional(),
 });
 
@@ -85,6 +89,7 @@ export function runtimeStack(): RuntimeStackOutputs {
       releaseName: config.get("releaseName"),
       namespace: config.get("namespace"),
       adoptExisting: config.getObject<unknown>("adoptExisting"),
+      providerAwait: config.getObject<unknown>("providerAwait"),
       values: config.getObject<unknown>("values"),
     },
     `${RUNTIME_PROJECT}:`,
@@ -105,7 +110,7 @@ export function runtimeStack(): RuntimeStackOutputs {
         })
       : undefined;
 
-  const runtime = new MindroomRuntime(args.releaseName as string, args, provider ? { providers: [provider] } : undefined);
+  const runtime = new MindroomRuntime(args.releaseName as string, args, { ...(provider ? { providers: [provider] } : {}), ...awaitOptions(settings.providerAwait) });
   return {
     fullname: runtime.fullname,
     namespace: runtime.namespace,

@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { awaitOptions } from "../../infra/skip-await";
 import { K3sCluster, type IngressExposure } from "../../components/cluster";
 import { ClusterServices } from "../../components/cluster-services";
 import { HcloudVolumes } from "../../components/hetzner";
@@ -93,7 +94,7 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
 
   if (config.deployPlatform) {
     const values = withSecrets(config.platform, secrets.platform);
-    new Platform("platform", parsePlatformValues(values), { providers: [provider], dependsOn: [instances, services] });
+    new Platform("platform", parsePlatformValues(values), { providers: [provider], dependsOn: [instances, services], ...awaitOptions(config.providerAwait) });
     const domain = String(config.platform.domain ?? "mindroom.chat");
     outputs.platformUrls = { app: `https://app.${domain}`, api: `https://api.${domain}`, webhooks: `https://webhooks.${domain}` };
   }

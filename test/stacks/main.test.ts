@@ -199,6 +199,16 @@ describe("root program (mock runtime)", () => {
     expect(Object.keys(outputs)).to.include("instancesNamespace");
   });
 
+  it("providerAwait: the provider waits for platform objects by default; false marks every one skipAwait", async () => {
+    const skip = (regs: Registration[]) => kubeObjects(regs).filter((o) => o.kind === "Deployment").map((o) => o.metadata?.annotations?.["pulumi.com/skipAwait"]);
+    const waiting = await run(parseStackConfig(stackFile("local")), { platform: secrets().platform });
+    expect(skip(waiting).length).to.be.greaterThan(1);
+    expect(skip(waiting).filter((a) => a !== undefined)).to.deep.equal([]);
+    const skipping = await run(parseStackConfig({ ...stackFile("local"), providerAwait: false }), { platform: secrets().platform });
+    expect(new Set(skip(skipping))).to.deep.equal(new Set(["true"]));
+    expect(configError({ ...stackFile("local"), providerAwait: "no" })).to.match(/providerAwait: must be true or false/);
+  });
+
   it("local mode: kubeconfig contents reach the provider as a secret, so state holds them encrypted", async () => {
     const raw = filled("local") as { local: Record<string, string> };
     raw.local.kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: LocalT0ken}}]\n";

@@ -142,3 +142,29 @@ describe("stacks/runtime: runtime-only stack program", () => {
     expect(bad.regs.length + notMap.regs.length).to.equal(0);
   });
 });
+
+describe("stacks/runtime: providerAwait", () => {
+  afterEach(() => pulumi.runtime.setAllConfig({}, []));
+  const skip = (objects: { metadata?: { annotations?: Record<string, string> } }[]) => objects.map((o) => o.metadata?.annotations?.["pulumi.com/skipAwait"]);
+
+  it("default: the provider waits for every object; providerAwait false marks each one skipAwait and changes nothing else", async () => {
+    const values = { "mindroom-runtime:values": {} };
+    const waiting = await up(values);
+    expect(waiting.error).to.equal(undefined);
+    expect(skip(waiting.objects).filter((a) => a !== undefined)).to.deep.equal([]);
+    const skipping = await up({ ...values, "mindroom-runtime:providerAwait": false });
+    expect(skipping.objects.length).to.equal(waiting.objects.length);
+    expect(new Set(skip(skipping.objects))).to.deep.equal(new Set(["true"]));
+    const strip = (o: { metadata?: { annotations?: Record<string, string> } }) => {
+      const { "pulumi.com/skipAwait": _, ...rest } = o.metadata?.annotations ?? {}; // eslint-disable-line @typescript-eslint/no-unused-vars
+      return { ...o, metadata: { ...o.metadata, annotations: Object.keys(rest).length ? rest : undefined } };
+    };
+    const norm = (o: object) => JSON.parse(JSON.stringify(o));
+    expect(skipping.objects.map((o) => norm(strip(o)))).to.deep.equal(waiting.objects.map((o) => norm({ ...o, metadata: { ...o.metadata, annotations: o.metadata?.annotations } })));
+  });
+
+  it("refuses a providerAwait that is not a boolean", async () => {
+    const { error } = await up({ "mindroom-runtime:providerAwait": 1 });
+    expect(String((error as Error)?.message)).to.match(/providerAwait: must be true or false/);
+  });
+});
