@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { useSecretSource } from "../generated-secrets";
 
 /** One `registerResource` call as the engine would have received it. */
 export interface Registration {
@@ -30,15 +31,16 @@ export type MockState = (type: string, name: string, inputs: Record<string, unkn
 export interface RecordOptions {
   project?: string;
   stack?: string;
-  /** Extra provider-computed outputs; the defaults cover `@pulumi/random`. */
+  /** Extra provider-computed outputs; the defaults cover `@pulumi/random` (only the cluster component still uses it). */
   state?: MockState;
   /** Answers invokes (`mocks.call`); defaults to echoing the inputs. */
   call?: (token: string, inputs: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /**
- * Deterministic stand-in for values a provider would compute (random passwords and the like), so
- * a render is repeatable and the program's `apply` callbacks see a known value.
+ * Deterministic stand-in for values a provider would compute (random passwords and the like) and
+ * for secrets a component generates in-process (`infra/generated-secrets.ts`), so a render is
+ * repeatable and the program's `apply` callbacks see a known value. Never used by a real `up`.
  */
 export function fakeRandom(seed: string, length: number): string {
   const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -85,8 +87,14 @@ export async function recordProgram(program: () => unknown, options: RecordOptio
     options.stack ?? "render",
     false,
   );
-  program();
-  await pulumi.runtime.disconnect();
+  // In-process generated secrets repeat from one render to the next (keyed by what they are for).
+  const restore = useSecretSource((label, length) => fakeRandom(`generated:${label}`, length));
+  try {
+    program();
+    await pulumi.runtime.disconnect();
+  } finally {
+    restore();
+  }
   return attachUrns(seen);
 }
 
