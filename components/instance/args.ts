@@ -148,7 +148,11 @@ export interface MindroomInstanceArgs {
   sandboxProxyToken?: pulumi.Input<string>;
   /** Secret, default `""` (credential encryption off). */
   credentialsEncryptionKey?: pulumi.Input<string>;
-  /** Secret, default `""` → `matrixAdminPassword` → a generated 48-character value kept in state. */
+  /**
+   * Secret, default `""` → `matrixAdminPassword` → a 48-character value generated in-process, which
+   * changes on every `up` (a warning says so): give it. The provisioner always does (derived from its
+   * root secret); the Synapse macaroon/form secrets derive from it.
+   */
   matrixRegistrationSharedSecret?: pulumi.Input<string>;
   /** Default `""`; plain env `SUPABASE_URL`. */
   supabaseUrl?: string;
@@ -159,6 +163,14 @@ export interface MindroomInstanceArgs {
   trustedUpstreamAuth?: TrustedUpstreamAuthArgs;
   /** Secret, default `""`: legacy fallback for the registration secret, macaroon key and form secret. */
   matrixAdminPassword?: pulumi.Input<string>;
+  /**
+   * Project key, secret, default `""` → `matrixAdminPassword` → HMAC-SHA256 of the registration
+   * secret (label `synapse-macaroon`, 32 hex characters): Synapse `macaroon_secret_key`. Set it to
+   * keep a tenant's existing value (its `synapse-config-{c}` ConfigMap, `homeserver.yaml`).
+   */
+  synapseMacaroonSecretKey?: pulumi.Input<string>;
+  /** Project key, secret, default `""` → `matrixAdminPassword` → derived (label `synapse-form`): Synapse `form_secret`. */
+  synapseFormSecret?: pulumi.Input<string>;
   /**
    * Deviation 9, default `true`: destroying the stack leaves both PVCs (and their volumes) in the
    * cluster, so an uninstall never loses tenant data by accident. `false` lets destroy delete them.

@@ -30,6 +30,8 @@ export interface SecretInputs {
   matrixOidcClientSecret?: pulumi.Input<string>;
   matrixRegistrationSharedSecret?: pulumi.Input<string>;
   matrixAdminPassword?: pulumi.Input<string>;
+  synapseMacaroonSecretKey?: pulumi.Input<string>;
+  synapseFormSecret?: pulumi.Input<string>;
 }
 
 /** The settings in the string form the chart hashes, with both switches evaluated once. */
@@ -186,6 +188,8 @@ export function resolveInstance(args: MindroomInstanceArgs): ResolvedInstance {
       matrixOidcClientSecret: oidc.clientSecret,
       matrixRegistrationSharedSecret: args.matrixRegistrationSharedSecret,
       matrixAdminPassword: args.matrixAdminPassword,
+      synapseMacaroonSecretKey: args.synapseMacaroonSecretKey,
+      synapseFormSecret: args.synapseFormSecret,
     },
     retainData: args.retainData ?? true,
   };

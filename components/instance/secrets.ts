@@ -1,11 +1,18 @@
 /**
  * Tenant Secret material (spec §9, §5.2, §8.3): the ten `stringData` keys, the rollout hash, and
- * the Synapse macaroon/form secrets. Values upstream drew at random on every render are
- * `RandomPassword`s here, generated once and kept in state (Pulumi mapping of §1).
+ * the Synapse macaroon/form secrets. Upstream drew three values at random on every render; here
+ * none needs a provider or state (docs/instance.md, "Generated and derived secrets"):
+ * - the macaroon key and the form secret are given (`synapseMacaroonSecretKey`, `synapseFormSecret`,
+ *   e.g. a tenant's existing values), else `matrix_admin_password` (upstream), else derived with
+ *   HMAC-SHA256 from the tenant's registration secret, one label each, so every `up` gives the same;
+ * - the registration secret is given (the provisioner derives it from its root secret), else
+ *   `matrix_admin_password`, else generated in-process, which only a render keeps repeatable: a
+ *   real `up` without either warns, because the three values then change on every update.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import type * as k8s from "@pulumi/kubernetes";
+import { deriveTenantSecret } from "../../infra/derived-secrets";
+import { generatedSecretsRepeatable, generateSecret } from "../../infra/generated-secrets";
 import { instanceSecretHash } from "./hashes";
 import { NAMESPACE, type ResolvedInstance } from "./resolve";
 import type { InstanceNames } from "./names";
@@ -14,6 +21,10 @@ export const TENANT_SECRET_KEYS = [
   "openai_key", "anthropic_key", "openrouter_key", "google_key", "deepseek_key", "supabase_service_key",
   "sandbox_proxy_token", "credentials_encryption_key", "matrix_oidc_client_secret", "matrix_registration_shared_secret",
 ] as const;
+
+/** Lengths of the values upstream generated (`randAlphaNum`), kept for derived and generated ones. */
+export const REGISTRATION_SECRET_LENGTH = 48;
+export const SYNAPSE_SECRET_LENGTH = 32;
 
 export interface SecretMaterial {
   /** Secret Output with exactly {@link TENANT_SECRET_KEYS}. */
@@ -24,29 +35,34 @@ export interface SecretMaterial {
   formSecret: pulumi.Output<string>;
 }
 
-/** A plain non-empty string is known now; anything else (empty, absent, an Output) may need the fallback. */
-const known = (v: pulumi.Input<string> | undefined): v is string => typeof v === "string" && v !== "";
 const value = (v: pulumi.Input<string> | undefined): pulumi.Output<string> => pulumi.output(v ?? "");
-
-function generated(name: string, length: number, parent: pulumi.Resource): pulumi.Output<string> {
-  return new random.RandomPassword(name, { length, special: false }, { parent }).result;
-}
 
 export function secretMaterial(name: string, r: ResolvedInstance, parent: pulumi.Resource): SecretMaterial {
   const s = r.secrets;
   const admin = value(s.matrixAdminPassword);
   const givenRegistration = pulumi.all([value(s.matrixRegistrationSharedSecret), admin]).apply(([reg, pw]) => reg || pw);
-  // Only the Secret uses the generated registration secret; without it nothing needs one.
-  const registration =
-    known(s.matrixRegistrationSharedSecret) || known(s.matrixAdminPassword) || !r.instanceSecrets.create
-      ? givenRegistration
-      : pulumi.all([givenRegistration, generated(`${name}-registration-shared-secret`, 48, parent)]).apply(([g, x]) => g || x);
-  const [macaroonSecretKey, formSecret] = known(s.matrixAdminPassword)
-    ? [admin, admin]
-    : [
-        pulumi.all([admin, generated(`${name}-macaroon-secret-key`, 32, parent)]).apply(([pw, x]) => pw || x),
-        pulumi.all([admin, generated(`${name}-form-secret`, 32, parent)]).apply(([pw, x]) => pw || x),
-      ];
+  const explicitMacaroon = value(s.synapseMacaroonSecretKey);
+  const explicitForm = value(s.synapseFormSecret);
+  // The tenant's own secret the Synapse values derive from. Generated (once per run) only when none
+  // is given and something needs it: the Secret's registration key, or a Synapse value not given.
+  const seed = pulumi.all([givenRegistration, explicitMacaroon, explicitForm]).apply(([g, m, f]) => {
+    if (g) return g;
+    const needs = [...(r.instanceSecrets.create ? ["matrix_registration_shared_secret"] : []), ...(m ? [] : ["macaroon_secret_key"]), ...(f ? [] : ["form_secret"])];
+    if (needs.length === 0) return "";
+    if (!generatedSecretsRepeatable()) {
+      void pulumi.log.warn(
+        `matrixRegistrationSharedSecret and matrix_admin_password are empty, so ${needs.join(", ")} were generated for this update only and change on the next; pass matrixRegistrationSharedSecret (the provisioner derives it from its root secret) to keep them`,
+        parent,
+      );
+    }
+    return generateSecret(`${name}:${r.customer}:matrix-registration`, REGISTRATION_SECRET_LENGTH);
+  });
+  // Only the Secret uses a generated registration secret; without the Secret nothing needs one.
+  const registration = r.instanceSecrets.create ? seed : givenRegistration;
+  const synapse = (explicit: pulumi.Output<string>, purpose: "synapse-macaroon" | "synapse-form") =>
+    pulumi.all([explicit, admin, seed]).apply(([e, pw, key]) => e || pw || deriveTenantSecret(key, purpose, r.customer, SYNAPSE_SECRET_LENGTH));
+  const macaroonSecretKey = synapse(explicitMacaroon, "synapse-macaroon");
+  const formSecret = synapse(explicitForm, "synapse-form");
   const values = {
     openai_key: value(s.openaiKey),
     anthropic_key: value(s.anthropicKey),

@@ -155,6 +155,8 @@ export const instanceValuesSchema = strict({
     }),
   ),
   matrix_admin_password: opt(secret),
+  synapseMacaroonSecretKey: opt(secret),
+  synapseFormSecret: opt(secret),
 });
 
 /** The chart's map-valued defaults; user maps merge over them key by key, as Helm coalesces values. */
@@ -223,6 +225,8 @@ export function parseInstanceValues(raw: Record<string, unknown>): MindroomInsta
     supabaseServiceKey: v.supabaseServiceKey,
     trustedUpstreamAuth: v.trustedUpstreamAuth,
     matrixAdminPassword: v.matrix_admin_password,
+    synapseMacaroonSecretKey: v.synapseMacaroonSecretKey,
+    synapseFormSecret: v.synapseFormSecret,
   };
   validateInstance(resolveInstance(args));
   return args;
