@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import { generateSecret } from "../../infra/generated-secrets";
 import { runtimeNames } from "./names";
 import { apiNetworkPolicySpec, configMapSpec, pdbSpec, proxyTokenSecretSpec, serviceAccountSpec, serviceSpec, storageClaimSpec } from "./spec/core";
 import { deploymentSpec } from "./spec/deployment";
@@ -16,6 +16,16 @@ import { DEFAULT_NAMESPACE, validateRelease, validateRuntimeValues } from "./val
 export type { MindroomRuntimeArgs } from "./args";
 export type { RuntimeValues } from "./schema";
 export { parseRuntimeValues } from "./values";
+
+/**
+ * Options of the chart PostgreSQL's auth Secret. A generated password changes on every run, so the
+ * Secret then ignores changes to `data`/`stringData` (both: the provider stores `stringData` checked
+ * into `data`), and Pulumi keeps the value in state, which the database was initialised with. A given
+ * `auth.password` is applied as it changes.
+ */
+export function postgresSecretOptions(generatedPassword: boolean, parent: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+  return generatedPassword ? { ...parent, ignoreChanges: ["data", "stringData"] } : parent;
+}
 
 export class MindroomRuntime extends pulumi.ComponentResource {
   /** `{fullname}`: the Deployment, Service (and, by default, ServiceAccount) name. */
@@ -68,13 +78,16 @@ export class MindroomRuntime extends pulumi.ComponentResource {
 
     const auth = v.eventCache.postgres.auth;
     let password: pulumi.Input<string> | undefined;
+    const generatedPassword = n.postgres?.createsSecret === true && auth.password === "";
     if (n.postgres?.createsSecret) {
-      // Inputs fixed and independent of the values, so the generated password never changes on update.
-      password = auth.password !== "" ? auth.password : new random.RandomPassword(`${name}-event-cache-postgres`, { length: 32, special: false }, parent).result;
+      // No root secret to derive from here: generated in-process, kept stable by the Secret's state below.
+      password = generatedPassword ? pulumi.secret(generateSecret(`${n.namespace}/${n.postgres.secretName}:password`, 32)) : auth.password;
     }
     const pg = postgresSpecs(v, n, password);
     if (pg) {
-      if (pg.secret) new k8s.core.v1.Secret(`${name}-event-cache-postgres-auth`, pg.secret, parent);
+      // With a generated password the engine keeps the Secret's data from its state (the value of the
+      // first `up`, or the RandomPassword of older stacks): a fresh draw never reaches the cluster.
+      if (pg.secret) new k8s.core.v1.Secret(`${name}-event-cache-postgres-auth`, pg.secret, postgresSecretOptions(generatedPassword, parent));
       new k8s.core.v1.Service(`${name}-event-cache-postgres`, pg.service, parent);
       new k8s.apps.v1.StatefulSet(`${name}-event-cache-postgres`, pg.statefulSet, parent);
       if (pg.networkPolicy) new k8s.networking.v1.NetworkPolicy(`${name}-event-cache-postgres`, pg.networkPolicy, parent);

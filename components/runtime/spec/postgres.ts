@@ -19,8 +19,9 @@ export interface PostgresSpecs {
 }
 
 /**
- * `password` is the operator's `auth.password` or a generated one kept in Pulumi state (upstream
- * reuses the live Secret's value; state is the Pulumi equivalent). Undefined when `auth.existingSecret`.
+ * `password` is the operator's `auth.password` or one generated in-process, which the component
+ * keeps stable through the Secret's state (`postgresSecretOptions`; upstream reuses the live
+ * Secret's value, state is the Pulumi equivalent). Undefined when `auth.existingSecret`.
  */
 export function postgresSpecs(v: RuntimeValues, n: RuntimeNames, password: pulumi.Input<string> | undefined): PostgresSpecs | undefined {
   const names = n.postgres;

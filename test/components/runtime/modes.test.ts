@@ -228,9 +228,9 @@ describe("runtime: component structure", () => {
     const component = r.regs.find((x) => x.type === "mindroom:runtime:MindroomRuntime");
     expect(component?.custom).to.equal(false);
     const children = r.regs.filter((x) => x.custom);
-    // Every rendered object plus the generated event-cache password, none registered outside the component.
+    // Exactly the rendered objects (the event-cache password is generated in-process, no resource), none outside the component.
     expect(children.map((x) => x.name)).to.include.members(["mindroom-runtime", "mindroom-runtime-worker-manager", "mindroom-runtime-event-cache-postgres"]);
-    expect(children).to.have.length(r.objects.length + 1);
+    expect(children).to.have.length(r.objects.length);
     for (const reg of children) expect(reg.urn, reg.name).to.contain("mindroom:runtime:MindroomRuntime$");
   });
 
