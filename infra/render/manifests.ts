@@ -9,7 +9,7 @@ import type { Registration } from "./record";
 /** Printed in place of every secret leaf; valid base64, so `Secret.data` stays schema-valid. */
 export const REDACTED = "REDACTED";
 
-export type KubeObject = { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string } } & Record<string, unknown>;
+export type KubeObject = { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } } & Record<string, unknown>;
 
 /** Helm's install order, so a rendered stream reads (and applies) like `helm template`. */
 const KIND_ORDER = [
