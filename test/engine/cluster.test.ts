@@ -84,4 +84,11 @@ describe("engine: the test control plane", () => {
     await api.delete(objects[0]);
     expect(await gone(objects[0], cluster, 20_000), `namespace ${ns} finalized`).to.equal(true);
   });
+
+  it("a namespace deleted in the foreground, as the kubernetes provider deletes it, goes away too", async () => {
+    const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: "engine-cluster-foreground" } };
+    expect(await applyAll(cluster.kubeConfig(), [ns], MANAGER)).to.deep.equal([]);
+    await KubernetesObjectApi.makeApiClient(cluster.kubeConfig()).delete(ns, undefined, undefined, undefined, undefined, "Foreground");
+    expect(await gone(ns, cluster, 20_000), "namespace gone after a foreground delete").to.equal(true);
+  });
 });

@@ -51,9 +51,19 @@ export function startNamespaceFinalizer(target: ApiTarget, intervalMs = 300): Na
   let round: Promise<void> = Promise.resolve();
   const pass = async () => {
     const list = await apiRequest(target, "GET", "/api/v1/namespaces");
-    const terminating = ((list.body?.items ?? []) as { metadata: { name: string; deletionTimestamp?: string }; spec: { finalizers?: string[] } }[])
-      .filter((n) => n.metadata.deletionTimestamp && (n.spec.finalizers ?? []).includes("kubernetes"));
-    for (const ns of terminating) await finalizeNamespace(target, { ...ns, spec: { finalizers: ns.spec.finalizers ?? [] } });
+    const deleted = ((list.body?.items ?? []) as { metadata: { name: string; deletionTimestamp?: string; finalizers?: string[] }; spec: { finalizers?: string[] } }[]).filter(
+      (n) => n.metadata.deletionTimestamp,
+    );
+    for (const ns of deleted.filter((n) => (n.spec.finalizers ?? []).includes("kubernetes"))) {
+      await finalizeNamespace(target, { ...ns, spec: { finalizers: ns.spec.finalizers ?? [] } });
+    }
+    // A Foreground delete (the kubernetes provider's default) also puts `foregroundDeletion` in
+    // metadata.finalizers, even with the apiserver's GC flag off (the namespace store adds it
+    // itself); the garbage collector would drop it once the namespace is empty. Do the same.
+    for (const ns of deleted.filter((n) => (n.spec.finalizers ?? []).length === 0 && (n.metadata.finalizers ?? []).includes("foregroundDeletion"))) {
+      const finalizers = (ns.metadata.finalizers ?? []).filter((f) => f !== "foregroundDeletion");
+      await apiRequest(target, "PATCH", `/api/v1/namespaces/${ns.metadata.name}`, { metadata: { finalizers } }, "application/merge-patch+json");
+    }
   };
   const tick = () => {
     if (stopped) return;
