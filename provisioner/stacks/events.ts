@@ -65,7 +65,9 @@ export function progressLine(event: EngineEvent): string | undefined {
     return `error reported for ${subject(urn, urn.split("::")[2]?.split("$").pop() ?? "resource")}`;
   }
   if (event.summaryEvent) return `finished: ${summary(event.summaryEvent.resourceChanges as Record<string, number>)}`;
-  if (event.cancelEvent) return "cancelled";
+  // No line for `cancelEvent`: the engine sends it as the last event of EVERY stream, a successful
+  // run's too (a real 3.248 `up` ended its progress with "cancelled"). An aborted run is reported
+  // by the job's error ("… was cancelled (timeout or shutdown)"), not by progress.
   return undefined;
 }
 

@@ -279,9 +279,26 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
       "failed kubernetes:core/v1:Secret mindroom-api-keys-42",
       "error reported for pulumi:pulumi:Stack mindroom-tenant-staging-42",
       "finished: 1 created, 1 unchanged",
-      "cancelled",
     ]);
     expect(JSON.stringify(progress)).not.to.include(SECRET);
+  });
+
+  it("the CancelEvent that ends every event stream, a successful one too, gives no progress line (a real 3.248 up ended its progress with \"cancelled\")", async () => {
+    const deployment = { op: "create", urn: "urn:pulumi:staging-42::mindroom-tenant::kubernetes:apps/v1:Deployment::instance-42-mindroom", type: "kubernetes:apps/v1:Deployment", provider: "" };
+    cli.upEvents = [
+      { sequence: 0, timestamp: 1_780_000_000, resourcePreEvent: { metadata: deployment } },
+      { sequence: 1, timestamp: 1_780_000_001, resOutputsEvent: { metadata: deployment } },
+      { sequence: 2, timestamp: 1_780_000_002, summaryEvent: { maybeCorrupt: false, durationSeconds: 2, resourceChanges: { create: 1 }, policyPacks: {} } },
+      { sequence: 3, timestamp: 1_780_000_003, cancelEvent: {} },
+    ];
+    const stacks = await make();
+    const progress: ProgressEvent[] = [];
+    await stacks.up(spec(), { onProgress: (e) => progress.push(e) });
+    expect(progress.map((p) => p.message)).to.deep.equal([
+      "creating kubernetes:apps/v1:Deployment instance-42-mindroom",
+      "created kubernetes:apps/v1:Deployment instance-42-mindroom",
+      "finished: 1 created",
+    ]);
   });
 
   it("CLI < 3.211 on a DIY backend records bookkeeping as plaintext config, and list() reads it back", async () => {
