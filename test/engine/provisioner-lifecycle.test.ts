@@ -44,7 +44,7 @@ describe("engine: one tenant through the real provisioner (HTTP → Automation A
   let p: EngineProvisioner;
   let id = "";
   let secretData: Record<string, string> = {};
-  let pvcUids: Record<string, string> = {};
+  const pvcUids: Record<string, string> = {};
   const timings: Record<string, number> = {};
 
   const get = async (path: string): Promise<Json> => {
