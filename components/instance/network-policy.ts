@@ -9,6 +9,13 @@ import type { InstanceNames } from "./names";
 
 export const METADATA_CIDR = "169.254.169.254/32";
 
+/**
+ * A TCP port of a rule, with its protocol written out: the API server defaults `protocol: TCP`
+ * into the live object, and `ingress`/`egress` are atomic lists, so a server-side apply without it
+ * conflicts with any other manager of the same policy (the Helm-era object the stack adopts).
+ */
+const tcp = (port: number) => ({ port, protocol: "TCP" });
+
 export function networkPolicy(r: ResolvedInstance, n: InstanceNames): k8s.types.input.networking.v1.NetworkPolicy {
   const tenant = { podSelector: { matchLabels: { customer: r.customer } } };
   const workerPort = r.workerBackend === "kubernetes" ? Number(r.kubernetesWorker.port) : 8766;
@@ -26,14 +33,14 @@ export function networkPolicy(r: ResolvedInstance, n: InstanceNames): k8s.types.
             },
             tenant,
           ],
-          ports: [{ port: 8765 }, { port: 8008 }],
+          ports: [tcp(8765), tcp(8008)],
         },
-        { from: [{ podSelector: { matchLabels: { app: "mindroom", customer: r.customer } } }], ports: [{ port: workerPort }] },
+        { from: [{ podSelector: { matchLabels: { app: "mindroom", customer: r.customer } } }], ports: [tcp(workerPort)] },
       ],
       egress: [
-        { to: [tenant], ports: [{ port: 8008 }, { port: 8765 }, { port: workerPort }] },
-        { ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
-        { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [METADATA_CIDR] } }], ports: [{ port: 80 }, { port: 443 }] },
+        { to: [tenant], ports: [tcp(8008), tcp(8765), tcp(workerPort)] },
+        { ports: [{ port: 53, protocol: "UDP" }, tcp(53)] },
+        { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [METADATA_CIDR] } }], ports: [tcp(80), tcp(443)] },
       ],
     },
   };

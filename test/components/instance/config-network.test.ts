@@ -65,24 +65,33 @@ describe("MindroomInstance: config, PVCs, Services, NetworkPolicy, Ingress (spec
         },
         { podSelector: { matchLabels: { customer: "t1" } } },
       ],
-      ports: [{ port: 8765 }, { port: 8008 }],
+      ports: [{ port: 8765, protocol: "TCP" }, { port: 8008, protocol: "TCP" }],
     });
   });
 
   it("71: the second ingress rule opens the worker port to app=mindroom pods of the customer only", async () => {
     const ingress = r.get("NetworkPolicy", "instance-traffic-controls-t1").spec.ingress;
     expect(ingress).to.have.length(2);
-    expect(ingress[1]).to.deep.equal({ from: [{ podSelector: { matchLabels: { app: "mindroom", customer: "t1" } } }], ports: [{ port: 8766 }] });
+    expect(ingress[1]).to.deep.equal({ from: [{ podSelector: { matchLabels: { app: "mindroom", customer: "t1" } } }], ports: [{ port: 8766, protocol: "TCP" }] });
     const k = await renderValues({ customer: "t1", ...K8S_RWX, kubernetesWorkerPort: "8800" });
-    expect(k.get("NetworkPolicy", "instance-traffic-controls-t1").spec.ingress[1].ports).to.deep.equal([{ port: 8800 }]);
+    expect(k.get("NetworkPolicy", "instance-traffic-controls-t1").spec.ingress[1].ports).to.deep.equal([{ port: 8800, protocol: "TCP" }]);
   });
 
   it("72: egress is limited to same-customer pods on 8008/8765/worker port, DNS on 53 UDP+TCP, and 80/443", () => {
     const egress = r.get("NetworkPolicy", "instance-traffic-controls-t1").spec.egress;
     expect(egress).to.have.length(3);
-    expect(egress[0]).to.deep.equal({ to: [{ podSelector: { matchLabels: { customer: "t1" } } }], ports: [{ port: 8008 }, { port: 8765 }, { port: 8766 }] });
+    expect(egress[0]).to.deep.equal({ to: [{ podSelector: { matchLabels: { customer: "t1" } } }], ports: [{ port: 8008, protocol: "TCP" }, { port: 8765, protocol: "TCP" }, { port: 8766, protocol: "TCP" }] });
     expect(egress[1]).to.deep.equal({ ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] });
-    expect(egress[2].ports).to.deep.equal([{ port: 80 }, { port: 443 }]);
+    expect(egress[2].ports).to.deep.equal([{ port: 80, protocol: "TCP" }, { port: 443, protocol: "TCP" }]);
+  });
+
+  it("every NetworkPolicy port names its protocol: the API server defaults TCP into the atomic ingress/egress lists, so a port without one made the stack's server-side apply conflict with a Helm-era live object (real kube-apiserver: 409 on .spec.ingress/.spec.egress)", async () => {
+    for (const values of [{ customer: "t1" }, { customer: "t1", ...K8S_RWX, kubernetesWorkerPort: "8800" }]) {
+      const spec = (await renderValues(values)).get("NetworkPolicy", "instance-traffic-controls-t1").spec;
+      const ports = [...spec.ingress, ...spec.egress].flatMap((rule: { ports: { protocol?: string }[] }) => rule.ports);
+      expect(ports.length).to.be.greaterThan(5);
+      for (const port of ports) expect(port, JSON.stringify(port)).to.have.property("protocol").that.is.oneOf(["TCP", "UDP"]);
+    }
   });
 
   it("73: (Deviation 3) the 80/443 rule's only peer is 0.0.0.0/0 except 169.254.169.254/32", () => {

@@ -177,9 +177,9 @@ describe("MindroomInstance: kubernetes worker mode (spec §17 items 37-49)", () 
   it("kubernetesWorkerPort feeds the env and the NetworkPolicy in kubernetes mode only", async () => {
     const x = await renderValues({ customer: "t1", ...K8S_RWX, kubernetesWorkerPort: 9000 });
     expect(mindroomEnv(x, "t1")[`${P}PORT`]).to.equal("9000");
-    expect(x.get("NetworkPolicy", "instance-traffic-controls-t1").spec.ingress[1].ports).to.deep.equal([{ port: 9000 }]);
+    expect(x.get("NetworkPolicy", "instance-traffic-controls-t1").spec.ingress[1].ports).to.deep.equal([{ port: 9000, protocol: "TCP" }]);
     const s = await renderValues({ customer: "t1", kubernetesWorkerPort: 9000 });
-    expect(s.get("NetworkPolicy", "instance-traffic-controls-t1").spec.ingress[1].ports).to.deep.equal([{ port: 8766 }]);
+    expect(s.get("NetworkPolicy", "instance-traffic-controls-t1").spec.ingress[1].ports).to.deep.equal([{ port: 8766, protocol: "TCP" }]);
   });
 
   it("an unknown workerBackend renders neither the sidecar nor the worker env (not validated upstream)", async () => {
