@@ -13,6 +13,8 @@ import { filesBelow, startEngineProvisioner, type EngineProvisioner, type Exchan
 const NS = "mindroom-instances";
 const SUBSCRIPTION = "7a1e5c3b-2d4f-4a6b-8c9d-0e1f2a3b4c5d";
 const STORAGE_CLASS = "engine-local";
+/** Ids of this file's tenants start here: other engine tests share the control plane (and its namespace). */
+const FIRST_ID = 7101;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -76,7 +78,7 @@ describe("engine: one tenant through the real provisioner (HTTP → Automation A
     const ns = await apiRequest(target, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
     expect(ns.status, ns.text).to.be.oneOf([201, 409]);
     const started = Date.now();
-    p = await startEngineProvisioner({ kubeconfigPath: cluster.kubeconfigPath, env: { INSTANCE_STORAGE_CLASS_NAME: STORAGE_CLASS } });
+    p = await startEngineProvisioner({ kubeconfigPath: cluster.kubeconfigPath, env: { INSTANCE_STORAGE_CLASS_NAME: STORAGE_CLASS }, lastInstanceId: FIRST_ID - 1 });
     timings.boot = Date.now() - started;
     console.log(`      - provisioner booted in ${secs(timings.boot)} (pid ${p.pid()}, data dir ${p.dataDir})`);
   });
@@ -86,13 +88,15 @@ describe("engine: one tenant through the real provisioner (HTTP → Automation A
     if (this.currentTest?.state === "failed" || !p) console.log(p?.logText().split("\n").slice(-40).join("\n"));
     console.log(`      - timings: ${Object.entries(timings).map(([k, v]) => `${k} ${secs(v)}`).join(", ")}`);
     await p?.stop();
+    // The tenant Secret outlives every uninstall (spec §7.4); leave the shared namespace clean.
+    if (id) await apiRequest(target, "DELETE", `/api/v1/namespaces/${NS}/secrets/mindroom-api-keys-${id}`);
   });
 
   it("provision: the job succeeds and the tenant's objects exist with upstream's names, labels, env and storage class", async () => {
     const job = await runJob("provision", () => p.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION, tier: "free" }));
     expect(job.status, JSON.stringify(job.error ?? job)).to.equal("succeeded");
     id = String(job.instance_id);
-    expect(id).to.match(/^\d+$/);
+    expect(id, "the first id above the seeded high-water mark").to.equal(String(FIRST_ID));
     expect(job.result).to.include({ customer_id: Number(id), success: true, frontend_url: `https://${id}.mindroom.test` });
     // No kubelet: the pods never become ready, and the job says the instance is still getting ready.
     expect(job.result.message).to.equal("Provisioning started; instance is getting ready");

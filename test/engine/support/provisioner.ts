@@ -7,7 +7,7 @@
  * boots a new process on the same data dir (boot recovery, id high-water mark, stacks).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineBinDir } from "./engine";
@@ -52,6 +52,12 @@ export interface EngineProvisionerOptions {
   /** Extra or overriding environment (e.g. SUPABASE_URL of a fake PostgREST). */
   env?: Record<string, string>;
   bootTimeoutMs?: number;
+  /**
+   * Seeds the id high-water mark (`<data dir>/instance-ids.json`), so new tenants get ids above it:
+   * engine test files share one control plane, and two provisioners both allocating id 1 would meet
+   * on `mindroom-api-keys-1`.
+   */
+  lastInstanceId?: number;
 }
 
 /** Variables of the test runner's own environment that must not reach the provisioner. */
@@ -61,6 +67,7 @@ export async function startEngineProvisioner(opts: EngineProvisionerOptions): Pr
   const dataDir = mkdtempSync(join(tmpdir(), "mindroom-engine-provisioner-"));
   const logDir = mkdtempSync(join(tmpdir(), "mindroom-engine-provisioner-log-"));
   const logPath = join(logDir, "provisioner.log");
+  if (opts.lastInstanceId !== undefined) writeFileSync(join(dataDir, "instance-ids.json"), JSON.stringify({ last_instance_id: opts.lastInstanceId }));
   const tsx = join(ROOT, "node_modules/.bin/tsx");
   const exchanges: Exchange[] = [];
   let child: ChildProcess | undefined;
