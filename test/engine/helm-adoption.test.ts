@@ -206,4 +206,19 @@ describe("engine: a Helm-era tenant adopted by the real provisioner (docs/migrat
     console.log(`      - second re-provision: ${finished.join("; ")}`);
     expect(await versions()).to.deep.equal(was);
   });
+
+  it("stop, then re-provision of the adopted tenant wins replicas back (fields Helm once owned, now the provisioner's scale)", async () => {
+    const apps = `/apis/apps/v1/namespaces/${NS}/deployments`;
+    const stop = await p.request("POST", `/system/instances/${HID}/stop`);
+    expect(stop.status, stop.text).to.equal(200);
+    for (const name of [`mindroom-${HID}`, `synapse-${HID}`]) expect((await apiGet(`${apps}/${name}`)).spec.replicas, `${name} stopped`).to.equal(0);
+    const accepted = await p.request("POST", "/system/provision", { instance_id: HID, tier: "free" });
+    const job = (await p.settle(accepted.body.job_id)).body;
+    expect(job.status, JSON.stringify(job.error ?? job)).to.equal("succeeded");
+    for (const name of [`mindroom-${HID}`, `synapse-${HID}`]) {
+      const d = await apiGet(`${apps}/${name}`);
+      expect(d.spec.replicas, `${name} replicas`).to.equal(1);
+      expect(d.metadata.uid, `${name} uid`).to.equal(created.get(`Deployment ${NS}/${name}`).metadata.uid);
+    }
+  });
 });
