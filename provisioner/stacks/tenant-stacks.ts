@@ -34,6 +34,7 @@ import type {
 import type { PulumiCommandLike } from "./cli";
 import { mapStackError, scrub, secretNeedles } from "./errors";
 import { tenantVolumes } from "../tenant-names";
+import { prepareDiyRecovery } from "./diy-recovery";
 import { eventForwarder } from "./events";
 import { instanceIdOf, tenantStackName, TENANT_PROJECT } from "./naming";
 
@@ -75,6 +76,8 @@ export interface ResolvedTenantStacksSettings {
   program: TenantProgramFactory;
   kubeApi?: TenantKube;
   logger: pino.Logger;
+  /** How long `recover` waits for a CLI of a dead provisioner that still holds the stack before killing it (default 30 s). */
+  recoveryGraceMs?: number;
 }
 
 type Metadata = Partial<Record<keyof typeof TAG_KEYS, string>>;
@@ -232,6 +235,9 @@ export class LocalTenantStacks implements TenantStacks {
     const stackName = this.stackName(instanceId);
     const log = this.s.logger.child({ stack: stackName });
     try {
+      // File backend: first no CLI of ours may still hold the stack (a provisioner killed without its
+      // process group leaves its child running), then the blobs a killed CLI left half written go.
+      await prepareDiyRecovery(this.s.backendUrl, TENANT_PROJECT, stackName, { graceMs: this.s.recoveryGraceMs, log });
       const ws = await this.workspace(stackName, EMPTY_PROGRAM);
       const stack = await Stack.select(stackName, ws).catch((err: unknown) => {
         if (err instanceof StackNotFoundError) return undefined;
