@@ -156,7 +156,7 @@ describe("stacks/runtime: providerAwait", () => {
     expect(skipping.objects.length).to.equal(waiting.objects.length);
     expect(new Set(skip(skipping.objects))).to.deep.equal(new Set(["true"]));
     const strip = (o: { metadata?: { annotations?: Record<string, string> } }) => {
-      const { "pulumi.com/skipAwait": _, ...rest } = o.metadata?.annotations ?? {}; // eslint-disable-line @typescript-eslint/no-unused-vars
+      const { "pulumi.com/skipAwait": _, ...rest } = o.metadata?.annotations ?? {};
       return { ...o, metadata: { ...o.metadata, annotations: Object.keys(rest).length ? rest : undefined } };
     };
     const norm = (o: object) => JSON.parse(JSON.stringify(o));
