@@ -18,7 +18,7 @@ import { FakePostgrest } from "../provisioner/mirror/fake-postgrest";
 import { apiRequest, type ApiTarget } from "./support/api";
 import { id as objId, render, type Obj } from "./support/apply";
 import { sharedCluster } from "./support/cluster";
-import { ENGINE_API_KEY, ENGINE_ROOT_SECRET, startEngineProvisioner, type EngineProvisioner } from "./support/provisioner";
+import { ENGINE_API_KEY, ENGINE_ROOT_SECRET, filesBelow, startEngineProvisioner, type EngineProvisioner } from "./support/provisioner";
 
 const NS = "mindroom-instances";
 const HID = 8421;
@@ -220,5 +220,17 @@ describe("engine: a Helm-era tenant adopted by the real provisioner (docs/migrat
       expect(d.spec.replicas, `${name} replicas`).to.equal(1);
       expect(d.metadata.uid, `${name} uid`).to.equal(created.get(`Deployment ${NS}/${name}`).metadata.uid);
     }
+  });
+
+  it("the Helm-era secret values appear nowhere in the provisioner's data dir (outside encrypted state), log or HTTP answers", () => {
+    const values = Object.entries(secretBefore).map(([key, b64]) => [key, Buffer.from(b64, "base64").toString("utf8")] as const).filter(([, v]) => v.length >= 12);
+    expect(values.map(([k]) => k)).to.include.members(["sandbox_proxy_token", "credentials_encryption_key", "matrix_registration_shared_secret"]);
+    const places = [
+      ...filesBelow(p.dataDir).map((f) => ({ where: f.path, text: f.text })),
+      { where: "provisioner log", text: p.logText() },
+      ...p.exchanges.map((e) => ({ where: `${e.method} ${e.path} → ${e.status}`, text: e.text + JSON.stringify(e.headers) })),
+    ];
+    const leaks = values.flatMap(([key, v]) => places.filter((pl) => pl.text.includes(v) || pl.text.includes(Buffer.from(v).toString("base64"))).map((pl) => `${key} in ${pl.where}`));
+    expect(leaks).to.deep.equal([]);
   });
 });
