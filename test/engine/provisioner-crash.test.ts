@@ -12,14 +12,16 @@
  *
  * Found here and fixed in provisioner/stacks/diy-recovery.ts: a CLI killed while the file backend
  * rewrote `<stack>.json.attrs` left it empty, and every later command on the stack failed with
- * `failed to load checkpoint: EOF`. Open (seen in 2 of about 15 runs, killed at the first created
- * object, never with the default kill point): the re-provision after recovery fails with
- * `Server-Side Apply field conflict` on `instance-traffic-controls-<id>` (.spec.ingress,
- * .spec.egress; manager pulumi-kubernetes-<a> against the dead run's pulumi-kubernetes-<b>): the
- * dead run's create was in flight, `refresh --clear-pending-creates` dropped it from the state, and
- * the upsert-create of the next `up` does not force. A plain state loss of the same object does not
- * conflict, so the dead run's half-done create differs; on failure the test prints the object's
- * managedFields.
+ * `failed to load checkpoint: EOF`. Open (with CRASH_KILL_AT=first-created, about 1 run in 4; never
+ * seen with the default kill point): the re-provision after recovery fails with `Server-Side Apply
+ * field conflict` on an object whose create was in flight when the provisioner died, e.g. Deployment
+ * `mindroom-<id>` (`.spec.template.metadata.annotations.mindroom.ai/instance-secret-hash`) or
+ * NetworkPolicy `instance-traffic-controls-<id>` (`.spec.ingress`, `.spec.egress`), manager
+ * pulumi-kubernetes-<new> against the dead run's pulumi-kubernetes-<old>. The object exists in the
+ * cluster, `refresh --clear-pending-creates` dropped it from the state, and the next `up` creates it
+ * again by upsert, which does not force (enablePatchForce only forces updates): every field whose
+ * value differs from the dead run's conflicts. A plain state loss with unchanged values does not
+ * conflict. On failure the test prints the objects' managers and template annotations.
  */
 import { expect } from "chai";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -217,8 +219,11 @@ for (const [variant, idBase] of [["node only", 100], ["process group", 200]] as 
       const done = await settle(second, retry.body.job_id as string);
       if (done.status !== "succeeded") {
         // Evidence for the open defect above: who owns what in the object the dead run left.
-        const live = await apiRequest(target, "GET", `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies/instance-traffic-controls-${idA}`);
-        console.log(`    live NetworkPolicy of A: ${JSON.stringify({ spec: live.body?.spec, managedFields: live.body?.metadata?.managedFields })}`);
+        for (const path of [`/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies/instance-traffic-controls-${idA}`, `/apis/apps/v1/namespaces/${NS}/deployments/mindroom-${idA}`]) {
+          const live = await apiRequest(target, "GET", path);
+          const owners = ((live.body?.metadata?.managedFields ?? []) as { manager: string; operation: string }[]).map((m) => `${m.manager} (${m.operation})`);
+          console.log(`    ${path}: ${live.status}, managers ${owners.join(", ")}, template annotations ${JSON.stringify(live.body?.spec?.template?.metadata?.annotations ?? null)}`);
+        }
       }
       timings.recoveredMs = Date.now() - killedAt;
       expect(done.status, `${JSON.stringify(done)}\n${second.log(60)}`).to.equal("succeeded");
