@@ -12,12 +12,22 @@
  *    empty and every later command on the stack fails with `failed to load checkpoint: EOF`.
  *    Unreadable sidecars are removed (fileblob reads a missing one as "no metadata"), and so are the
  *    `<file>.<random>.tmp` files of writes that were never renamed into place.
+ * 3. Processes the dead run left in the tenant's workDir. The CLI starts each provider plugin
+ *    (`pulumi-resource-kubernetes`) in a process group of its own, so neither the CLI's death nor a
+ *    kill of the provisioner's process group ends it: it is reparented to init and runs on (one
+ *    per killed `up`, seen in test/engine/provisioner-crash.test.ts). Every process of ours on a
+ *    stack runs in that stack's workDir, and no operation of ours runs on it during recovery, so
+ *    any process whose working directory it is and that does not descend from this process (a
+ *    start/stop's `stack tag` CLI runs beside the queue) gets SIGKILL (Linux /proc; elsewhere
+ *    skipped). This step works for every backend kind.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
 
 export interface DiyRecoveryOptions {
+  /** The stack's workDir: processes still running in it are leftovers of a dead run (step 3). */
+  workDir?: string;
   /** Milliseconds a live holder gets to exit on its own before SIGKILL. */
   graceMs?: number;
   pollMs?: number;
@@ -28,6 +38,8 @@ export interface DiyRecoveryReport {
   /** Pids of CLI processes of ours that held the stack; `killed` those that had to be killed. */
   holders: number[];
   killed: number[];
+  /** Other processes that still ran in the stack's workDir (provider plugins) and were killed. */
+  strays: number[];
   /** Files removed (unreadable `.attrs` sidecars, stale `.tmp` writes). */
   removed: string[];
 }
@@ -122,11 +134,47 @@ export function repairInterruptedWrites(root: string, project: string, stack: st
   return removed;
 }
 
-/** Steps 1 and 2 above; a no-op for backends that are not `file://`. */
+/** Live processes (not this one, not zombies) whose working directory is `dir`; [] without /proc. */
+export function processesIn(dir: string): number[] {
+  if (!existsSync("/proc/self/cwd")) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${entry}/cwd`).replace(/ \(deleted\)$/, "");
+      if (cwd !== dir) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Our own live operations (a start/stop's `stack tag set` runs beside the queue) descend from us.
+      if (stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z" && !descendsFromUs(Number(entry))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** True when `pid`'s parent chain reaches this process (a CLI we run now, or its plugin). */
+function descendsFromUs(pid: number): boolean {
+  for (let at = pid, hops = 0; at > 1 && hops < 64; hops++) {
+    try {
+      const stat = readFileSync(`/proc/${at}/stat`, "utf8");
+      at = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      return false;
+    }
+    if (at === process.pid) return true;
+  }
+  return false;
+}
+
+/** Steps 1 to 3 above; 1 and 2 only for `file://` backends. */
 export async function prepareDiyRecovery(backendUrl: string, project: string, stack: string, opts: DiyRecoveryOptions = {}): Promise<DiyRecoveryReport> {
-  const report: DiyRecoveryReport = { holders: [], killed: [], removed: [] };
+  const report: DiyRecoveryReport = { holders: [], killed: [], strays: [], removed: [] };
   const root = diyRoot(backendUrl);
-  if (!root || !existsSync(root)) return report;
+  if (!root || !existsSync(root)) {
+    await killStrays(report, opts);
+    return report;
+  }
   report.holders = lockHolders(root, project, stack).filter(isLivePulumi);
   if (report.holders.length > 0) {
     opts.log?.warn({ pids: report.holders }, "a Pulumi CLI of a previous provisioner still holds the stack; waiting for it to exit before recovery");
@@ -144,7 +192,24 @@ export async function prepareDiyRecovery(backendUrl: string, project: string, st
     while (report.killed.some(isLivePulumi) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     if (report.killed.length) opts.log?.warn({ pids: report.killed }, "killed the Pulumi CLI a previous provisioner left running on the stack");
   }
+  await killStrays(report, opts);
   report.removed = repairInterruptedWrites(root, project, stack);
   if (report.removed.length) opts.log?.warn({ files: report.removed }, "removed files a killed Pulumi CLI left half written in the state backend");
   return report;
+}
+
+async function killStrays(report: DiyRecoveryReport, opts: DiyRecoveryOptions): Promise<void> {
+  if (!opts.workDir) return;
+  report.strays = processesIn(opts.workDir);
+  if (report.strays.length === 0) return;
+  for (const pid of report.strays) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const until = Date.now() + 10_000;
+  while (report.strays.some((pid) => processesIn(opts.workDir!).includes(pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  opts.log?.warn({ pids: report.strays }, "killed processes a previous run left in the tenant's workDir (provider plugins)");
 }

@@ -237,7 +237,8 @@ export class LocalTenantStacks implements TenantStacks {
     try {
       // File backend: first no CLI of ours may still hold the stack (a provisioner killed without its
       // process group leaves its child running), then the blobs a killed CLI left half written go.
-      await prepareDiyRecovery(this.s.backendUrl, TENANT_PROJECT, stackName, { graceMs: this.s.recoveryGraceMs, log });
+      // Then processes a dead run left in the workDir (provider plugins run in their own process group) go.
+      await prepareDiyRecovery(this.s.backendUrl, TENANT_PROJECT, stackName, { graceMs: this.s.recoveryGraceMs, workDir: join(this.s.workspacesDir, stackName), log });
       const ws = await this.workspace(stackName, EMPTY_PROGRAM);
       const stack = await Stack.select(stackName, ws).catch((err: unknown) => {
         if (err instanceof StackNotFoundError) return undefined;

@@ -35,6 +35,7 @@ import {
   CRASH_SUBSCRIPTION,
   groupMembers,
   jobRecords,
+  processesBelow,
   pulumiProcesses,
   startProvisioner,
   type ProvisionerProcess,
@@ -140,6 +141,14 @@ for (const [variant, idBase] of [["node only", 100], ["process group", 200]] as 
     after(async () => {
       await first?.stop(5_000).catch(() => undefined);
       await second?.stop(30_000).catch(() => undefined);
+      // A failed run must not leak plugins into the next: end whatever still runs in this data dir.
+      for (const p of processesBelow(dataDir)) {
+        try {
+          process.kill(p.pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
       console.log(`    timings (${variant}): ${JSON.stringify(timings)}`);
       if (process.env.KEEP_CRASH_DIR) console.log(`    kept ${base}`);
       else rmSync(base, { recursive: true, force: true });
@@ -249,6 +258,10 @@ for (const [variant, idBase] of [["node only", 100], ["process group", 200]] as 
       // No CLI of ours is left: neither of the killed provisioner's group nor of the new one.
       await until("no CLI of the killed provisioner", 60_000, () => (groupMembers(firstPid).length === 0 ? true : undefined), 200);
       expect(pulumiProcesses(second.pid), "the running provisioner's CLI processes").to.deep.equal([]);
+      // Nor a provider plugin: the CLI starts each in a process group of its own, so it outlives
+      // both kills; recovery ends what still runs in the tenant's workDir.
+      const left = processesBelow(join(dataDir, "workspaces")).map((p) => `${p.pid} ${p.argv.slice(0, 2).join(" ")}`);
+      expect(left, "processes still running in the tenants' workDirs").to.deep.equal([]);
     });
   });
 }

@@ -7,7 +7,7 @@
  * can see the `pulumi up` a job runs and any CLI left behind by a killed provisioner.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { engineBinDir } from "./engine";
 import { freePort, tail } from "./process";
@@ -53,6 +53,21 @@ export function groupMembers(pgid: number): ProcInfo[] {
 /** Pulumi CLI processes (`pulumi <command> ...`) of a process group. */
 export function pulumiProcesses(pgid: number): ProcInfo[] {
   return groupMembers(pgid).filter((p) => p.argv.length > 1 && /(^|\/)pulumi$/.test(p.argv[0]));
+}
+
+/**
+ * Live processes whose working directory is below `dir`: the CLI and its provider plugins run in
+ * the tenant's workDir, and the plugins run in process groups of their own.
+ */
+export function processesBelow(dir: string): ProcInfo[] {
+  return processes().filter((p) => {
+    try {
+      const cwd = readlinkSync(`/proc/${p.pid}/cwd`).replace(/ \(deleted\)$/, "");
+      return cwd === dir || cwd.startsWith(`${dir}/`);
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function alive(pid: number): boolean {

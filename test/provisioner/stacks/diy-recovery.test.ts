@@ -5,7 +5,7 @@
  * its `pulumi` child running, and recovery must not run beside it.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,5 +111,62 @@ describe("provisioner/stacks: DIY backend recovery after a killed CLI", function
     expect(again.holders).to.deep.equal([]);
     expect(Date.now() - quick).to.be.below(1_000);
     expect(readFileSync(join(root, ".pulumi", "stacks", PROJECT, "staging-5.json"), "utf8")).to.include("checkpoint");
+  });
+});
+
+describe("provisioner/stacks: recovery ends processes a dead run left in the tenant's workDir", function () {
+  this.timeout(20_000);
+  it("a provider plugin left running in the workDir (its own process group, reparented to init) is killed; processes elsewhere are not", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "diy-strays-"));
+    const workDir = join(dir, "workspaces", "staging-7");
+    const elsewhere = join(dir, "workspaces", "staging-77");
+    mkdirSync(workDir, { recursive: true });
+    mkdirSync(elsewhere, { recursive: true });
+    // Orphans, as after the crash: the shell that started them exits, so they no longer descend from us.
+    const orphan = (cwd: string) => Number(execFileSync("sh", ["-c", 'cd "$1" && sleep 60 >/dev/null 2>&1 & echo $!', "sh", cwd], { encoding: "utf8" }).trim());
+    const stray = orphan(workDir);
+    const other = orphan(elsewhere);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const report = await prepareDiyRecovery(`file://${join(dir, "state")}`, PROJECT, "staging-7", { workDir, graceMs: 100, pollMs: 20 });
+      expect(report.strays).to.deep.equal([stray]);
+      expect(alive(stray)).to.equal(false);
+      expect(alive(other), "a process in another tenant's workDir").to.equal(true);
+    } finally {
+      for (const pid of [stray, other]) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("provisioner/stacks: recovery spares our own live processes in the workDir", function () {
+  it("a child of this provisioner in the workDir (a start/stop's CLI beside the queue) is left alone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "diy-ours-"));
+    const workDir = join(dir, "workspaces", "staging-8");
+    mkdirSync(workDir, { recursive: true });
+    const ours = spawn("/bin/sleep", ["60"], { cwd: workDir, stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const report = await prepareDiyRecovery(`file://${join(dir, "state")}`, PROJECT, "staging-8", { workDir });
+      expect(report.strays).to.deep.equal([]);
+      expect(ours.exitCode === null && ours.signalCode === null).to.equal(true);
+    } finally {
+      ours.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
