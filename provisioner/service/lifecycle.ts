@@ -76,11 +76,6 @@ export class LifecycleService {
     let kept: string[];
     try {
       kept = (await this.d.stacks.destroy(id, params.delete_data, { onProgress: ctx.onProgress, signal: ctx.signal })).keptVolumes;
-      if (params.delete_data) {
-        // Whatever route the adapter took, the caller asked for the data to go: delete what is left.
-        for (const pvc of kept) await this.d.kube.deletePvc(pvc);
-        kept = [];
-      }
     } catch (err) {
       const failure =
         err instanceof StackBusy
@@ -93,6 +88,27 @@ export class LifecycleService {
       if (!(err instanceof EngineError || err instanceof StackBusy)) this.d.log.error({ instance_id: id, err: shortReason(err) }, "uninstall failed unexpectedly");
       if (this.d.registry.has(id)) await this.d.registry.record(id, { last_error: failure.detail, last_job_id: ctx.job.job_id });
       throw failure;
+    }
+    if (params.delete_data && kept.length > 0) {
+      // Whatever route the adapter took, the caller asked for the data to go: delete what is left.
+      // The stack is gone by now, so a failing delete must not leave the row claiming anything else.
+      const failed: string[] = [];
+      for (const pvc of kept) {
+        try {
+          await this.d.kube.deletePvc(pvc);
+        } catch (err) {
+          failed.push(pvc);
+          this.d.log.error({ instance_id: id, pvc, err: shortReason(err) }, "could not delete a PVC after the destroy");
+        }
+      }
+      if (failed.length > 0) {
+        const detail =
+          `Failed to uninstall instance: stack destroyed but could not delete PVC(s) ${failed.join(", ")}; ` +
+          `finish with: kubectl -n mindroom-instances delete pvc ${failed.join(" ")}`;
+        if (this.d.registry.has(id)) await this.d.registry.record(id, { status: "deprovisioned", last_error: detail, last_job_id: ctx.job.job_id });
+        throw new HttpError(500, detail);
+      }
+      kept = [];
     }
     if (this.d.registry.has(id)) {
       await this.d.registry.record(id, { status: "deprovisioned", last_error: null, last_job_id: ctx.job.job_id });

@@ -130,6 +130,24 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
     expect(h.kube.mutations()).to.include(`deletePvc:mindroom-storage-${id}`);
   });
 
+  it("delete_data=true with a failing PVC delete names the PVC and the kubectl fix; the row is deprovisioned with the error", async () => {
+    const id = await provision();
+    h.stacks.beforeDestroy = async () => undefined;
+    const original = h.stacks.destroy.bind(h.stacks);
+    h.stacks.destroy = async (i, _d, o) => original(i, false, o);
+    h.kube.failOn.set(`deletePvc:mindroom-storage-${id}`, new Error("forbidden"));
+    const res = await call(h, "DELETE", `/system/instances/${id}/uninstall?delete_data=true`);
+    expect(res.status).to.equal(500);
+    const detail = String(res.body.detail);
+    expect(detail).to.not.include("unexpected error");
+    expect(detail).to.not.include("\n");
+    expect(detail).to.include(`mindroom-storage-${id}`);
+    expect(detail).to.not.include(`synapse-storage-${id}`);
+    expect(detail).to.include(`kubectl -n mindroom-instances delete pvc mindroom-storage-${id}`);
+    expect(h.kube.pvcs.has(`synapse-storage-${id}`)).to.equal(false);
+    expect(h.mirror.rows.get(id)).to.include({ status: "deprovisioned", last_error: detail });
+  });
+
   it("uninstall of an instance without stack is idempotent (200) and invents no row", async () => {
     const res = await call(h, "DELETE", "/system/instances/555/uninstall");
     expect(res.status).to.equal(200);
