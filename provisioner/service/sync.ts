@@ -35,7 +35,7 @@ export class SyncService {
 
   private async walk(): Promise<SyncResult> {
     const { mirror, registry, kube, stacks } = this.d;
-    if (!mirror.enabled) throw new HttpError(500, "Supabase not configured");
+    if (!mirror.enabled) return this.walkStacks();
     let rows: InstanceRow[];
     try {
       rows = await mirror.list();
@@ -88,6 +88,44 @@ export class SyncService {
     }
     await this.addMissingRows(stacks, seen, result);
     this.d.log.info({ total: result.total, synced: result.synced, errors: result.errors }, "Sync completed");
+    return result;
+  }
+
+  /**
+   * Without the mirror the stacks are still the truth: every tenant stack's Deployment is checked by
+   * the same rules and the in-memory status (what `GET /system/instances/{id}` answers) is corrected.
+   * `total` = stacks; nothing is written to Supabase.
+   */
+  private async walkStacks(): Promise<SyncResult> {
+    const { registry, kube, stacks } = this.d;
+    let summaries;
+    try {
+      summaries = await stacks.list();
+    } catch (err) {
+      throw new HttpError(500, `Failed to sync instances: ${shortReason(err)}`);
+    }
+    const result: SyncResult = { total: summaries.length, synced: 0, errors: 0, updates: [] };
+    for (const s of summaries) {
+      const id = s.instanceId;
+      const instanceId = /^\d+$/.test(id) ? Number(id) : id;
+      const old = registry.get(id)?.status || "unknown";
+      try {
+        const replicas = await kube.replicas(`mindroom-${id}`);
+        if (replicas === null && (old === "error" || old === "deprovisioned")) continue;
+        const actual: InstanceStatus =
+          replicas === null ? (s.resourceCount === 0 ? "deprovisioned" : "error") : replicas > 0 ? "running" : "stopped";
+        if (actual === old) continue;
+        await registry.record(id, { status: actual, kubernetes_synced_at: new Date().toISOString() });
+        const reason = replicas === null ? "deployment_not_found" : "status_mismatch";
+        this.d.log.info({ instance_id: id }, `Instance ${id} status ${old} → ${actual} (${reason})`);
+        result.updates.push({ instance_id: instanceId, old_status: old, new_status: actual, reason });
+        result.synced++;
+      } catch (err) {
+        this.d.log.warn({ instance_id: id, err: shortReason(err) }, "sync of one instance failed");
+        result.errors++;
+      }
+    }
+    this.d.log.info({ total: result.total, synced: result.synced, errors: result.errors, mirror: "off" }, "Sync completed (Supabase not configured: stacks and Deployments only)");
     return result;
   }
 

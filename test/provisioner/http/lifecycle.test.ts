@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { FakeInstanceMirror } from "../../../provisioner/fakes/mirror";
 import { FakeTenantStacks } from "../../../provisioner/fakes/stacks";
 import { EngineError } from "../../../provisioner/ports";
 import { call, gate, settle, startHarness, SUB, type Harness } from "./harness";
@@ -222,6 +223,30 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
       updates: [{ instance_id: 77, old_status: "missing", new_status: "missing", reason: "missing_row_subscription_unknown" }],
     });
     expect(h.mirror.writes).to.deep.equal([]);
+  });
+
+  it("sync without Supabase answers 200 from the stacks and the Deployments, updating the in-memory status only", async () => {
+    await h.close();
+    h = await startHarness({ mirror: new FakeInstanceMirror(false) });
+    const a = await provision();
+    const b = String((await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f", tier: "byok" } })).body.customer_id);
+    const c = String((await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: "7f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f", tier: "byok" } })).body.customer_id);
+    h.kube.deployments.get(`mindroom-${a}`)!.replicas = 0;
+    h.kube.deployments.delete(`mindroom-${b}`);
+    const res = await call(h, "POST", "/system/sync-instances");
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.equal({
+      total: 3,
+      synced: 2,
+      errors: 0,
+      updates: [
+        { instance_id: Number(a), old_status: "running", new_status: "stopped", reason: "status_mismatch" },
+        { instance_id: Number(b), old_status: "running", new_status: "error", reason: "deployment_not_found" },
+      ],
+    });
+    expect(c).to.not.equal(a);
+    expect(h.mirror.writes).to.deep.equal([]);
+    expect((await call(h, "POST", "/system/sync-instances")).body).to.include({ total: 3, synced: 0, errors: 0 });
   });
 
   it("sync: empty table → zeros; a row without key → an error; a failing replica read → an error; failing select → 500", async () => {
