@@ -56,12 +56,55 @@ function ending(result: CommandResultLike): string {
   return `the Pulumi CLI exited with code ${proc?.exitCode ?? result.code ?? "unknown"}`;
 }
 
-/** The first `error:` line of the CLI output (stderr first), redacted and capped; else how the process ended. */
+/** The engine's closing verdict ("update failed"): says nothing the diagnostics above it do not. */
+const GENERIC_VERDICT = /^(update|destroy|preview|refresh|import|deployment)\s+(failed|canceled|cancelled)\.?$/i;
+
+/**
+ * The `error:` lines of the CLI output (stderr first, then stdout), each with the resource it was
+ * reported for when it sits under that resource's header in the Diagnostics section. First line of
+ * each diagnostic only; ANSI colours removed; one entry per distinct message.
+ */
+export function engineDiagnostics(output: string): { resource: string | null; message: string }[] {
+  const found = new Map<string, { resource: string | null; message: string }>();
+  let inDiagnostics = false;
+  let resource: string | null = null;
+  for (const raw of output.replace(/\x1b\[[0-9;]*m/g, "").split("\n")) {
+    const line = raw.trim();
+    if (/^Diagnostics:$/.test(line)) {
+      inDiagnostics = true;
+      resource = null;
+      continue;
+    }
+    if (/^(Resources|Outputs|Duration|Policies)\b.*:/.test(line) && !/^error:/i.test(line)) {
+      inDiagnostics = false;
+      resource = null;
+      continue;
+    }
+    if (/^error:/i.test(line)) {
+      const message = line.replace(/^error:\s*/i, "");
+      if (!message) continue;
+      const entry = { resource: inDiagnostics ? resource : null, message };
+      // The same message with its resource beats the bare one (stderr often repeats the diagnostic).
+      if (!found.has(message) || (inDiagnostics && resource)) found.set(message, entry);
+      continue;
+    }
+    if (inDiagnostics && /^\S.*\(.+\):$/.test(line) && !/^(warning|info):/i.test(line)) resource = line.slice(0, -1);
+  }
+  return [...found.values()];
+}
+
+/**
+ * The engine's own diagnostic: the specific `error:` lines of the CLI output (a bare "update failed"
+ * only when nothing else was said), joined with "; ", redacted and capped at one short line; else
+ * how the process ended.
+ */
 export function shortReason(err: CommandError, needles: string[] = []): string {
   const result = resultOf(err);
-  const lines = `${result.stderr ?? ""}\n${result.stdout ?? ""}`.split("\n").map((l) => l.trim());
-  const errorLine = lines.find((l) => /^error:/i.test(l));
-  const clean = errorLine ? redact(errorLine.replace(/^error:\s*/i, ""), needles) : ending(result);
+  const all = engineDiagnostics(`${result.stderr ?? ""}\n${result.stdout ?? ""}`);
+  const specific = all.filter((d) => !GENERIC_VERDICT.test(d.message));
+  const chosen = specific.length > 0 ? specific : all;
+  const text = chosen.map((d) => (d.resource ? `${d.resource}: ${d.message}` : d.message));
+  const clean = chosen.length > 0 ? text.map((d) => redact(d, needles)).join("; ") : ending(result);
   return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON - 1)}…` : clean;
 }
 

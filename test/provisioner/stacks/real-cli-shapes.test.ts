@@ -87,6 +87,34 @@ describe("provisioner/stacks: against the SDK's real PulumiCommand and a fake CL
     expect(err.message).to.equal("Tenant stack update of instance 42 failed: the Pulumi CLI was killed by SIGKILL (out of memory?)");
   });
 
+  it("an engine failure carries the engine's diagnostic from the Diagnostics section, redacted and on one line, not just 'update failed'", async () => {
+    const stdout = [
+      "Updating (staging-42):",
+      " +  kubernetes:core/v1:Secret mindroom-api-keys-42 creating (0s)",
+      " +  kubernetes:core/v1:Secret mindroom-api-keys-42 creating failed error: secrets \"mindroom-api-keys-42\" is forbidden: token=" + SECRET,
+      "Diagnostics:",
+      "  kubernetes:core/v1:Secret (mindroom-api-keys-42):",
+      `    error: resource mindroom-api-keys-42 was not created: secrets "mindroom-api-keys-42" is forbidden: token=${SECRET}`,
+      "    with a second line of detail",
+      "",
+      "  pulumi:pulumi:Stack (mindroom-tenant-staging-42):",
+      "    error: update failed",
+      "",
+      "Resources:",
+      "    1 unchanged",
+      "",
+    ].join("\n");
+    const stacks = await make([{ prefix: "up ", stdout, stderr: "error: update failed\n", code: 255 }]);
+    const err = (await stacks.up(spec()).then(() => new Error("up succeeded"), (e: unknown) => e)) as Error;
+    expect(err).to.be.instanceOf(EngineError);
+    expect(err.message).to.not.include(SECRET);
+    expect(err.message).to.not.include("\n");
+    expect(err.message.length).to.be.at.most(300);
+    expect(err.message).to.equal(
+      'Tenant stack update of instance 42 failed: kubernetes:core/v1:Secret (mindroom-api-keys-42): resource mindroom-api-keys-42 was not created: secrets "mindroom-api-keys-42" is forbidden: token=[REDACTED]',
+    );
+  });
+
   it("an aborted up delivers SIGINT to the CLI and fails as cancelled", async () => {
     const stacks = await make([{ prefix: "up ", awaitSigint: true, stderr: "error: update canceled\n", code: 255 }]);
     const controller = new AbortController();
