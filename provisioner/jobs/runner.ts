@@ -52,8 +52,16 @@ export interface JobRunnerOptions {
 
 const DEFAULT_ABORT_GRACE_MS = 120_000;
 
-const INTERRUPTED =
-  "Interrupted by a provisioner restart during the stack operation; the stack lock was cleared and the stack refreshed, so retry the request";
+/**
+ * A job the provisioner died in. Nothing has been recovered yet when this is written: the recovery
+ * (stale lock cleared, pending operations refreshed) runs before the tenant's next operation.
+ */
+export function interruptedDetail(job: Pick<JobRecord, "kind" | "instance_id">): string {
+  const head = `Interrupted by a provisioner restart during the stack operation; the stack of instance ${job.instance_id} will be recovered (stale lock cleared, pending operations refreshed) before its next operation`;
+  return job.kind === "provision"
+    ? `${head}. Retry with instance_id ${job.instance_id} or the same subscription_id: that re-provisions instance ${job.instance_id}, it does not create another`
+    : `${head}. Retry the request`;
+}
 
 export class JobRunner {
   private readonly queues = new Map<string, JobRecord[]>();
@@ -92,7 +100,7 @@ export class JobRunner {
         } else {
           job.needs_recovery = true;
           this.needsRecovery.add(job.instance_id);
-          this.finish(job, { error: { status_code: 500, detail: INTERRUPTED } });
+          this.finish(job, { error: { status_code: 500, detail: interruptedDetail(job) } });
         }
         this.opts.onInterrupted?.(job);
       }

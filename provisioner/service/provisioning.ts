@@ -83,6 +83,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export class ProvisioningService {
   private readonly background = new Set<string>();
+  private readonly acceptingSubscriptions = new Map<string, Promise<ProvisionParams>>();
 
   constructor(private readonly d: ProvisioningDeps) {}
 
@@ -101,6 +102,42 @@ export class ProvisioningService {
       this.d.log.info({ instance_id: id, tier: req.tier }, `Re-provisioning instance ${id} with tier ${req.tier}`);
       return { instance_id: id, is_new: false, account_id: account, tier: req.tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: id };
     }
+    // A retry for the same subscription (an interrupted or failed provision, a lost answer) must not
+    // create a second tenant: concurrent first requests for one subscription wait for each other,
+    // then an instance that subscription already has (and that is not uninstalled) is re-provisioned.
+    const sub = req.subscription_id ? req.subscription_id.toLowerCase() : null;
+    if (!sub) return this.acceptNew(req, jobId);
+    const prior = this.acceptingSubscriptions.get(sub);
+    const mine = (async () => {
+      if (prior) await prior.catch(() => undefined);
+      const existing = this.d.registry
+        .all()
+        .find((v) => typeof v.subscription_id === "string" && v.subscription_id.toLowerCase() === sub && v.status !== "deprovisioned");
+      if (!existing) return this.acceptNew(req, jobId);
+      const id = existing.instance_id;
+      try {
+        await registry.record(id, { status: "provisioning", tier: req.tier, stack_name: stacks.stackName(id), last_job_id: jobId, last_error: null }, true);
+      } catch (err) {
+        throw new HttpError(500, `Failed to update instance: ${shortReason(err)}`);
+      }
+      this.d.log.info({ instance_id: id, tier: req.tier }, `Provisioning for subscription ${req.subscription_id}: instance ${id} already exists, re-provisioning it with tier ${req.tier}`);
+      // A tenant this project created (it has a stack name) keeps the encryption a new tenant gets,
+      // even when its first run died before the Secret existed.
+      const optIn = req.enable_credentials_encryption === true || Boolean(existing.stack_name);
+      return { instance_id: id, is_new: false, account_id: account ?? existing.account_id ?? null, tier: req.tier, enable_credentials_encryption: optIn, customer_id: /^\d+$/.test(id) ? Number(id) : id };
+    })();
+    this.acceptingSubscriptions.set(sub, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.acceptingSubscriptions.get(sub) === mine) this.acceptingSubscriptions.delete(sub);
+    }
+  }
+
+  /** A new tenant: allocate an id and insert its row. */
+  private async acceptNew(req: ProvisionRequest, jobId: string): Promise<ProvisionParams> {
+    const { registry, stacks } = this.d;
+    const account = req.account_id ?? null;
     const numeric = await this.d.ids.allocate();
     const id = String(numeric);
     const now = new Date().toISOString();

@@ -116,7 +116,8 @@ describe("provisioner end to end: real routes, jobs, Automation API adapter and 
       ),
       true,
     );
-    const res = await h.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION, tier: "byok" });
+    // Another subscription: the same one would re-provision tenant 1 (a retry is idempotent).
+    const res = await h.request("POST", "/system/provision", { subscription_id: "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f", tier: "byok" });
     expect(res.body.customer_id).to.equal(2);
     const job = await h.settle(res.body.job_id as string);
     expect(job.body.status).to.equal("failed");

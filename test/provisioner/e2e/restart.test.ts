@@ -10,6 +10,8 @@ import { FakePostgrest } from "../mirror/fake-postgrest";
 import { FakePulumi } from "../stacks/fake-cli";
 import { ENVIRONMENT, startRealHarness, SUBSCRIPTION, type RealHarness } from "./harness";
 
+const OTHER_SUBSCRIPTION = "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f";
+
 describe("provisioner end to end: restart durability", function () {
   this.timeout(30_000);
   const postgrest = new FakePostgrest();
@@ -30,7 +32,7 @@ describe("provisioner end to end: restart durability", function () {
     first = await startRealHarness({ cli, kube, postgrest, env: { PROVISIONER_CONCURRENCY: "1" } });
     postgrest.failWith = 503; // Supabase goes down after the boot listing
     const a = await first.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION, tier: "byok" });
-    const b = await first.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION, tier: "free" });
+    const b = await first.request("POST", "/system/provision", { subscription_id: OTHER_SUBSCRIPTION, tier: "free" });
     expect([a.status, b.status]).to.deep.equal([202, 202]);
     for (let i = 0; i < 200 && !cli.commands().some((c) => c.startsWith("up ")); i++) await new Promise((r) => setTimeout(r, 10));
     expect((await first.request("GET", `/system/jobs/${a.body.job_id}`)).body.status).to.equal("running");
@@ -47,18 +49,21 @@ describe("provisioner end to end: restart durability", function () {
     expect(interrupted.body.status).to.equal("failed");
     expect(interrupted.body.error).to.deep.equal({
       status_code: 500,
-      detail: "Interrupted by a provisioner restart during the stack operation; the stack lock was cleared and the stack refreshed, so retry the request",
+      detail:
+        "Interrupted by a provisioner restart during the stack operation; the stack of instance 1 will be recovered (stale lock cleared, pending operations refreshed) before its next operation. Retry with instance_id 1 or the same subscription_id: that re-provisions instance 1, it does not create another",
     });
     const resumed = await second.settle(b.body.job_id as string);
     expect(resumed.body.status).to.equal("succeeded");
     await second.mirror.drained();
     expect(postgrest.rows.get("1"), "the insert made while Supabase was down arrived").to.include({ subscription_id: SUBSCRIPTION, status: "error", stack_name: `${ENVIRONMENT}-1`, last_job_id: a.body.job_id });
     expect((postgrest.rows.get("1") as { last_error: string }).last_error).to.match(/^Interrupted by a provisioner restart/);
-    expect(postgrest.rows.get("2")).to.include({ subscription_id: SUBSCRIPTION, tier: "free", status: "running", stack_name: `${ENVIRONMENT}-2`, last_job_id: b.body.job_id });
+    expect(postgrest.rows.get("2")).to.include({ subscription_id: OTHER_SUBSCRIPTION, tier: "free", status: "running", stack_name: `${ENVIRONMENT}-2`, last_job_id: b.body.job_id });
 
     // Tenant 1's next operation first clears our own stale lock and refreshes, then updates.
     const from = cli.calls.length;
-    const retry = await second.request("POST", "/system/provision", { instance_id: 1, tier: "byok" });
+    // The retry the message advises, by subscription: it re-provisions tenant 1, no second tenant.
+    const retry = await second.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION, tier: "byok" });
+    expect(retry.body.customer_id).to.equal(1);
     expect((await second.settle(retry.body.job_id as string)).body.status).to.equal("succeeded");
     const ops = cli
       .commands()
@@ -70,7 +75,7 @@ describe("provisioner end to end: restart durability", function () {
     await second.mirror.drained();
     expect(postgrest.rows.get("1")).to.include({ status: "running", last_error: null, last_job_id: retry.body.job_id });
     // The id mark survived: the next new tenant is 3.
-    const next = await second.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION });
+    const next = await second.request("POST", "/system/provision", { subscription_id: "8f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f" });
     expect(next.body.customer_id).to.equal(3);
   });
 });

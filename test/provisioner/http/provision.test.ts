@@ -151,7 +151,8 @@ describe("provisioner HTTP: POST /system/provision", () => {
     stacks.stacks.set("7", { spec: { instanceId: "7", values: {}, tags: { customer: "7", account: "", tier: "free", desiredState: "running" } }, desiredState: "running", resourceCount: 12, lastUpdate: "" });
     h = await startHarness({ mirror, stacks });
     const listsAtBoot = h.stacks.calls.filter((c) => c.op === "list").length;
-    const ids = await Promise.all([0, 1, 2].map(async () => (await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } })).body.customer_id));
+    const subs = [SUB, "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f", "7f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f"];
+    const ids = await Promise.all(subs.map(async (sub) => (await call(h, "POST", "/system/provision", { body: { subscription_id: sub } })).body.customer_id));
     expect([...ids].sort()).to.deep.equal([42, 43, 44]);
     expect(h.stacks.calls.filter((c) => c.op === "list").length, "stack ls is read at boot only").to.equal(listsAtBoot);
   });
@@ -229,6 +230,29 @@ describe("provisioner HTTP: POST /system/provision", () => {
     expect(res.status).to.equal(500);
     expect(res.body).to.deep.equal({ detail: "Tenant stack update of instance 1 failed: 2 resources errored (see provisioner logs)" });
     expect(h.mirror.rows.get("1")).to.include({ status: "error", last_error: "Tenant stack update of instance 1 failed: 2 resources errored (see provisioner logs)" });
+  });
+
+  it("a provision retried with the same subscription_id re-provisions its instance instead of allocating a second tenant", async () => {
+    h.stacks.beforeUp = async () => {
+      throw new EngineError("Tenant stack update of instance 1 failed: boom");
+    };
+    const failed = await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: SUB, tier: "byok" } });
+    expect(failed.status).to.equal(500);
+    h.stacks.beforeUp = undefined;
+    const retry = await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: SUB.toUpperCase(), tier: "byok" } });
+    expect(retry.status).to.equal(200);
+    expect(retry.body.customer_id).to.equal(1);
+    expect([...h.mirror.rows.keys()]).to.deep.equal(["1"]);
+    expect(h.mirror.rows.get("1")).to.include({ status: "running", subscription_id: SUB, last_error: null });
+    // Concurrent first requests for one new subscription also get one tenant.
+    const other = "9f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f";
+    const both = await Promise.all([0, 1].map(async () => (await call(h, "POST", "/system/provision", { body: { subscription_id: other } })).body.customer_id));
+    expect(both).to.deep.equal([2, 2]);
+    // An uninstalled tenant is not revived: the subscription gets a new one.
+    await settle(h, (await call(h, "GET", "/system/instances/1")).body.last_job_id as string);
+    await call(h, "DELETE", "/system/instances/1/uninstall");
+    const fresh = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } });
+    expect(fresh.body.customer_id).to.equal(3);
   });
 
   it("maps ConcurrentUpdate from another process (StackBusy) to 409 and an error row", async () => {

@@ -68,7 +68,8 @@ describe("provisioner service: OpenRouter budget keys (§6.10)", () => {
     await start({});
     await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: SUB, tier: "byok" } });
     expect(seen).to.deep.equal([]);
-    const res = await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: SUB, tier: "hobby" } });
+    // Another subscription: the same one would re-provision tenant 1 (retries are idempotent).
+    const res = await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f", tier: "hobby" } });
     expect(res.status).to.equal(500);
     expect(res.body.detail).to.equal("OPENROUTER_PROVISIONING_API_KEY is required to create included-budget OpenRouter keys");
     expect(h.mirror.rows.get("2")!.status).to.equal("error");
