@@ -51,7 +51,7 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   const registry = new InstanceRegistry(stacks, mirror, log);
   const sourcesLoaded = await registry.load();
   const store = new JobStore(config.dataDir, log);
-  const ids = new IdAllocator({ dataDir: config.dataDir, stacks, mirror, registry, sourcesLoaded, jobInstanceIds: store.all().map((j) => j.instance_id) });
+  const ids = new IdAllocator({ dataDir: config.dataDir, stacks, mirror, registry, sourcesLoaded, jobInstanceIds: provisionedIds(store) });
   const provisioning = new ProvisioningService({ config, stacks, kube, mirror, registry, ids, log, fetch: deps.fetch, readinessPollMs: deps.readinessPollMs });
   const lifecycle = new LifecycleService({ stacks, kube, registry, log });
   const sync = new SyncService({ stacks, kube, mirror, registry, log });
@@ -146,4 +146,16 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
       await runner.stop(graceMs);
     },
   };
+}
+
+/**
+ * The ids the job records prove were allocated or provisioned: provision jobs only. An uninstall
+ * job carries whatever id the caller named (any integer up to 2^31-1, existing or not), so
+ * counting it would let one uninstall of a never-existing id exhaust the ids at the next boot.
+ */
+function provisionedIds(store: JobStore): string[] {
+  return store
+    .all()
+    .filter((j) => j.kind === "provision")
+    .map((j) => j.instance_id);
 }

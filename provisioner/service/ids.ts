@@ -7,7 +7,8 @@
  * registry, and a high-water mark. The choice and the new mark are made under one mutex, so two
  * requests never get the same id. An id is never reused, even if its stack was never created (like
  * a sequence, gaps are fine): the durable record of the job that got it carries it, and at boot
- * the mark is the larger of `instance-ids.json` and every job record's id. The file itself is
+ * the mark is the larger of `instance-ids.json` and every provision job record's id (not an uninstall's:
+ * its id is whatever the caller named, and may never have existed). The file itself is
  * therefore written without fsync; it only has to outlive the job records' retention window.
  *
  * The external sources are read once, not per request: `stack ls` spawns the Pulumi CLI (hundreds
@@ -34,7 +35,7 @@ export interface IdAllocatorOptions {
   registry: InstanceRegistry;
   /** True when the registry already holds every stack and mirror row (its boot load read both). */
   sourcesLoaded: boolean;
-  /** Instance ids of the job records on disk (durable before each 202). */
+  /** Instance ids of the provision job records on disk (durable before each 202); never uninstall jobs' ids. */
   jobInstanceIds: Iterable<string>;
 }
 

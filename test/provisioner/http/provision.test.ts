@@ -185,6 +185,17 @@ describe("provisioner HTTP: POST /system/provision", () => {
     expect(next.body.customer_id).to.equal(2);
   });
 
+  it("an uninstall of an id that never existed does not raise the id mark at the next boot (its job record is no allocation)", async () => {
+    const gone = await call(h, "DELETE", "/system/instances/2147483647/uninstall");
+    expect(gone.status).to.equal(200);
+    await h.close({ keepData: true });
+    h = await startHarness({ dataDir: h.dataDir });
+    h.mirror.accounts.set(ACCOUNT, "Owner.User+Test@Example.COM");
+    const next = await call(h, "POST", "/system/provision", { body: { subscription_id: SUB } });
+    expect(next.status, JSON.stringify(next.body)).to.equal(202);
+    expect(next.body.customer_id).to.equal(1);
+  });
+
   it("rejects bad bodies with 422 field errors and no state change", async () => {
     const cases: [unknown, (string | number)[]][] = [
       [undefined, ["body"]],
