@@ -33,6 +33,7 @@ import {
   alive,
   CRASH_ENVIRONMENT,
   CRASH_SUBSCRIPTION,
+  CRASH_SUBSCRIPTION_B,
   groupMembers,
   jobRecords,
   processesBelow,
@@ -160,7 +161,7 @@ for (const [variant, idBase] of [["node only", 100], ["process group", 200]] as 
       const t0 = Date.now();
       const a = await first.request("POST", "/system/provision", { subscription_id: CRASH_SUBSCRIPTION, tier: "byok" });
       expect(a.status, JSON.stringify(a.body)).to.equal(202);
-      const b = await first.request("POST", "/system/provision", { subscription_id: CRASH_SUBSCRIPTION, tier: "free" });
+      const b = await first.request("POST", "/system/provision", { subscription_id: CRASH_SUBSCRIPTION_B, tier: "free" });
       expect(b.status, JSON.stringify(b.body)).to.equal(202);
       const idA = String(a.body.customer_id);
       const idB = String(b.body.customer_id);

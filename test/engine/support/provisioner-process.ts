@@ -17,6 +17,8 @@ const ROOT = join(__dirname, "../../..");
 export const CRASH_API_KEY = "engine-crash-api-key-Pq83nVw2LkR0";
 export const CRASH_ROOT_SECRET = "engine-crash-credentials-root-Vb5nJ8kW";
 export const CRASH_SUBSCRIPTION = "5f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f";
+/** The queued tenant's: a provision with an already known subscription re-provisions that tenant. */
+export const CRASH_SUBSCRIPTION_B = "6a1d8b9f-2e3c-4d4e-9fa0-1b2c3d4e5f60";
 export const CRASH_ENVIRONMENT = "crash";
 
 export interface ProcInfo {
