@@ -3,9 +3,11 @@
  * workspace without a ready `PulumiCommand` would spawn `pulumi version` on every operation.
  */
 import { PulumiCommand } from "@pulumi/pulumi/automation";
-import { SemVer } from "semver";
+import { parse as parseSemver, SemVer } from "semver";
+import { execFile } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { PROVISIONER_SECRET_VARS } from "./environment";
 
 /** The subset of `PulumiCommand` the SDK uses; tests pass a fake with the same shape (pulumi.md §2.9). */
 export interface PulumiCommandLike {
@@ -49,18 +51,45 @@ export function cliRoot(cliPath: string): string {
   );
 }
 
-/** Resolves the CLI from PULUMI_CLI_PATH or PATH; rejects with a one-line `PulumiCliUnavailable`. */
+/**
+ * Resolves the CLI from PULUMI_CLI_PATH or PATH; rejects with a one-line `PulumiCliUnavailable`.
+ * `pulumi version` is run here, not by `PulumiCommand.get`: the SDK spawns it with the whole
+ * parent environment, provisioner secrets included, and offers no way to pass another. Here it
+ * gets the parent environment without those secrets (PROVISIONER_SECRET_VARS, deleted, so the
+ * child does not even see them blank).
+ */
 export async function findPulumiCli(cliPath?: string): Promise<PulumiCommandLike> {
-  const root = cliPath ? cliRoot(cliPath) : undefined;
+  const command = cliPath ? resolve(join(cliRoot(cliPath), "bin", "pulumi")) : "pulumi";
+  let stdout: string;
   try {
-    // `run` is internal in the typings but is what every workspace calls.
-    return (await PulumiCommand.get(root ? { root } : {})) as unknown as PulumiCommandLike;
+    stdout = await new Promise<string>((done, fail) => {
+      execFile(command, ["version"], { env: versionEnv(), encoding: "utf8", timeout: 60_000 }, (err, out, errOut) => {
+        if (err) fail(Object.assign(err, { message: `${err.message}\n${errOut}` }));
+        else done(out);
+      });
+    });
   } catch (err) {
     const text = String((err as Error).message ?? err);
-    if (/ENOENT|not found/i.test(text)) throw new PulumiCliUnavailable(CLI_NOT_FOUND);
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || /ENOENT|not found/i.test(text)) throw new PulumiCliUnavailable(CLI_NOT_FOUND);
     const first = text.split("\n").find((line) => line.trim()) ?? "unusable";
     throw new PulumiCliUnavailable(`Pulumi CLI unusable: ${first.trim().slice(0, 200)}`);
   }
+  const version = parseSemver(stdout.trim());
+  // The SDK's own check (PulumiCommand.get): a CLI of a newer major version than the SDK is refused.
+  if (version && version.major > 3) {
+    throw new PulumiCliUnavailable(`Pulumi CLI ${version.toString()} is a newer major version than this provisioner's Automation SDK (v3) supports; install a 3.x CLI`);
+  }
+  // What PulumiCommand.get returns, built from the version read above; `run` is internal in the
+  // typings but is what every workspace calls.
+  const Ctor = PulumiCommand as unknown as new (command: string, version: SemVer | null) => PulumiCommandLike;
+  return new Ctor(command, version);
+}
+
+/** The parent environment minus the provisioner's secrets, plus the SDK's update-check switch. */
+function versionEnv(): NodeJS.ProcessEnv {
+  const child: NodeJS.ProcessEnv = { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" };
+  for (const name of PROVISIONER_SECRET_VARS) delete child[name];
+  return child;
 }
 
 /**

@@ -57,6 +57,33 @@ describe("provisioner/stacks: against the SDK's real PulumiCommand and a fake CL
     expect(bin.commands().find((c) => c.startsWith("up "))).to.match(/--client=127\.0\.0\.1:\d+ --exec-kind auto\.inline --event-log tcp:\/\/127\.0\.0\.1:\d+ --stack staging-42$/);
   });
 
+  it("the boot-time `pulumi version` runs without the provisioner's secrets in its environment", async () => {
+    const secrets = {
+      PROVISIONER_API_KEY: "boot-api-key-value-0123456789",
+      INSTANCE_CREDENTIALS_ENCRYPTION_SECRET: "boot-root-secret-value-0123456789",
+      SUPABASE_SERVICE_KEY: "boot-service-key-value-0123456789",
+    };
+    const saved = Object.fromEntries(Object.keys(secrets).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, secrets);
+    try {
+      const stacks = await make([], { env: process.env });
+      await stacks.list();
+      const calls = bin.calls();
+      const version = calls.filter((c) => c.args[0] === "version");
+      expect(version).to.have.length(1);
+      for (const call of calls) {
+        for (const [name, value] of Object.entries(secrets)) {
+          expect(call.env[name] ?? "", `${call.args.join(" ")} saw ${name}`).not.to.equal(value);
+        }
+      }
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it("maps failures in the shape a real CLI produces them (code -2, output inside execa's message)", async () => {
     const notFound = "error: no stack named 'staging-7' found\n";
     let stacks = await make([
