@@ -5,7 +5,7 @@
  * the CLI hands its environment on to every provider plugin.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type pino from "pino";
 
@@ -45,7 +45,7 @@ export function passphraseEnv(options: PassphraseOptions): Record<string, string
   if (value) return { PULUMI_CONFIG_PASSPHRASE: value };
   // `passphrase` is the CLI's name for the default provider itself, which still needs one.
   if (options.secretsProvider && options.secretsProvider !== "passphrase") return {};
-  mkdirSync(options.dataDir, { recursive: true });
+  privateDir(options.dataDir);
   const generated = join(options.dataDir, "passphrase");
   if (!existsSync(generated)) {
     writeFileSync(generated, randomBytes(32).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
@@ -58,12 +58,35 @@ export function passphraseEnv(options: PassphraseOptions): Record<string, string
   return { PULUMI_CONFIG_PASSPHRASE_FILE: generated };
 }
 
-/** Default backend: a file backend in the data dir. A `file://` directory is created so the first `stack init` works. */
+/**
+ * Default backend: a file backend in the data dir. A `file://` directory is created (0700) so the
+ * first `stack init` works; the default `<dataDir>/state` and the data dir itself are also
+ * tightened to 0700 when they already exist wider (they hold every tenant's encrypted state). A
+ * configured `file://` directory that already exists is left as it is (it may be shared on purpose).
+ */
 export function backendUrl(dataDir: string, configured?: string): string {
   const url = configured || `file://${join(dataDir, "state")}`;
   const path = url.startsWith("file://") ? url.slice("file://".length).split("?")[0] : "";
-  if (path.startsWith("/")) mkdirSync(path, { recursive: true });
+  // The config spells the default out (PULUMI_BACKEND_URL defaults to file://<dataDir>/state there).
+  if (path === join(dataDir, "state")) {
+    privateDir(dataDir);
+    privateDir(path);
+  } else if (path.startsWith("/")) mkdirSync(path, { recursive: true, mode: 0o700 });
   return url;
+}
+
+/**
+ * Creates `dir` (and missing parents) with mode 0700, and tightens it to 0700 if it already exists
+ * with group or other bits. A chmod the process may not do (a directory owned by someone else, e.g.
+ * a volume root) is skipped: it must not stop the boot.
+ */
+export function privateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  } catch {
+    // Not ours to change; the files inside are still written 0600 / in 0700 subdirectories.
+  }
 }
 
 /** Blanks for the provisioner's secrets that are present in the parent environment. */

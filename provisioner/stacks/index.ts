@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import pino from "pino";
 import type { TenantKube, TenantStacks } from "../ports";
 import { checkCliVersion, findPulumiCli, type PulumiCommandLike } from "./cli";
-import { backendUrl, passphraseEnv, scrubbedSecrets, type Env } from "./environment";
+import { backendUrl, passphraseEnv, privateDir, scrubbedSecrets, type Env } from "./environment";
 import { resolveKubeAccess } from "./kube-access";
 import { LocalTenantStacks, type TenantProgramFactory } from "./tenant-stacks";
 
@@ -51,6 +51,7 @@ export async function createTenantStacks(options: TenantStacksOptions): Promise<
   const env = options.env ?? process.env;
   const logger = options.logger ?? pino({ level: "silent" });
   const dataDir = resolve(options.dataDir);
+  privateDir(dataDir);
   // The embedded defaults (state dir, generated passphrase and its warning) are set up before the
   // CLI is looked for, so a first boot without the CLI already shows what it will use.
   const backend = backendUrl(dataDir, options.backendUrl || env.PULUMI_BACKEND_URL);

@@ -99,8 +99,8 @@ export class LocalTenantStacks implements TenantStacks {
         "Pulumi CLI older than 3.211 cannot tag stacks on a DIY backend; recording tenant bookkeeping as plaintext stack config",
       );
     }
-    mkdirSync(s.workspacesDir, { recursive: true });
-    mkdirSync(s.pulumiHome, { recursive: true });
+    mkdirSync(s.workspacesDir, { recursive: true, mode: 0o700 });
+    mkdirSync(s.pulumiHome, { recursive: true, mode: 0o700 });
   }
 
   stackName(instanceId: string): string {
@@ -263,7 +263,7 @@ export class LocalTenantStacks implements TenantStacks {
 
   private async workspace(dir: string, program?: PulumiFn): Promise<LocalWorkspace> {
     const workDir = join(this.s.workspacesDir, dir);
-    mkdirSync(workDir, { recursive: true });
+    mkdirSync(workDir, { recursive: true, mode: 0o700 });
     // Not `projectSettings`: LocalWorkspace rewrites Pulumi.yaml in place (truncate, then write) on
     // every construction, and a CLI process of a concurrent operation on this workDir (a list()
     // beside a list(), setDesiredState beside a job) could read it empty.

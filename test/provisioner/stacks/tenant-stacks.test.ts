@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -466,6 +466,26 @@ describe("provisioner/stacks: finding the Pulumi CLI", () => {
     } finally {
       process.env.PATH = path;
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("creates the data dir, state/, workspaces/ and pulumi-home/ 0700, and tightens an existing wider data dir and state/", async () => {
+    const parent = mkdtempSync(join(tmpdir(), "stacks-modes-"));
+    try {
+      const fresh = join(parent, "fresh", "data");
+      // As main.ts passes it: the config spells the default backend out.
+      await createTenantStacks({ environment: "staging", dataDir: fresh, backendUrl: `file://${join(fresh, "state")}`, env: {}, kube: { mode: "in-cluster" }, pulumiCommand: new FakePulumi("3.220.0") });
+      for (const dir of [fresh, join(fresh, "state"), join(fresh, "workspaces"), join(fresh, "pulumi-home")]) {
+        expect(statSync(dir).mode & 0o777, dir).to.equal(0o700);
+      }
+      const wide = join(parent, "wide");
+      mkdirSync(join(wide, "state"), { recursive: true, mode: 0o755 });
+      chmodSync(wide, 0o755);
+      chmodSync(join(wide, "state"), 0o755);
+      await createTenantStacks({ environment: "staging", dataDir: wide, env: {}, kube: { mode: "in-cluster" }, pulumiCommand: new FakePulumi("3.220.0") });
+      for (const dir of [wide, join(wide, "state")]) expect(statSync(dir).mode & 0o777, dir).to.equal(0o700);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 
