@@ -105,13 +105,14 @@ export class LifecycleService {
         const detail =
           `Failed to uninstall instance: stack destroyed but could not delete PVC(s) ${failed.join(", ")}; ` +
           `finish with: kubectl -n mindroom-instances delete pvc ${failed.join(" ")}`;
-        if (this.d.registry.has(id)) await this.d.registry.record(id, { status: "deprovisioned", last_error: detail, last_job_id: ctx.job.job_id });
+        if (this.d.registry.has(id)) await this.d.registry.record(id, { status: "deprovisioned", desired_state: undefined, last_error: detail, last_job_id: ctx.job.job_id });
         throw new HttpError(500, detail);
       }
       kept = [];
     }
     if (this.d.registry.has(id)) {
-      await this.d.registry.record(id, { status: "deprovisioned", last_error: null, last_job_id: ctx.job.job_id });
+      // Nothing of the tenant runs or should: the view drops its desired state (as the boot load does).
+      await this.d.registry.record(id, { status: "deprovisioned", desired_state: undefined, last_error: null, last_job_id: ctx.job.job_id });
     }
     return { success: true, message: `Instance ${id} uninstalled successfully`, kept_volumes: kept };
   }

@@ -36,11 +36,13 @@ export class InstanceRegistry {
     let complete = true;
     try {
       for (const s of await this.stacks.list()) {
+        // A destroyed (empty) stack keeps its last desired-state tag; a deprovisioned tenant claims none.
+        const deprovisioned = s.resourceCount === 0;
         this.merge(s.instanceId, {
           stack_name: s.stackName,
-          desired_state: s.desiredState,
+          desired_state: deprovisioned ? undefined : s.desiredState,
           tier: s.tier ?? null,
-          status: s.resourceCount === 0 ? "deprovisioned" : (s.desiredState ?? "running"),
+          status: deprovisioned ? "deprovisioned" : (s.desiredState ?? "running"),
         });
       }
     } catch (err) {

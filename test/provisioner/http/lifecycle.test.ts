@@ -110,6 +110,20 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
     expect(h.mirror.rows.get(id)!.status).to.equal("deprovisioned");
   });
 
+  it("a deprovisioned tenant claims no desired state (no `desired_state: running`), also after a restart", async () => {
+    const id = await provision();
+    expect((await call(h, "GET", `/system/instances/${id}`)).body.desired_state).to.equal("running");
+    expect((await call(h, "DELETE", `/system/instances/${id}/uninstall`)).status).to.equal(200);
+    const after = await call(h, "GET", `/system/instances/${id}`);
+    expect(after.body.status).to.equal("deprovisioned");
+    expect(after.body).to.not.have.property("desired_state");
+    await h.close({ keepData: true });
+    h = await startHarness({ dataDir: h.dataDir, stacks: h.stacks, kube: h.kube, mirror: h.mirror });
+    const booted = await call(h, "GET", `/system/instances/${id}`);
+    expect(booted.body.status).to.equal("deprovisioned");
+    expect(booted.body).to.not.have.property("desired_state");
+  });
+
   it("uninstall with delete_data=true removes the PVCs; a re-provision after a keeping uninstall reuses the Secret's key", async () => {
     const id = await provision();
     const key = h.kube.secrets.get(`mindroom-api-keys-${id}`)!.sandbox_proxy_token;
