@@ -48,6 +48,14 @@ export interface Provisioner {
 
 export async function createApp(deps: AppDeps): Promise<Provisioner> {
   const { config, stacks, kube, mirror, log } = deps;
+  if (!config.credentialsEncryptionSecret && config.apiKey) {
+    // §6.5: the root falls back to the API key, so rotating that key would silently change every
+    // key derived afterwards (new tenants, opt-ins) while existing tenants keep the old ones.
+    log.warn(
+      {},
+      "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET is not set: tenant secrets are derived from PROVISIONER_API_KEY, so rotating that key changes every key derived afterwards; set INSTANCE_CREDENTIALS_ENCRYPTION_SECRET (or _FILE) to a stable secret (today's PROVISIONER_API_KEY value keeps the current derivations), then the API key can be rotated freely",
+    );
+  }
   const registry = new InstanceRegistry(stacks, mirror, log);
   const sourcesLoaded = await registry.load();
   const store = new JobStore(config.dataDir, log);

@@ -24,6 +24,16 @@ describe("provisioner HTTP: status, jobs, health, metrics, OpenAPI", () => {
     expect((await call(h, "GET", "/system/instances", { headers: { Authorization: "" } })).status).to.equal(401);
   });
 
+  it("warns once at boot when derived secrets fall back to PROVISIONER_API_KEY, naming INSTANCE_CREDENTIALS_ENCRYPTION_SECRET; not when that is set", async () => {
+    const warnings = () => h.log.lines.filter((l) => l.level === "warn" && l.msg.includes("INSTANCE_CREDENTIALS_ENCRYPTION_SECRET"));
+    expect(warnings()).to.have.length(1);
+    expect(warnings()[0].msg).to.include("PROVISIONER_API_KEY");
+    expect(h.log.text()).to.not.include("test-key");
+    await h.close();
+    h = await startHarness({ env: { INSTANCE_CREDENTIALS_ENCRYPTION_SECRET: "a-separate-root-secret-0123456789" } });
+    expect(warnings()).to.have.length(0);
+  });
+
   it("answers 404 for unknown or malformed job ids", async () => {
     for (const id of ["00000000-0000-0000-0000-000000000000", "nope"]) {
       const res = await call(h, "GET", `/system/jobs/${id}`);
