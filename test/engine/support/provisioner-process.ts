@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { engineBinDir } from "./engine";
+import { provisionerEnv } from "./provisioner-env";
 import { freePort, tail } from "./process";
 
 const ROOT = join(__dirname, "../../..");
@@ -107,27 +107,15 @@ export interface StartOptions {
 
 export async function startProvisioner(opts: StartOptions): Promise<ProvisionerProcess> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PATH: `${engineBinDir()}:${process.env.PATH}`,
-    PORT: String(port),
-    MINDROOM_DATA_DIR: opts.dataDir,
-    MINDROOM_ENVIRONMENT: CRASH_ENVIRONMENT,
-    ENVIRONMENT: "test",
-    PROVISIONER_API_KEY: CRASH_API_KEY,
-    INSTANCE_CREDENTIALS_ENCRYPTION_SECRET: CRASH_ROOT_SECRET,
-    INSTANCE_BASE_DOMAIN: "mindroom.test",
-    KUBECONFIG: opts.kubeconfigPath,
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PROVISIONER_READINESS_TIMEOUT_SECONDS: "0",
-    PROVISIONER_READINESS_BACKGROUND_SECONDS: "1",
-    LOG_LEVEL: "debug",
-    ...opts.env,
-  };
-  for (const k of ["SUPABASE_URL", "SUPABASE_SERVICE_KEY", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "KUBERNETES_SERVICE_HOST", "PULUMI_HOME"]) {
-    if (!opts.env?.[k]) delete env[k];
-  }
+  const env = provisionerEnv({
+    port,
+    dataDir: opts.dataDir,
+    kubeconfigPath: opts.kubeconfigPath,
+    environment: CRASH_ENVIRONMENT,
+    apiKey: CRASH_API_KEY,
+    rootSecret: CRASH_ROOT_SECRET,
+    overrides: { PROVISIONER_READINESS_TIMEOUT_SECONDS: "0", PROVISIONER_READINESS_BACKGROUND_SECONDS: "1", ...opts.env },
+  });
   const fd = openSync(opts.logPath, "a");
   // The app listens on every interface of PORT; tests talk to 127.0.0.1 only.
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "provisioner/main.ts")], { cwd: ROOT, env, detached: true, stdio: ["ignore", fd, fd] });

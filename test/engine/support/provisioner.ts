@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { engineBinDir } from "./engine";
+import { provisionerEnv } from "./provisioner-env";
 import { freePort, stopChild, tail, waitUntil } from "./process";
 import { ROOT } from "./pulumi-cli";
 
@@ -60,9 +60,6 @@ export interface EngineProvisionerOptions {
   lastInstanceId?: number;
 }
 
-/** Variables of the test runner's own environment that must not reach the provisioner. */
-const INHERITED_DROP = /^(PULUMI_|KUBECONFIG$|KUBERNETES_|MINDROOM_|PROVISIONER_|INSTANCE_|SUPABASE_|OPENROUTER_|SANDBOX_PROXY_TOKEN)/;
-
 export async function startEngineProvisioner(opts: EngineProvisionerOptions): Promise<EngineProvisioner> {
   const dataDir = mkdtempSync(join(tmpdir(), "mindroom-engine-provisioner-"));
   const logDir = mkdtempSync(join(tmpdir(), "mindroom-engine-provisioner-log-"));
@@ -76,26 +73,20 @@ export async function startEngineProvisioner(opts: EngineProvisionerOptions): Pr
 
   const boot = async (): Promise<void> => {
     const port = await freePort();
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_DROP.test(k)));
-    const env: NodeJS.ProcessEnv = {
-      ...inherited,
-      PATH: `${engineBinDir()}:${process.env.PATH}`,
-      PORT: String(port),
-      MINDROOM_DATA_DIR: dataDir,
-      MINDROOM_ENVIRONMENT: ENGINE_ENVIRONMENT,
-      ENVIRONMENT: "test",
-      PROVISIONER_API_KEY: ENGINE_API_KEY,
-      INSTANCE_CREDENTIALS_ENCRYPTION_SECRET: ENGINE_ROOT_SECRET,
-      INSTANCE_BASE_DOMAIN: "mindroom.test",
-      KUBECONFIG: opts.kubeconfigPath,
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PROVISIONER_READINESS_TIMEOUT_SECONDS: "1",
-      PROVISIONER_READINESS_BACKGROUND_SECONDS: "1",
-      PROVISIONER_UNINSTALL_WAIT_SECONDS: "240",
-      LOG_LEVEL: "debug",
-      ...opts.env,
-    };
+    const env = provisionerEnv({
+      port,
+      dataDir,
+      kubeconfigPath: opts.kubeconfigPath,
+      environment: ENGINE_ENVIRONMENT,
+      apiKey: ENGINE_API_KEY,
+      rootSecret: ENGINE_ROOT_SECRET,
+      overrides: {
+        PROVISIONER_READINESS_TIMEOUT_SECONDS: "1",
+        PROVISIONER_READINESS_BACKGROUND_SECONDS: "1",
+        PROVISIONER_UNINSTALL_WAIT_SECONDS: "240",
+        ...opts.env,
+      },
+    });
     const fd = openSync(logPath, "a");
     child = spawn(tsx, [join(ROOT, "provisioner/main.ts")], { cwd: ROOT, env, stdio: ["ignore", fd, fd] });
     closeSync(fd);
