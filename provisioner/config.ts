@@ -60,6 +60,8 @@ export interface ProvisionerConfig {
   /** Environment part of tenant stack names and tags, e.g. `staging`. */
   mindroomEnvironment: string;
   port: number;
+  /** Listen address; default all interfaces (a pod answers probes on its IP). `127.0.0.1` for local runs and tests. */
+  host?: string;
   dataDir: string;
   pulumiBackendUrl: string;
   pulumiConfigPassphrase: string;
@@ -138,6 +140,7 @@ const plainSchema = z.object({
     .regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, "MINDROOM_ENVIRONMENT must be a short DNS label such as staging or production")
     .optional(),
   PORT: int("PORT", 8080, 0, 65535),
+  HOST: z.union([z.ipv4(), z.ipv6()], { message: "HOST must be an IP address to listen on, e.g. 127.0.0.1 (default: all interfaces)" }).optional(),
   MINDROOM_DATA_DIR: str("./.mindroom"),
   PULUMI_BACKEND_URL: str(),
   PULUMI_SECRETS_PROVIDER: str(),
@@ -193,6 +196,7 @@ export function loadConfig(env: Env = process.env): ProvisionerConfig {
     environment: e.ENVIRONMENT || "production",
     mindroomEnvironment: e.MINDROOM_ENVIRONMENT ?? (/^[a-z0-9-]+$/.test(e.ENVIRONMENT) ? e.ENVIRONMENT : "production"),
     port: e.PORT,
+    host: e.HOST,
     dataDir,
     pulumiBackendUrl: e.PULUMI_BACKEND_URL || `file://${resolve(dataDir, "state")}`,
     pulumiConfigPassphrase: readSecret(env, "PULUMI_CONFIG_PASSPHRASE"),

@@ -109,11 +109,13 @@ async function main(): Promise<void> {
   const mirror = createInstanceMirror({ supabaseUrl: config.supabaseUrl, serviceKey: config.supabaseServiceKey, dataDir: config.dataDir, logger: log.child({ component: "mirror" }) });
   const provisioner = await createApp({ config, stacks, kube, mirror, log, engineUnavailable, kubeUnavailable });
 
-  const server: Server = provisioner.app.listen(config.port, () => {
+  const onListening = () => {
     // The bound port, not the configured one: PORT=0 (tests) asks the OS for a free port.
     const port = (server.address() as AddressInfo).port;
     log.info({ port, dataDir: config.dataDir, environment: config.mindroomEnvironment, concurrency: config.concurrency, mirror: mirror.enabled ? "on" : "off" }, "provisioner listening");
-  });
+  };
+  // Without HOST: every interface, as before (in a pod, probes come to the pod IP).
+  const server: Server = config.host ? provisioner.app.listen(config.port, config.host, onListening) : provisioner.app.listen(config.port, onListening);
   // Longer than the Ingress read timeout, so a waiting request is cut by the proxy, not by us.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

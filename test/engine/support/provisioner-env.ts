@@ -26,6 +26,7 @@ export function provisionerEnv(o: ProvisionerEnvOptions): NodeJS.ProcessEnv {
     ...inherited,
     PATH: `${engineBinDir()}:${process.env.PATH}`,
     PORT: String(o.port),
+    HOST: "127.0.0.1",
     MINDROOM_DATA_DIR: o.dataDir,
     MINDROOM_ENVIRONMENT: o.environment,
     ENVIRONMENT: "test",

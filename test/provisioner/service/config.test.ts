@@ -47,3 +47,12 @@ describe("provisioner config", () => {
     expect(Object.values(loadConfig({}).trustedUpstream)).to.deep.equal(Array(13).fill(""));
   });
 });
+
+describe("provisioner config: HOST", () => {
+  it("listens on every interface by default, on the given address with HOST, and refuses a HOST that is no IP", () => {
+    expect(loadConfig({}).host).to.equal(undefined);
+    expect(loadConfig({ HOST: "127.0.0.1" }).host).to.equal("127.0.0.1");
+    expect(loadConfig({ HOST: "::1" }).host).to.equal("::1");
+    expect(() => loadConfig({ HOST: "localhost" })).to.throw(/HOST must be an IP address to listen on/);
+  });
+});
