@@ -181,8 +181,12 @@ for (const [variant, idBase] of [["node only", 100], ["process group", 200]] as 
       // CRASH_KILL_AT=first-created kills at the first created object instead, which sometimes hits the
       // open NetworkPolicy field-conflict defect described at the top of this file.
       if (process.env.CRASH_KILL_AT !== "first-created") {
-        await until("a pending create of A's NetworkPolicy", 240_000, () =>
-          pendingOperations(dataDir, stackA).some((o: any) => o.type === "creating" && String(o.resource?.urn).endsWith("network-policy")) ? true : undefined, 2); // eslint-disable-line @typescript-eslint/no-explicit-any
+        // Any object's create in flight will do: waiting for one given object lost the race under
+        // CI load (its create finished between two reads), and the test then waited out A's whole job.
+        await until("a pending create of one of A's Kubernetes objects", 240_000, () => {
+          if (!alive(up.pid)) throw new Error(`tenant A's pulumi up ended before a pending create was seen: no kill point (rerun)\n${first!.log()}`);
+          return pendingOperations(dataDir, stackA).some((o: any) => o.type === "creating" && /[$:]kubernetes:[^:]+\/v\d[^:]*:/.test(String(o.resource?.urn))) ? true : undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+        }, 2);
       }
       timings.killMs = Date.now() - t0;
       expect((await first.request("GET", `/system/jobs/${b.body.job_id}`)).body.status, "concurrency 1: B waits").to.equal("queued");
