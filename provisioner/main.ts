@@ -46,6 +46,7 @@ function unavailableStacks(config: ProvisionerConfig, reason: string): TenantSta
   };
   return {
     up: fail,
+    preview: fail,
     destroy: fail,
     outputs: fail,
     list: fail,
