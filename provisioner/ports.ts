@@ -4,6 +4,7 @@
  * tests. Keep them small and stable: routes and jobs depend on them, adapters implement them.
  * Additive changes only; document every method's errors.
  */
+import type { Readable } from "node:stream";
 
 /** Desired state recorded on the tenant stack (tags/config). Stop/start change it, provision sets running. */
 export type DesiredState = "running" | "stopped";
@@ -17,6 +18,22 @@ export interface TenantSpec {
   values: Record<string, unknown>;
   /** Non-secret bookkeeping recorded as stack tags. */
   tags: { customer: string; account: string; tier: string; desiredState: DesiredState };
+  /**
+   * The operator's choices for this tenant beyond its tier (images, value overrides, opt-ins):
+   * non-secret, exported as the stack output `settings` so the next re-provision or upgrade
+   * starts from them (they live in the backend's state, not in the provisioner's data dir).
+   */
+  settings?: TenantSettings;
+}
+
+/** What an upgrade may change and a re-provision keeps (see TenantSpec.settings). */
+export interface TenantSettings {
+  mindroomImage?: string;
+  synapseImage?: string;
+  /** Chart-value overrides merged over the provisioner's values (never secret keys). */
+  values?: Record<string, unknown>;
+  /** The tenant opted into credentials encryption (§6.7). */
+  credentialsEncryption?: boolean;
 }
 
 /** Progress of a long stack operation, forwarded to job records (`GET /system/jobs/{id}`). */
@@ -36,6 +53,25 @@ export interface UpResult {
   outputs: Record<string, unknown>;
   /** Resource changes by operation, e.g. {create: 11}. */
   changes: Record<string, number>;
+}
+
+/** One resource a preview would change. */
+export interface ResourceChange {
+  /** e.g. `kubernetes:apps/v1:Deployment`. */
+  type: string;
+  /** The resource's logical name, e.g. `mindroom-7`. */
+  name: string;
+  /** The engine's step: create, update, delete, replace, create-replacement, … (never `same`). */
+  op: string;
+  /** Top-level property paths that differ, when the engine reports them (e.g. `spec`). */
+  diffs?: string[];
+}
+
+export interface PreviewResult {
+  /** Steps by operation, `same` included, e.g. {same: 11, update: 1}. */
+  changes: Record<string, number>;
+  /** Only the resources that would change. */
+  resources: ResourceChange[];
 }
 
 export interface DestroyResult {
@@ -81,6 +117,11 @@ export class EngineError extends Error {
 export interface TenantStacks {
   /** Create-or-select the stack, then `up` the tenant program. Idempotent. */
   up(spec: TenantSpec, options?: OperationOptions): Promise<UpResult>;
+  /**
+   * `preview` of the tenant program with these values against the existing stack (refresh first,
+   * so drift in the cluster shows). Changes nothing. @throws StackNotFound when there is no stack
+   */
+  preview(spec: TenantSpec, options?: OperationOptions): Promise<PreviewResult>;
   /** `destroy` then remove the stack. Missing stack → resolves with no kept volumes. */
   destroy(instanceId: string, deleteData: boolean, options?: OperationOptions): Promise<DestroyResult>;
   /** Outputs of the last update. @throws StackNotFound */
@@ -94,6 +135,48 @@ export interface TenantStacks {
   /** Stack name of a tenant (pure, no I/O), e.g. `instance-42`; the mirror records it as `stack_name`
    * before the stack exists, so the adapter, which owns naming, must expose it. Added by the service. */
   stackName(instanceId: string): string;
+}
+
+/**
+ * Thrown when a Deployment has no pod whose log can be read (HTTP 404): the Deployment does not
+ * exist, it has no pod (stopped, or not created yet), the named pod is not one of its pods, the pod
+ * has no such container, or the container has not started yet. `message` says which.
+ */
+export class PodNotFound extends Error {
+  constructor(
+    readonly deployment: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "PodNotFound";
+  }
+}
+
+/** What `TenantKube.podLogs` reads. */
+export interface PodLogOptions {
+  /** Container name within the pod (an init container works too). */
+  container: string;
+  /** One pod of the Deployment by name; default: the newest running pod (rolling updates have several). */
+  pod?: string;
+  /** Lines from the end of the log (at least 1); unset: the whole log. */
+  tailLines?: number;
+  /** Only lines newer than this many seconds (at least 1). */
+  sinceSeconds?: number;
+  /** Keep the stream open and pass new lines on as the container writes them. */
+  follow?: boolean;
+  /** Aborting ends the upstream request; the stream then ends without an error. */
+  signal?: AbortSignal;
+}
+
+export interface PodLogStream {
+  /** The pod read, e.g. `mindroom-42-7d9c5b6f4-x2x9k`. */
+  pod: string;
+  /**
+   * The log's bytes as the kubelet sends them. Ends when the log ends (with `follow`: when the
+   * container stops) or on abort; errors when the connection to the API server breaks. Destroying it
+   * ends the upstream request too.
+   */
+  stream: Readable;
 }
 
 /** Kubernetes reads and direct actions on tenant workloads (start/stop/restart, readiness, live Secret). */
@@ -123,6 +206,15 @@ export interface TenantKube {
    * @throws KubeApiError when listing or deleting fails (a record already gone counts as deleted by someone else and is skipped)
    */
   deleteHelmReleaseRecords(release: string): Promise<string[]>;
+  /**
+   * Opens the log of one container of a Deployment's pod in mindroom-instances (`GET pods/log`).
+   * The pods are those matching the Deployment's selector; without `options.pod`, the newest
+   * running one (else the newest at all). Resolves once the API server has answered with the log,
+   * so a caller can still answer with an error status before streaming. Added for the logs route.
+   * @throws PodNotFound when there is no such Deployment, pod or container, or the container has not started
+   * @throws KubeApiError when reading the Deployment, listing its pods or opening the log fails
+   */
+  podLogs(deployment: string, options: PodLogOptions): Promise<PodLogStream>;
 }
 
 /** Status values of the `instances` table (upstream CHECK constraint). */

@@ -8,12 +8,13 @@ import {
   type DesiredState,
   type DestroyResult,
   type OperationOptions,
+  type PreviewResult,
   type StackSummary,
   type TenantSpec,
   type TenantStacks,
   type UpResult,
 } from "../ports";
-import { tenantVolumes } from "../tenant-names";
+import { tenantVolumes } from "../../infra/tenant-names";
 import type { FakeTenantKube } from "./kube";
 
 export interface FakeStack {
@@ -28,7 +29,7 @@ export type FakeCall =
   | { op: "destroy"; instanceId: string; deleteData: boolean }
   | { op: "setDesiredState"; instanceId: string; state: DesiredState }
   | { op: "recover"; instanceId: string }
-  | { op: "list" | "outputs"; instanceId?: string };
+  | { op: "list" | "outputs" | "preview"; instanceId?: string };
 
 export class FakeTenantStacks implements TenantStacks {
   readonly stacks = new Map<string, FakeStack>();
@@ -36,6 +37,10 @@ export class FakeTenantStacks implements TenantStacks {
   /** Runs inside `up`/`destroy` before the fake changes anything: delay, gate or throw from here. */
   beforeUp?: (spec: TenantSpec, options?: OperationOptions) => Promise<void>;
   beforeDestroy?: (instanceId: string, deleteData: boolean) => Promise<void>;
+  /** Tenants whose cluster objects were changed behind the stack's back: their preview shows an update. */
+  readonly drifted = new Set<string>();
+  /** Runs inside `preview` before it answers: delay, gate or throw from here. */
+  beforePreview?: (spec: TenantSpec) => Promise<void>;
   /** Error thrown by `list` (backend unreachable). */
   listError?: Error;
 
@@ -54,7 +59,21 @@ export class FakeTenantStacks implements TenantStacks {
     this.stacks.set(id, { spec, desiredState: spec.tags.desiredState, resourceCount: 12, lastUpdate: new Date().toISOString() });
     this.kube?.applyTenant(id, spec.values);
     options?.onProgress?.({ at: new Date().toISOString(), message: existed ? "update complete" : "create complete" });
-    return { outputs: { customer: id }, changes: existed ? { update: 1 } : { create: 12 } };
+    this.drifted.delete(id);
+    return { outputs: { customer: id, settings: spec.settings ?? {} }, changes: existed ? { update: 1 } : { create: 12 } };
+  }
+
+  /** A diff of the values against the last `up` (top-level keys), plus any drift a test injected. */
+  async preview(spec: TenantSpec): Promise<PreviewResult> {
+    this.calls.push({ op: "preview", instanceId: spec.instanceId });
+    await this.beforePreview?.(spec);
+    const stack = this.stacks.get(spec.instanceId);
+    if (!stack || stack.resourceCount === 0) throw new StackNotFound(spec.instanceId);
+    const keys = new Set([...Object.keys(stack.spec.values), ...Object.keys(spec.values)]);
+    const diffs = [...keys].filter((k) => JSON.stringify(stack.spec.values[k]) !== JSON.stringify(spec.values[k])).sort();
+    if (this.drifted.has(spec.instanceId) && diffs.length === 0) diffs.push("spec");
+    const resources = diffs.length > 0 ? [{ type: "kubernetes:apps/v1:Deployment", name: `mindroom-${spec.instanceId}`, op: "update", diffs }] : [];
+    return { changes: resources.length > 0 ? { same: stack.resourceCount - 1, update: 1 } : { same: stack.resourceCount }, resources };
   }
 
   async destroy(instanceId: string, deleteData: boolean, options?: OperationOptions): Promise<DestroyResult> {
@@ -70,8 +89,9 @@ export class FakeTenantStacks implements TenantStacks {
 
   async outputs(instanceId: string): Promise<Record<string, unknown>> {
     this.calls.push({ op: "outputs", instanceId });
-    if (!this.stacks.has(instanceId)) throw new StackNotFound(instanceId);
-    return { customer: instanceId };
+    const stack = this.stacks.get(instanceId);
+    if (!stack) throw new StackNotFound(instanceId);
+    return { customer: instanceId, settings: stack.spec.settings ?? {} };
   }
 
   async list(): Promise<StackSummary[]> {
@@ -101,6 +121,6 @@ export class FakeTenantStacks implements TenantStacks {
 
   /** Calls that change something (not list/outputs), for "no state change" assertions. */
   mutations(): FakeCall[] {
-    return this.calls.filter((c) => c.op !== "list" && c.op !== "outputs");
+    return this.calls.filter((c) => c.op !== "list" && c.op !== "outputs" && c.op !== "preview");
   }
 }

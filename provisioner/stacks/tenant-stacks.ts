@@ -25,6 +25,8 @@ import type {
   DesiredState,
   DestroyResult,
   OperationOptions,
+  PreviewResult,
+  ResourceChange,
   StackSummary,
   TenantKube,
   TenantSpec,
@@ -33,7 +35,7 @@ import type {
 } from "../ports";
 import type { PulumiCommandLike } from "./cli";
 import { mapStackError, scrub, secretNeedles } from "./errors";
-import { tenantVolumes } from "../tenant-names";
+import { tenantVolumes } from "../../infra/tenant-names";
 import { prepareDiyRecovery } from "./diy-recovery";
 import { eventForwarder } from "./events";
 import { instanceIdOf, tenantStackName, TENANT_PROJECT } from "./naming";
@@ -110,7 +112,7 @@ export class LocalTenantStacks implements TenantStacks {
   async up(spec: TenantSpec, options: OperationOptions = {}): Promise<UpResult> {
     const stackName = this.stackName(spec.instanceId);
     // Validates the values now: a ValuesError surfaces before any CLI process starts.
-    const program = this.s.program(spec.values, { kube: this.s.kube, retainData: true });
+    const program = this.tenantProgram(spec);
     const needles = secretNeedles(spec.values);
     const log = this.s.logger.child({ stack: stackName });
     try {
@@ -136,6 +138,43 @@ export class LocalTenantStacks implements TenantStacks {
       };
     } catch (err) {
       throw this.failure(err, spec.instanceId, "Tenant stack update", needles, log, options.signal);
+    }
+  }
+
+  async preview(spec: TenantSpec, options: OperationOptions = {}): Promise<PreviewResult> {
+    const stackName = this.stackName(spec.instanceId);
+    // The same program as `up` (values validated now, before any CLI process), so the diff is exactly what an up would do.
+    const program = this.tenantProgram(spec);
+    const needles = secretNeedles(spec.values);
+    const log = this.s.logger.child({ stack: stackName });
+    try {
+      const ws = await this.workspace(stackName, program);
+      // Select only: a preview never creates a stack (StackNotFoundError → the port's StackNotFound via failure()).
+      const stack = await Stack.select(stackName, ws);
+      const resources: ResourceChange[] = [];
+      let summaryChanges: Record<string, number> | undefined;
+      const forward = eventForwarder(options.onProgress);
+      // `--refresh` reads the live objects first, so drift in the cluster shows as a diff; a preview
+      // persists nothing, the refreshed state included (only `pulumi refresh`/`up --refresh` write it).
+      const result = await stack.preview({
+        refresh: true,
+        diff: true,
+        onEvent: (event: EngineEvent) => {
+          const change = resourceChange(event);
+          if (change) resources.push(change);
+          if (event.summaryEvent) summaryChanges = event.summaryEvent.resourceChanges as Record<string, number>;
+          forward?.(event);
+        },
+        onOutput: (out) => log.debug({ out: scrub(out, needles) }, "pulumi preview"),
+        onError: (out) => log.debug({ out: scrub(out, needles) }, "pulumi preview (stderr)"),
+        signal: options.signal,
+      });
+      return {
+        changes: { ...((result.changeSummary as Record<string, number> | undefined) ?? summaryChanges ?? {}) },
+        resources,
+      };
+    } catch (err) {
+      throw this.failure(err, spec.instanceId, "Tenant stack preview", needles, log, options.signal);
     }
   }
 
@@ -261,6 +300,16 @@ export class LocalTenantStacks implements TenantStacks {
     }
   }
 
+  /**
+   * The tenant program for these values (validated now: a ValuesError throws here), its outputs
+   * extended by `settings`, the operator's non-secret choices, so the next up starts from them.
+   */
+  private tenantProgram(spec: TenantSpec): PulumiFn {
+    const program = this.s.program(spec.values, { kube: this.s.kube, retainData: true });
+    const settings = spec.settings ?? {};
+    return async () => ({ ...(await program()), settings });
+  }
+
   private async workspace(dir: string, program?: PulumiFn): Promise<LocalWorkspace> {
     const workDir = join(this.s.workspacesDir, dir);
     mkdirSync(workDir, { recursive: true, mode: 0o700 });
@@ -327,6 +376,19 @@ export class LocalTenantStacks implements TenantStacks {
     if (mapped !== err) log.warn({ error: (mapped as Error).message }, `${action} failed`);
     return mapped;
   }
+}
+
+/** Steps that only read (or refresh) a resource, or leave it as is: not a change. */
+const NOT_A_CHANGE = new Set<string>(["same", "read", "refresh", "discard"]);
+
+/** A resource a preview would change, from its `resourcePreEvent`; undefined for any other event. */
+export function resourceChange(event: EngineEvent): ResourceChange | undefined {
+  const meta = event.resourcePreEvent?.metadata;
+  if (!meta || NOT_A_CHANGE.has(meta.op) || meta.type === "pulumi:pulumi:Stack") return undefined;
+  const change: ResourceChange = { type: meta.type, name: meta.urn.split("::").pop() ?? meta.urn, op: meta.op };
+  const diffs = meta.diffs?.length ? meta.diffs : Object.keys(meta.detailedDiff ?? {});
+  if (diffs.length) change.diffs = [...new Set(diffs.map((d) => d.split(/[.[]/)[0]))].sort();
+  return change;
 }
 
 /** Stack outputs without the secret ones (the port promises masked or omitted secrets). */
