@@ -15,7 +15,7 @@ import { ValidationFailed } from "./http/validation";
 import { JobRunner } from "./jobs/runner";
 import { JobStore } from "./jobs/store";
 import type { InstanceMirror, TenantKube, TenantStacks } from "./ports";
-import { HttpError, shortReason } from "./service/errors";
+import { Failure, shortReason } from "./errors";
 import { IdAllocator } from "./service/ids";
 import { LifecycleService, type UninstallParams } from "./service/lifecycle";
 import { ProvisioningService, type ProvisionParams } from "./service/provisioning";
@@ -132,7 +132,7 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   });
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     if (err instanceof ValidationFailed) return void res.status(422).json({ detail: err.errors });
-    if (err instanceof HttpError) return void res.status(err.statusCode).json({ detail: err.detail });
+    if (err instanceof Failure) return void res.status(err.statusCode).json({ detail: err.detail });
     const type = (err as { type?: string }).type;
     if (type === "entity.too.large") return void res.status(413).json({ detail: "Request too large" });
     if (type === "entity.parse.failed") {

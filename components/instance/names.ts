@@ -3,6 +3,7 @@
  * DNS and Helm-era objects (adoption) all address them, so they are exactly upstream's, built
  * from the customer id's string form (Deviation 1).
  */
+import { tenantObjectNames } from "../../infra/tenant-names";
 import type { ResolvedInstance } from "./resolve";
 
 export interface InstanceNames {
@@ -25,6 +26,7 @@ export interface InstanceNames {
 export function instanceNames(r: ResolvedInstance): InstanceNames {
   const c = r.customer;
   const bd = r.baseDomain;
+  const tenant = tenantObjectNames(c);
   return {
     networkPolicy: `instance-traffic-controls-${c}`,
     apiKeysSecret: r.instanceSecrets.name,
@@ -32,10 +34,10 @@ export function instanceNames(r: ResolvedInstance): InstanceNames {
     workerManager: `mindroom-worker-manager-${c}`,
     mindroomConfig: `mindroom-config-${c}`,
     synapseConfig: `synapse-config-${c}`,
-    mindroomStorage: `mindroom-storage-${c}`,
-    synapseStorage: `synapse-storage-${c}`,
-    mindroom: `mindroom-${c}`,
-    synapse: `synapse-${c}`,
+    mindroomStorage: tenant.mindroomStorage,
+    synapseStorage: tenant.synapseStorage,
+    mindroom: tenant.mindroom,
+    synapse: tenant.synapse,
     ingress: `${c}-ingress`,
     tlsSecret: `mindroom-${c}-tls`,
     hosts: { frontend: `${c}.${bd}`, api: `${c}.api.${bd}`, matrix: `${c}.matrix.${bd}` },

@@ -5,10 +5,11 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { TRUSTED_UPSTREAM_AUTH_DEFAULTS as TUA_DEFAULTS, type TrustedUpstreamAuthSettings } from "../../infra/trusted-upstream";
+import { TENANT_NAMESPACE } from "../../infra/tenant-names";
 import { truthy } from "../../infra/truthy";
 import type { ContainerResources, MindroomInstanceArgs } from "./args";
 
-export const NAMESPACE = "mindroom-instances";
+export const NAMESPACE = TENANT_NAMESPACE;
 export const DEFAULT_MINDROOM_IMAGE = "ghcr.io/mindroom-ai/mindroom:latest";
 export const DEFAULT_SYNAPSE_IMAGE = "matrixdotorg/synapse:latest";
 

@@ -2,9 +2,10 @@
  * Object names of the platform. Names are a contract: tenants, RBAC subjects, Helm migration and
  * other stacks refer to these objects by name, so they live in one place.
  */
+import { TENANT_NAMESPACE } from "../../infra/tenant-names";
 
 /** Shared tenant namespace. The root stack creates it (cluster.md §9); the platform only places Roles in it. */
-export const INSTANCES_NAMESPACE = "mindroom-instances";
+export const INSTANCES_NAMESPACE = TENANT_NAMESPACE;
 
 /** The platform namespace: upstream hard-codes `mindroom-{environment}`. */
 export const platformNamespace = (environment: string): string => `mindroom-${environment}`;

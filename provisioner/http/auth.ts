@@ -7,7 +7,6 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
-import { HttpError } from "../service/errors";
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
@@ -24,14 +23,11 @@ export function tokenMatches(token: string, key: string): boolean {
 }
 
 export function requireBearer(apiKey: string, log: { error(obj: object, msg: string): void }): RequestHandler {
-  return (req, _res, next) => {
-    if (!apiKey) {
-      log.error({}, "PROVISIONER_API_KEY is not configured");
-      throw new HttpError(401, "Unauthorized");
-    }
+  return (req, res, next) => {
+    if (!apiKey) log.error({}, "PROVISIONER_API_KEY is not configured");
     const headers = req.headersDistinct.authorization ?? [];
     const token = headers.length === 1 ? bearerToken(headers[0]) : null;
-    if (token === null || !tokenMatches(token, apiKey)) throw new HttpError(401, "Unauthorized");
+    if (!apiKey || token === null || !tokenMatches(token, apiKey)) return void res.status(401).json({ detail: "Unauthorized" });
     next();
   };
 }

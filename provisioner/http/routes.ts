@@ -8,7 +8,7 @@ import express, { type Request, type RequestHandler, type Response, Router } fro
 import type { ProvisionerConfig } from "../config";
 import type { JobRunner } from "../jobs/runner";
 import type { JobRecord } from "../jobs/types";
-import { HttpError } from "../service/errors";
+import { Failure } from "../errors";
 import type { LifecycleService } from "../service/lifecycle";
 import type { ProvisioningService } from "../service/provisioning";
 import type { InstanceRegistry, Logger } from "../service/registry";
@@ -81,7 +81,7 @@ export function systemRouter(d: RouteDeps): Router {
   r.post("/system/provision", ...guarded(5, json), async (req, res) => {
     const query = parse("query", ProvisionQuery, req.query);
     const body = parse("body", ProvisionBody, hasBody(req) ? req.body : undefined);
-    if (d.engineUnavailable) throw new HttpError(503, `Tenant provisioning is not available in this environment: ${d.engineUnavailable}`);
+    if (d.engineUnavailable) throw new Failure("unavailable", `Tenant provisioning is not available in this environment: ${d.engineUnavailable}`);
     const jobId = randomUUID();
     const admit = async () => {
       const params = await d.provisioning.accept(body, jobId);
@@ -99,7 +99,7 @@ export function systemRouter(d: RouteDeps): Router {
     r.post(`/system/instances/:instance_id/${verb}`, ...guarded(10), async (req, res) => {
       const { instance_id } = parse("path", InstancePath, req.params);
       // Upstream answers 404 for any failed read; without credentials at all that would hide the cause.
-      if (d.kubeUnavailable) throw new HttpError(503, `Instance ${verb} is not available in this environment: ${d.kubeUnavailable}`);
+      if (d.kubeUnavailable) throw new Failure("unavailable", `Instance ${verb} is not available in this environment: ${d.kubeUnavailable}`);
       res.json(await d.lifecycle[verb](instance_id));
     });
   }
@@ -107,7 +107,7 @@ export function systemRouter(d: RouteDeps): Router {
   r.delete("/system/instances/:instance_id/uninstall", ...guarded(2), async (req, res) => {
     const { instance_id } = parse("path", InstancePath, req.params);
     const query = parse("query", UninstallQuery, req.query);
-    if (d.engineUnavailable) throw new HttpError(503, `Tenant uninstall is not available in this environment: ${d.engineUnavailable}`);
+    if (d.engineUnavailable) throw new Failure("unavailable", `Tenant uninstall is not available in this environment: ${d.engineUnavailable}`);
     const job = await d.runner.inOrder(instance_id, () => d.runner.submit("uninstall", instance_id, { instance_id, delete_data: query.delete_data ?? false }));
     const seconds = preferWait(req.get("prefer"), maxWaitSeconds) ?? d.config.uninstallWaitSeconds;
     const final = await waited(job, seconds, res);
@@ -121,7 +121,7 @@ export function systemRouter(d: RouteDeps): Router {
   r.get("/system/jobs/:job_id", ...guarded(60), (req, res) => {
     const jobId = String(req.params.job_id);
     const job = JobPath.safeParse({ job_id: jobId }).success ? d.runner.get(jobId) : undefined;
-    if (!job) throw new HttpError(404, `Job ${jobId} not found`);
+    if (!job) throw new Failure("not_found", `Job ${jobId} not found`);
     res.json(jobView(job));
   });
 
@@ -132,7 +132,7 @@ export function systemRouter(d: RouteDeps): Router {
   r.get("/system/instances/:instance_id", sizeGuard, auth, (req, res) => {
     const { instance_id } = parse("path", InstancePath, req.params);
     const view = d.registry.get(instance_id);
-    if (!view) throw new HttpError(404, `Instance ${instance_id} not found`);
+    if (!view) throw new Failure("not_found", `Instance ${instance_id} not found`);
     res.json(view);
   });
 

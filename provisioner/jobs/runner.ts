@@ -11,7 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { ProgressEvent } from "../ports";
-import { HttpError, shortReason } from "../service/errors";
+import { Failure, shortReason } from "../errors";
 import { JobStore } from "./store";
 import { MAX_PROGRESS, type JobError, type JobKind, type JobRecord } from "./types";
 
@@ -111,7 +111,7 @@ export class JobRunner {
 
   /** Accepts a job: durable before this returns, so a 202 is never lost. */
   submit(kind: JobKind, instanceId: string, params: Record<string, unknown>, jobId: string = randomUUID()): JobRecord {
-    if (this.stopped) throw new HttpError(503, "Provisioner is shutting down; retry shortly");
+    if (this.stopped) throw new Failure("unavailable", "Provisioner is shutting down; retry shortly");
     const job: JobRecord = {
       job_id: jobId,
       kind,
@@ -330,7 +330,7 @@ export class JobRunner {
       }
       return { result: await this.opts.handlers[job.kind](ctx) };
     } catch (err) {
-      if (err instanceof HttpError) return { error: { status_code: err.statusCode, detail: err.detail } };
+      if (err instanceof Failure) return { error: { status_code: err.statusCode, detail: err.detail } };
       this.opts.log?.error({ job_id: job.job_id, instance_id: job.instance_id, err: shortReason(err) }, "job failed unexpectedly");
       return { error: { status_code: 500, detail: `Job ${job.kind} failed unexpectedly; see provisioner logs` } };
     }

@@ -23,7 +23,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../atomic-file";
 import type { InstanceMirror, TenantStacks } from "../ports";
-import { HttpError, shortReason } from "./errors";
+import { Failure, shortReason } from "../errors";
 import type { InstanceRegistry } from "./registry";
 
 const MAX_INSTANCE_ID = 2_147_483_647; // instances.instance_id is a Postgres INTEGER
@@ -66,7 +66,7 @@ export class IdAllocator {
   private async allocateLocked(): Promise<number> {
     if (!this.sourcesLoaded) await this.loadSources();
     const id = Math.max(this.mark, highest(this.o.registry.ids())) + 1;
-    if (id > MAX_INSTANCE_ID) throw new HttpError(500, "Failed to insert instance: instance ids exhausted");
+    if (id > MAX_INSTANCE_ID) throw new Failure("failed", "Failed to insert instance: instance ids exhausted");
     writeJsonAtomic(this.file, { last_instance_id: id }, "none");
     this.mark = id;
     return id;
@@ -78,13 +78,13 @@ export class IdAllocator {
     try {
       seen.push(...(await this.o.stacks.list()).map((s) => s.instanceId));
     } catch (err) {
-      throw new HttpError(500, `Failed to insert instance: cannot list tenant stacks (${shortReason(err)})`);
+      throw new Failure("failed", `Failed to insert instance: cannot list tenant stacks (${shortReason(err)})`);
     }
     if (this.o.mirror.enabled) {
       try {
         seen.push(...(await this.o.mirror.list()).map((r) => String(r.instance_id)));
       } catch (err) {
-        throw new HttpError(500, `Failed to insert instance: cannot read the instances table (${shortReason(err)})`);
+        throw new Failure("failed", `Failed to insert instance: cannot read the instances table (${shortReason(err)})`);
       }
     }
     this.mark = Math.max(this.mark, highest(seen));

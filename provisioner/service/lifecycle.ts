@@ -4,8 +4,9 @@
  */
 import type { JobContext } from "../jobs/runner";
 import { EngineError, StackBusy, StackNotFound, type DesiredState, type TenantKube, type TenantStacks } from "../ports";
-import { HttpError, shortReason } from "./errors";
+import { Failure, shortReason } from "../errors";
 import type { InstanceRegistry, Logger } from "./registry";
+import { TENANT_NAMESPACE, tenantObjectNames } from "../../infra/tenant-names";
 
 export interface ActionResult {
   success: boolean;
@@ -24,37 +25,39 @@ export interface UninstallParams extends Record<string, unknown> {
 
 type Verb = "start" | "stop" | "restart";
 
+const names = tenantObjectNames;
+
 export class LifecycleService {
   constructor(
     private readonly d: { stacks: TenantStacks; kube: TenantKube; registry: InstanceRegistry; log: Logger },
   ) {}
 
   start(id: string): Promise<ActionResult> {
-    return this.act(id, "start", [`synapse-${id}`, `mindroom-${id}`], (name) => this.d.kube.scale(name, 1), "running");
+    return this.act(id, "start", [names(id).synapse, names(id).mindroom], (name) => this.d.kube.scale(name, 1), "running");
   }
 
   stop(id: string): Promise<ActionResult> {
     // MindRoom first, so the app does not keep reconnecting to a vanished homeserver.
-    return this.act(id, "stop", [`mindroom-${id}`, `synapse-${id}`], (name) => this.d.kube.scale(name, 0), "stopped");
+    return this.act(id, "stop", [names(id).mindroom, names(id).synapse], (name) => this.d.kube.scale(name, 0), "stopped");
   }
 
   restart(id: string): Promise<ActionResult> {
-    return this.act(id, "restart", [`synapse-${id}`, `mindroom-${id}`], (name) => this.d.kube.restart(name), null);
+    return this.act(id, "restart", [names(id).synapse, names(id).mindroom], (name) => this.d.kube.restart(name), null);
   }
 
   private async act(id: string, verb: Verb, order: string[], action: (name: string) => Promise<void>, state: DesiredState | null): Promise<ActionResult> {
     const past = { start: "started", stop: "stopped", restart: "restarted" }[verb];
     const label = { start: "Starting", stop: "Stopping", restart: "Restarting" }[verb];
     // Upstream treats every read failure as "missing" (masks real errors; kept).
-    const exists = await this.d.kube.deploymentExists(`mindroom-${id}`).catch(() => false);
-    if (!exists) throw new HttpError(404, `Deployment deployment/mindroom-${id} not found`);
+    const exists = await this.d.kube.deploymentExists(names(id).mindroom).catch(() => false);
+    if (!exists) throw new Failure("not_found", `Deployment deployment/${names(id).mindroom} not found`);
     this.d.log.info({ instance_id: id }, `${label} instance ${id}`);
     for (const name of order) {
       try {
         await action(name);
       } catch (err) {
         const what = verb === "restart" ? "rollout restart" : "scale";
-        throw new HttpError(500, `Failed to ${verb} instance: Kubernetes ${what} failed for deployment/${name}: ${shortReason(err)}`);
+        throw new Failure("failed", `Failed to ${verb} instance: Kubernetes ${what} failed for deployment/${name}: ${shortReason(err)}`);
       }
     }
     if (state) {
@@ -79,12 +82,12 @@ export class LifecycleService {
     } catch (err) {
       const failure =
         err instanceof StackBusy
-          ? new HttpError(409, err.message)
+          ? new Failure("conflict", err.message)
           : ctx.signal.aborted
-            ? new HttpError(500, `Failed to uninstall instance: the destroy of instance ${id} was aborted (timeout or shutdown)`)
+            ? new Failure("failed", `Failed to uninstall instance: the destroy of instance ${id} was aborted (timeout or shutdown)`)
             : err instanceof EngineError
-              ? new HttpError(500, `Failed to uninstall instance: ${shortReason(err)}`)
-              : new HttpError(500, "Failed to uninstall instance: unexpected error; see provisioner logs");
+              ? new Failure("failed", `Failed to uninstall instance: ${shortReason(err)}`)
+              : new Failure("failed", "Failed to uninstall instance: unexpected error; see provisioner logs");
       if (!(err instanceof EngineError || err instanceof StackBusy)) this.d.log.error({ instance_id: id, err: shortReason(err) }, "uninstall failed unexpectedly");
       if (this.d.registry.has(id)) await this.d.registry.record(id, { last_error: failure.detail, last_job_id: ctx.job.job_id });
       throw failure;
@@ -104,9 +107,9 @@ export class LifecycleService {
       if (failed.length > 0) {
         const detail =
           `Failed to uninstall instance: stack destroyed but could not delete PVC(s) ${failed.join(", ")}; ` +
-          `finish with: kubectl -n mindroom-instances delete pvc ${failed.join(" ")}`;
+          `finish with: kubectl -n ${TENANT_NAMESPACE} delete pvc ${failed.join(" ")}`;
         if (this.d.registry.has(id)) await this.d.registry.record(id, { status: "deprovisioned", desired_state: undefined, last_error: detail, last_job_id: ctx.job.job_id });
-        throw new HttpError(500, detail);
+        throw new Failure("failed", detail);
       }
       kept = [];
     }

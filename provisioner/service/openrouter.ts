@@ -4,7 +4,7 @@
  * persist its non-secret metadata and revoke the superseded key.
  */
 import type { TenantKube } from "../ports";
-import { HttpError, shortReason } from "./errors";
+import { Failure, shortReason } from "../errors";
 import { includedBudget } from "./plans";
 import type { InstanceRegistry, InstanceView, Logger } from "./registry";
 import { readTenantSecret, storedValue } from "./tenant-secrets";
@@ -53,19 +53,19 @@ async function createKey(deps: OpenRouterDeps, name: string, budget: number): Pr
       signal: AbortSignal.timeout(20_000),
     });
   } catch (err) {
-    throw new HttpError(502, `OpenRouter key creation failed: no response (${shortReason(err)})`);
+    throw new Failure("upstream", `OpenRouter key creation failed: no response (${shortReason(err)})`);
   }
   const text = await res.text().catch(() => "");
-  if (res.status !== 201) throw new HttpError(502, `OpenRouter key creation failed: HTTP ${res.status}: ${withoutKeys(text).slice(0, 200)}`);
+  if (res.status !== 201) throw new Failure("upstream", `OpenRouter key creation failed: HTTP ${res.status}: ${withoutKeys(text).slice(0, 200)}`);
   let body: { key?: unknown; data?: { hash?: unknown; label?: unknown; limit?: unknown; limit_reset?: unknown } };
   try {
     body = JSON.parse(text);
   } catch {
-    throw new HttpError(502, "OpenRouter key creation failed: response is not JSON");
+    throw new Failure("upstream", "OpenRouter key creation failed: response is not JSON");
   }
   const d = body.data;
   if (typeof body.key !== "string" || !body.key || !d || typeof d.hash !== "string" || typeof d.label !== "string" || typeof d.limit !== "number" || typeof d.limit_reset !== "string") {
-    throw new HttpError(502, "OpenRouter key creation failed: response lacks key, data.hash, data.label, data.limit or data.limit_reset");
+    throw new Failure("upstream", "OpenRouter key creation failed: response lacks key, data.hash, data.label, data.limit or data.limit_reset");
   }
   return { key: body.key, hash: d.hash, label: d.label, limit: d.limit, limitReset: d.limit_reset };
 }
@@ -94,7 +94,7 @@ export async function openrouterKeyFor(deps: OpenRouterDeps, opts: { instanceId:
     const existing = storedValue(await readTenantSecret(deps.kube, opts.instanceId, "openrouter_key"), "openrouter_key");
     if (existing) return existing;
   }
-  if (!deps.managementKey) throw new HttpError(500, "OPENROUTER_PROVISIONING_API_KEY is required to create included-budget OpenRouter keys");
+  if (!deps.managementKey) throw new Failure("failed", "OPENROUTER_PROVISIONING_API_KEY is required to create included-budget OpenRouter keys");
   const name = `MindRoom ${opts.tier} account ${opts.accountId === null ? "None" : opts.accountId} instance ${opts.instanceId}`;
   const created = await createKey(deps, name, budget);
   const previous = row?.openrouter_key_hash?.trim() || null;

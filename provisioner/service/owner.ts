@@ -3,7 +3,7 @@
  * `localpart_from_email` on the OIDC email template, so the account that logs in through OIDC is
  * the one the tenant config names as global user.
  */
-import { HttpError } from "./errors";
+import { Failure } from "../errors";
 
 const KEPT = /^[a-z0-9_\-./+]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,7 +17,7 @@ export function matrixLocalpart(email: string): string {
   const lowered = email.trim().toLowerCase();
   const at = lowered.lastIndexOf("@");
   const local = at >= 0 ? lowered.slice(0, at) : lowered;
-  if (local.length === 0) throw new HttpError(500, "Account email is required to configure Matrix owner access");
+  if (local.length === 0) throw new Failure("failed", "Account email is required to configure Matrix owner access");
   let out = "";
   for (const byte of Buffer.from(local, "utf8")) {
     const ch = String.fromCharCode(byte);

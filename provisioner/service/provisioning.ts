@@ -5,11 +5,12 @@
  * of a Helm-era tenant's release records, then the readiness wait after the tenant's slot is released.
  */
 import { derivationRoot, deriveInstanceSecret } from "../../infra/derived-secrets";
+import { TENANT_NAMESPACE, tenantObjectNames } from "../../infra/tenant-names";
 import { ValuesError } from "../../infra/values/errors";
 import type { ProvisionerConfig } from "../config";
 import type { JobContext } from "../jobs/runner";
 import { EngineError, StackBusy, StackNotFound, type InstanceMirror, type TenantKube, type TenantStacks } from "../ports";
-import { HttpError, shortReason, withoutSecrets } from "./errors";
+import { Failure, shortReason, withoutSecrets } from "../errors";
 import type { IdAllocator } from "./ids";
 import { openrouterKeyFor } from "./openrouter";
 import { normaliseUuid, ownerMxid } from "./owner";
@@ -53,12 +54,9 @@ interface Prepared {
 
 export const READY_MESSAGE = "Instance provisioned successfully";
 
-/** Helm release of a tenant in the upstream system (spec §6.11); its records are removed once the stack owns the tenant. */
-export const helmReleaseName = (instanceId: string) => `instance-${instanceId}`;
-
 /** What an operator runs when the provisioner could not remove the records itself (same selection as `deleteHelmReleaseRecords`). */
 export const manualHelmRecordRemoval = (instanceId: string) =>
-  `kubectl -n mindroom-instances delete secret -l owner=helm,name=${helmReleaseName(instanceId)} --field-selector type=helm.sh/release.v1`;
+  `kubectl -n ${TENANT_NAMESPACE} delete secret -l owner=helm,name=${tenantObjectNames(instanceId).helmRelease} --field-selector type=helm.sh/release.v1`;
 export const NOT_READY_MESSAGE = "Provisioning started; instance is getting ready";
 
 export interface ProvisioningDeps {
@@ -93,11 +91,11 @@ export class ProvisioningService {
     const account = req.account_id ?? null;
     if (req.instance_id !== undefined && req.instance_id !== null) {
       const id = String(req.instance_id);
-      if (!(await this.known(id))) throw new HttpError(404, `Instance ${id} not found`);
+      if (!(await this.known(id))) throw new Failure("not_found", `Instance ${id} not found`);
       try {
         await registry.record(id, { status: "provisioning", stack_name: stacks.stackName(id), last_job_id: jobId, last_error: null }, true);
       } catch (err) {
-        throw new HttpError(500, `Failed to update instance: ${shortReason(err)}`);
+        throw new Failure("failed", `Failed to update instance: ${shortReason(err)}`);
       }
       this.d.log.info({ instance_id: id, tier: req.tier }, `Re-provisioning instance ${id} with tier ${req.tier}`);
       return { instance_id: id, is_new: false, account_id: account, tier: req.tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: id };
@@ -118,7 +116,7 @@ export class ProvisioningService {
       try {
         await registry.record(id, { status: "provisioning", tier: req.tier, stack_name: stacks.stackName(id), last_job_id: jobId, last_error: null }, true);
       } catch (err) {
-        throw new HttpError(500, `Failed to update instance: ${shortReason(err)}`);
+        throw new Failure("failed", `Failed to update instance: ${shortReason(err)}`);
       }
       this.d.log.info({ instance_id: id, tier: req.tier }, `Provisioning for subscription ${req.subscription_id}: instance ${id} already exists, re-provisioning it with tier ${req.tier}`);
       // A tenant this project created (it has a stack name) keeps the encryption a new tenant gets,
@@ -157,7 +155,7 @@ export class ProvisioningService {
         true,
       );
     } catch (err) {
-      throw new HttpError(500, `Failed to insert instance: ${shortReason(err)}`);
+      throw new Failure("failed", `Failed to insert instance: ${shortReason(err)}`);
     }
     this.d.log.info({ instance_id: id, tier: req.tier }, `Provisioning for subscription ${req.subscription_id}, new id ${id}, tier ${req.tier}`);
     return { instance_id: id, is_new: true, account_id: account, tier: req.tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: numeric };
@@ -223,21 +221,21 @@ export class ProvisioningService {
     let mxid: string | null = null;
     const uuid = normaliseUuid(params.account_id);
     if (uuid) {
-      if (!mirror.enabled) throw new HttpError(500, `Supabase not configured: cannot look up the email of account ${uuid} for Matrix owner access`);
+      if (!mirror.enabled) throw new Failure("failed", `Supabase not configured: cannot look up the email of account ${uuid} for Matrix owner access`);
       let email: string | null;
       try {
         email = await mirror.accountEmail(uuid);
       } catch (err) {
-        throw new HttpError(500, `Failed to look up the email of account ${uuid}: ${shortReason(err)}`);
+        throw new Failure("failed", `Failed to look up the email of account ${uuid}: ${shortReason(err)}`);
       }
-      if (email === null) throw new HttpError(500, `Account ${uuid} needs an email before provisioning Matrix owner access`);
+      if (email === null) throw new Failure("failed", `Account ${uuid} needs an email before provisioning Matrix owner access`);
       mxid = ownerMxid(email, id, config.baseDomain);
     } else {
       log.warn({ instance_id: id }, "Skipping Matrix owner access: account id is not a UUID");
     }
     await registry.record(id, urlColumns(urls));
     if (derivationRoot(config.credentialsEncryptionSecret, config.apiKey) === "") {
-      throw new HttpError(500, "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET or PROVISIONER_API_KEY must be configured");
+      throw new Failure("failed", "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET or PROVISIONER_API_KEY must be configured");
     }
     const storageClassName = await storageClassFor(this.d.kube, id, params.is_new, config.storageClassName);
     // One read serves the credentials key (§6.7) and the sandbox token (Deviation 7); new ids have no Secret.
@@ -279,7 +277,7 @@ export class ProvisioningService {
    * is a warning and a progress event with the command to run by hand, never a failed job.
    */
   private async removeHelmRecords(id: string, ctx: JobContext): Promise<void> {
-    const release = helmReleaseName(id);
+    const release = tenantObjectNames(id).helmRelease;
     let deleted: string[];
     try {
       deleted = await this.d.kube.deleteHelmReleaseRecords(release);
@@ -296,17 +294,17 @@ export class ProvisioningService {
     ctx.onProgress({ at: new Date().toISOString(), message: `removed Helm release records ${deleted.join(", ")}` });
   }
 
-  private deployFailure(err: unknown, signal: AbortSignal, id: string, secretValues: string[]): HttpError {
-    if (err instanceof HttpError) return err;
-    if (err instanceof StackBusy) return new HttpError(409, err.message);
-    if (signal.aborted) return new HttpError(500, `Tenant stack update of instance ${id} was aborted (timeout or shutdown); retry the request`);
+  private deployFailure(err: unknown, signal: AbortSignal, id: string, secretValues: string[]): Failure {
+    if (err instanceof Failure) return err;
+    if (err instanceof StackBusy) return new Failure("conflict", err.message);
+    if (signal.aborted) return new Failure("failed", `Tenant stack update of instance ${id} was aborted (timeout or shutdown); retry the request`);
     // The adapter's message is already a whole, redacted sentence ("Tenant stack update of instance 7 failed: …").
-    if (err instanceof EngineError) return new HttpError(500, shortReason(err));
+    if (err instanceof EngineError) return new Failure("failed", shortReason(err));
     // Invalid values, thrown by the tenant program before any CLI runs: the line names the value and the fix (§6.13 wording).
-    if (err instanceof ValuesError) return new HttpError(500, `Failed to deploy instance: ${withoutSecrets(shortReason(err, 300), secretValues)}`);
+    if (err instanceof ValuesError) return new Failure("failed", `Failed to deploy instance: ${withoutSecrets(shortReason(err, 300), secretValues)}`);
     // An unexpected exception may quote the value it choked on: the log gets its line without known secrets.
     this.d.log.error({ instance_id: id, err: withoutSecrets(shortReason(err), secretValues) }, "tenant deploy failed unexpectedly");
-    return new HttpError(500, "Failed to deploy instance: unexpected error; see provisioner logs");
+    return new Failure("failed", "Failed to deploy instance: unexpected error; see provisioner logs");
   }
 
   /** §6.12: polls `mindroom-{id}` until rolled out or the time is up; any read error counts as not ready. */
@@ -314,7 +312,7 @@ export class ProvisioningService {
     const deadline = Date.now() + timeoutMs;
     const poll = this.d.readinessPollMs ?? 5000;
     for (;;) {
-      if (await this.d.kube.isRolledOut(`mindroom-${id}`).catch(() => false)) return true;
+      if (await this.d.kube.isRolledOut(tenantObjectNames(id).mindroom).catch(() => false)) return true;
       if (Date.now() + poll > deadline || signal?.aborted) return false;
       await sleep(poll, signal);
     }
@@ -354,11 +352,11 @@ export class ProvisioningService {
       return true;
     } catch (err) {
       if (err instanceof StackNotFound) return false;
-      throw new HttpError(500, `Failed to update instance: cannot read the tenant stack (${shortReason(err)})`);
+      throw new Failure("failed", `Failed to update instance: cannot read the tenant stack (${shortReason(err)})`);
     }
   }
 }
 
 function errorDetail(err: unknown): string {
-  return err instanceof HttpError ? err.detail : shortReason(err);
+  return err instanceof Failure ? err.detail : shortReason(err);
 }

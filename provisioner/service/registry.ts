@@ -5,7 +5,7 @@
  * `last_job_id`, `last_error`), so the two never drift apart by our own doing.
  */
 import type { DesiredState, InstanceMirror, InstanceRow, InstanceStatus, TenantStacks } from "../ports";
-import { shortReason } from "./errors";
+import { shortReason } from "../errors";
 
 export interface InstanceView extends Omit<InstanceRow, "instance_id"> {
   instance_id: string;

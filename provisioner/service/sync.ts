@@ -4,8 +4,9 @@
  * tenant stacks that have no row yet get one, so the mirror is repaired from the truth.
  */
 import type { InstanceMirror, InstanceRow, InstanceStatus, TenantKube, TenantStacks } from "../ports";
-import { HttpError, shortReason } from "./errors";
+import { Failure, shortReason } from "../errors";
 import type { InstanceRegistry, Logger } from "./registry";
+import { tenantObjectNames } from "../../infra/tenant-names";
 
 export interface SyncUpdate {
   instance_id: number | string;
@@ -40,7 +41,7 @@ export class SyncService {
     try {
       rows = await mirror.list();
     } catch (err) {
-      throw new HttpError(500, `Failed to sync instances: ${shortReason(err)}`);
+      throw new Failure("failed", `Failed to sync instances: ${shortReason(err)}`);
     }
     const result: SyncResult = { total: rows.length, synced: 0, errors: 0, updates: [] };
     const seen = new Set<string>();
@@ -55,7 +56,7 @@ export class SyncService {
       seen.add(key);
       registry.merge(key, fields);
       const old = row.status || "unknown";
-      const name = `mindroom-${key}`;
+      const name = tenantObjectNames(key).mindroom;
       const present = await kube.deploymentExists(name).catch(() => false);
       const now = new Date().toISOString();
       if (!present) {
@@ -64,7 +65,7 @@ export class SyncService {
         try {
           await mirror.write({ instance_id: row.instance_id ?? key, status: "error", kubernetes_synced_at: now, updated_at: now });
         } catch (err) {
-          throw new HttpError(500, `Failed to sync instances: ${shortReason(err)}`);
+          throw new Failure("failed", `Failed to sync instances: ${shortReason(err)}`);
         }
         registry.merge(key, { status: "error", kubernetes_synced_at: now });
         result.updates.push({ instance_id: row.instance_id ?? key, old_status: old, new_status: "error", reason: "deployment_not_found" });
@@ -102,7 +103,7 @@ export class SyncService {
     try {
       summaries = await stacks.list();
     } catch (err) {
-      throw new HttpError(500, `Failed to sync instances: ${shortReason(err)}`);
+      throw new Failure("failed", `Failed to sync instances: ${shortReason(err)}`);
     }
     const result: SyncResult = { total: summaries.length, synced: 0, errors: 0, updates: [] };
     for (const s of summaries) {
@@ -110,7 +111,7 @@ export class SyncService {
       const instanceId = /^\d+$/.test(id) ? Number(id) : id;
       const old = registry.get(id)?.status || "unknown";
       try {
-        const replicas = await kube.replicas(`mindroom-${id}`);
+        const replicas = await kube.replicas(tenantObjectNames(id).mindroom);
         if (replicas === null && (old === "error" || old === "deprovisioned")) continue;
         const actual: InstanceStatus =
           replicas === null ? (s.resourceCount === 0 ? "deprovisioned" : "error") : replicas > 0 ? "running" : "stopped";
@@ -154,7 +155,7 @@ export class SyncService {
         continue;
       }
       try {
-        const replicas = await this.d.kube.replicas(`mindroom-${s.instanceId}`);
+        const replicas = await this.d.kube.replicas(tenantObjectNames(s.instanceId).mindroom);
         const status: InstanceStatus =
           replicas === null ? (s.resourceCount === 0 ? "deprovisioned" : "error") : replicas > 0 ? "running" : "stopped";
         const row = { subscription_id: known.subscription_id, account_id: known.account_id ?? null, status, stack_name: s.stackName, tier: s.tier ?? null };

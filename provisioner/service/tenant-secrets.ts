@@ -6,19 +6,19 @@
  */
 import { randomBytes } from "node:crypto";
 import type { TenantKube } from "../ports";
-import { tenantVolumes } from "../tenant-names";
-import { HttpError, shortReason } from "./errors";
+import { tenantObjectNames, tenantVolumes } from "../../infra/tenant-names";
+import { Failure, shortReason } from "../errors";
 
 /** The live tenant Secret, `null` when absent. */
 export async function readTenantSecret(kube: TenantKube, instanceId: string, key: string): Promise<Record<string, string> | null> {
   try {
-    return await kube.readSecret(`mindroom-api-keys-${instanceId}`);
+    return await kube.readSecret(tenantObjectNames(instanceId).apiKeysSecret);
   } catch (err) {
     // The Kubernetes adapter signals a stored value that is not strict base64 of UTF-8 (§6.7).
     if (err instanceof Error && err.name === "InvalidSecretData") {
-      throw new HttpError(500, `Instance ${instanceId} has an invalid ${(err as Error & { key?: string }).key ?? key} Secret value`);
+      throw new Failure("failed", `Instance ${instanceId} has an invalid ${(err as Error & { key?: string }).key ?? key} Secret value`);
     }
-    throw new HttpError(500, `Failed to inspect existing Secret value ${key} for instance ${instanceId}: ${shortReason(err)}`);
+    throw new Failure("failed", `Failed to inspect existing Secret value ${key} for instance ${instanceId}: ${shortReason(err)}`);
   }
 }
 
@@ -56,10 +56,10 @@ export async function storageClassFor(kube: TenantKube, instanceId: string, isNe
     try {
       cls = await kube.pvcStorageClass(pvc);
     } catch (err) {
-      throw new HttpError(500, `Failed to inspect existing PVC storage class for instance ${instanceId}: ${shortReason(err)}`);
+      throw new Failure("failed", `Failed to inspect existing PVC storage class for instance ${instanceId}: ${shortReason(err)}`);
     }
     if (cls) classes.add(cls);
   }
-  if (classes.size > 1) throw new HttpError(500, `Instance ${instanceId} has PVCs with different storage classes: ${[...classes].sort().join(", ")}`);
+  if (classes.size > 1) throw new Failure("failed", `Instance ${instanceId} has PVCs with different storage classes: ${[...classes].sort().join(", ")}`);
   return classes.size === 1 ? [...classes][0] : configured || null;
 }

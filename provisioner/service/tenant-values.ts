@@ -6,6 +6,7 @@
 import type { ProvisionerConfig } from "../config";
 import { truthy } from "../../infra/truthy";
 import { profileOverrides } from "./plans";
+import { tenantObjectNames } from "../../infra/tenant-names";
 
 /** The ten tenant Secret keys (§6.8). */
 export const SECRET_KEYS = [
@@ -64,7 +65,7 @@ export function buildTenantValues(config: ProvisionerConfig, input: TenantValues
     accountId: helmTyped(input.accountId === null ? "None" : input.accountId),
     supabaseUrl: helmTyped(config.supabaseUrl),
     supabaseAnonKey: helmTyped(config.supabaseAnonKey),
-    instanceSecrets: { create: true, name: `mindroom-api-keys-${input.instanceId}`, hash: input.hash },
+    instanceSecrets: { create: true, name: tenantObjectNames(input.instanceId).apiKeysSecret, hash: input.hash },
   };
   if (input.storageClassName) v.storageClassName = input.storageClassName;
   Object.assign(v, profileOverrides(input.tier));

@@ -10,11 +10,12 @@ import { ClusterServices } from "../../components/cluster-services";
 import { HcloudVolumes } from "../../components/hetzner";
 import { Platform, parsePlatformValues } from "../../components/platform";
 import { capacityModel } from "../../infra/capacity/model";
+import { TENANT_NAMESPACE } from "../../infra/tenant-names";
 import { ValuesError } from "../../infra/values/errors";
 import type { StackConfig } from "../config";
 import { placeholderProblems } from "./placeholders";
 
-export const INSTANCES_NAMESPACE = "mindroom-instances";
+export const INSTANCES_NAMESPACE = TENANT_NAMESPACE;
 
 export interface MainSecrets {
   /** `hcloud:token`; required in hetzner mode (the CCM and CSI use it inside the cluster). */

@@ -17,7 +17,7 @@ import { loadConfig } from "../../../provisioner/config";
 import { FakeTenantKube } from "../../../provisioner/fakes/kube";
 import { createInstanceMirror, type SupabaseMirror } from "../../../provisioner/mirror";
 import { createTenantStacks } from "../../../provisioner/stacks";
-import { tenantVolumes } from "../../../provisioner/tenant-names";
+import { tenantVolumes } from "../../../infra/tenant-names";
 import { tenantProgram } from "../../../stacks/tenant";
 import { FakePostgrest } from "../mirror/fake-postgrest";
 import { FakePulumi } from "../stacks/fake-cli";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { JobRunner, type JobHandler, type JobRunnerOptions } from "../../../provisioner/jobs/runner";
 import { JobStore } from "../../../provisioner/jobs/store";
 import type { JobRecord } from "../../../provisioner/jobs/types";
-import { HttpError } from "../../../provisioner/service/errors";
+import { Failure } from "../../../provisioner/errors";
 import { gate, LogRecorder } from "../http/harness";
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
@@ -140,7 +140,7 @@ describe("provisioner jobs: durability and bounded operations", () => {
       handler: async (ctx) => {
         // Like the CLI on SIGINT: finishes its in-flight step, then exits.
         await new Promise((resolve) => ctx.signal.addEventListener("abort", () => setTimeout(resolve, 100), { once: true }));
-        throw new HttpError(500, "Tenant stack update of instance 1 was aborted (timeout or shutdown); retry the request");
+        throw new Failure("failed", "Tenant stack update of instance 1 was aborted (timeout or shutdown); retry the request");
       },
     });
     const job = r.submit("provision", "1", {});

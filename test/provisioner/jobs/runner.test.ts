@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { JobRunner, type JobContext, type JobHandler } from "../../../provisioner/jobs/runner";
 import { JobStore } from "../../../provisioner/jobs/store";
 import type { JobRecord } from "../../../provisioner/jobs/types";
-import { HttpError } from "../../../provisioner/service/errors";
+import { Failure } from "../../../provisioner/errors";
 import { call, gate, settle, startHarness, SUB } from "../http/harness";
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
@@ -28,7 +28,7 @@ describe("provisioner jobs: runner", () => {
       gates.set(name, g);
       await g.promise;
       events.push(`end ${name}`);
-      if (ctx.job.params.fail) throw new HttpError(409, "busy");
+      if (ctx.job.params.fail) throw new Failure("conflict", "busy");
       return { name };
     };
     const runner = new JobRunner({ store: new JobStore(dir), handlers: { provision: handler, uninstall: handler }, concurrency, operationTimeoutMs: 60_000, retentionMs: 3_600_000, recover: async () => undefined });
