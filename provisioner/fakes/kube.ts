@@ -1,9 +1,10 @@
 /**
- * In-memory `TenantKube` for tests and benches: Deployments, Secrets, PVCs and Helm release records
- * of mindroom-instances as plain maps, every call recorded, and per-call failures injectable (`failOn`).
+ * In-memory `TenantKube` for tests and benches: Deployments, their pods and logs, Secrets, PVCs and
+ * Helm release records of mindroom-instances as plain maps, every call recorded, and per-call failures injectable (`failOn`).
  */
-import type { TenantKube } from "../ports";
-import { tenantVolumes } from "../tenant-names";
+import { PassThrough } from "node:stream";
+import { PodNotFound, type PodLogOptions, type PodLogStream, type TenantKube } from "../ports";
+import { tenantVolumes } from "../../infra/tenant-names";
 
 export interface FakeDeployment {
   replicas: number;
@@ -17,6 +18,31 @@ export interface FakeLabelledSecret {
   type: string;
 }
 
+/** A pod of a fake Deployment: its containers' logs so far, and whether it runs. */
+export interface FakePod {
+  deployment: string;
+  /** Container name → log text so far (a container not listed is not in the pod). */
+  logs: Record<string, string>;
+  running: boolean;
+  /** Newer pods win, as in the adapter. */
+  createdAt: number;
+}
+
+/** One `podLogs` call as the fake saw it (no signal), and the stream it handed out. */
+export interface FakeLogRequest {
+  deployment: string;
+  pod: string;
+  container: string;
+  tailLines?: number;
+  sinceSeconds?: number;
+  follow: boolean;
+  stream: PassThrough;
+  /** Set when the caller's signal aborted or the stream was destroyed: the "upstream" request ended. */
+  aborted: boolean;
+}
+
+let podSerial = 0;
+
 export class FakeTenantKube implements TenantKube {
   readonly deployments = new Map<string, FakeDeployment>();
   readonly secrets = new Map<string, Record<string, string>>();
@@ -28,6 +54,10 @@ export class FakeTenantKube implements TenantKube {
   readonly failOn = new Map<string, Error>();
   /** Whether Deployments created by the stacks fake report rolled out. */
   rolloutReady = true;
+  /** Pods by name; `applyTenant` adds one per Deployment, scaling to 0 removes them. */
+  readonly pods = new Map<string, FakePod>();
+  /** Every `podLogs` call that opened a stream, oldest first. */
+  readonly logRequests: FakeLogRequest[] = [];
 
   private check(method: string, name: string): void {
     this.calls.push(`${method}:${name}`);
@@ -45,6 +75,8 @@ export class FakeTenantKube implements TenantKube {
     const d = this.deployments.get(name);
     if (!d) throw new Error(`deployments.apps "${name}" not found`);
     d.replicas = replicas;
+    if (replicas === 0) for (const [pod, p] of this.pods) if (p.deployment === name) this.pods.delete(pod);
+    if (replicas > 0 && ![...this.pods.values()].some((p) => p.deployment === name)) this.addPod(name);
   }
 
   async restart(name: string): Promise<void> {
@@ -92,6 +124,47 @@ export class FakeTenantKube implements TenantKube {
     return deleted;
   }
 
+  async podLogs(deployment: string, options: PodLogOptions): Promise<PodLogStream> {
+    this.check("podLogs", deployment);
+    if (!this.deployments.has(deployment)) throw new PodNotFound(deployment, `deployment/${deployment} not found`);
+    const mine = [...this.pods].filter(([, p]) => p.deployment === deployment).sort(([, a], [, b]) => b.createdAt - a.createdAt);
+    const found = options.pod ? mine.find(([name]) => name === options.pod) : (mine.find(([, p]) => p.running) ?? mine[0]);
+    if (!found) throw new PodNotFound(deployment, options.pod ? `pod ${options.pod} is not a pod of deployment/${deployment}` : `deployment/${deployment} has no pod`);
+    const [pod, p] = found;
+    const text = p.logs[options.container];
+    if (text === undefined) throw new PodNotFound(deployment, `pod ${pod} has no container ${options.container} (it has ${Object.keys(p.logs).join(", ")})`);
+    const stream = new PassThrough();
+    const request: FakeLogRequest = { deployment, pod, container: options.container, tailLines: options.tailLines, sinceSeconds: options.sinceSeconds, follow: options.follow ?? false, stream, aborted: false };
+    this.logRequests.push(request);
+    const stop = () => {
+      request.aborted = true;
+      stream.end();
+    };
+    if (options.signal?.aborted) stop();
+    options.signal?.addEventListener("abort", stop, { once: true });
+    stream.once("close", () => {
+      if (!stream.writableFinished) request.aborted = true;
+    });
+    const lines = text.split(/(?<=\n)/).filter(Boolean);
+    stream.write(lines.slice(options.tailLines ? -options.tailLines : 0).join(""));
+    if (!request.follow) stream.end();
+    return { pod, stream };
+  }
+
+  /** Adds a running pod to a Deployment (default containers by its name) and returns its name. */
+  addPod(deployment: string, opts: { logs?: Record<string, string>; running?: boolean; name?: string } = {}): string {
+    const serial = ++podSerial;
+    const name = opts.name ?? `${deployment}-${serial.toString(36).padStart(5, "0")}`;
+    const logs = opts.logs ?? (deployment.startsWith("synapse-") ? { synapse: "" } : { "wait-for-synapse": "", mindroom: "" });
+    this.pods.set(name, { deployment, logs, running: opts.running ?? true, createdAt: serial });
+    return name;
+  }
+
+  /** The open (following) log stream of a pod's container: write to it, `end()` it as the container stopping would. */
+  following(pod: string, container: string): FakeLogRequest | undefined {
+    return [...this.logRequests].reverse().find((r) => r.pod === pod && r.container === container && r.follow && !r.stream.writableEnded);
+  }
+
   /** What `helm install` then `helm upgrade`s leave: records `sh.helm.release.v1.<release>.v1…v<revisions>`. */
   addHelmRelease(release: string, revisions = 1): string[] {
     const names: string[] = [];
@@ -113,7 +186,10 @@ export class FakeTenantKube implements TenantKube {
    * values' secret keys, and the PVCs (an existing PVC keeps its class, as a bound claim does).
    */
   applyTenant(id: string, values: Record<string, unknown>): void {
-    for (const name of [`mindroom-${id}`, `synapse-${id}`]) this.deployments.set(name, { replicas: 1, rolledOut: this.rolloutReady });
+    for (const name of [`mindroom-${id}`, `synapse-${id}`]) {
+      this.deployments.set(name, { replicas: 1, rolledOut: this.rolloutReady });
+      if (![...this.pods.values()].some((p) => p.deployment === name)) this.addPod(name);
+    }
     const v = values as Record<string, unknown> & { matrixOidc?: { clientSecret?: string } };
     this.secrets.set(`mindroom-api-keys-${id}`, {
       openai_key: String(v.openai_key ?? ""),
@@ -135,6 +211,7 @@ export class FakeTenantKube implements TenantKube {
   destroyTenant(id: string, deleteData: boolean): void {
     this.deployments.delete(`mindroom-${id}`);
     this.deployments.delete(`synapse-${id}`);
+    for (const [pod, p] of this.pods) if (p.deployment === `mindroom-${id}` || p.deployment === `synapse-${id}`) this.pods.delete(pod);
     if (deleteData) for (const pvc of tenantVolumes(id)) this.pvcs.delete(pvc);
   }
 

@@ -1,7 +1,7 @@
 /**
  * `TenantKube` over @kubernetes/client-node: the direct Kubernetes actions of spec §1.2 (scale,
- * rollout restart, rollout status, live Secret and PVC reads, PVC delete) and the removal of Helm
- * release records after adoption (§6.11) in `mindroom-instances`.
+ * rollout restart, rollout status, live Secret and PVC reads, PVC delete), the removal of Helm
+ * release records after adoption (§6.11) and pod logs (fleet.md) in `mindroom-instances`.
  * Errors are one line (`KubeApiError`: verb, object, HTTP status, the API server's message), never
  * a response body dump, because callers put them into HTTP details.
  */
@@ -9,10 +9,13 @@ import * as k8s from "@kubernetes/client-node";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { TenantKube } from "../ports";
+import { PassThrough, type Readable } from "node:stream";
+import { PodNotFound, type PodLogOptions, type PodLogStream, type TenantKube } from "../ports";
+
+import { TENANT_NAMESPACE } from "../../infra/tenant-names";
 
 /** The shared tenant namespace (fixed, created by the root stack). */
-export const TENANT_NAMESPACE = "mindroom-instances";
+export { TENANT_NAMESPACE };
 
 /** Field manager of the provisioner's own patches (scale, restart), visible in managedFields. */
 export const FIELD_MANAGER = "mindroom-provisioner";
@@ -83,6 +86,42 @@ function reasonOf(err: unknown): string {
   return (err as Error)?.message?.split("\n")[0] ?? String(err);
 }
 
+/** A Deployment's `spec.selector` as a label selector string (`a=b,c in (d,e),!f`). */
+export function selectorString(selector: k8s.V1LabelSelector | undefined): string {
+  const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector?.matchExpressions ?? []) {
+    if (e.operator === "In") parts.push(`${e.key} in (${(e.values ?? []).join(",")})`);
+    else if (e.operator === "NotIn") parts.push(`${e.key} notin (${(e.values ?? []).join(",")})`);
+    else if (e.operator === "Exists") parts.push(e.key);
+    else if (e.operator === "DoesNotExist") parts.push(`!${e.key}`);
+    else throw new KubeApiError(`unsupported label selector operator ${e.operator}`);
+  }
+  return parts.join(",");
+}
+
+const createdAt = (p: k8s.V1Pod) => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
+
+/** The pod logs are read from: the newest running, not terminating pod, else the newest at all. */
+export function newestPod(pods: k8s.V1Pod[]): k8s.V1Pod | undefined {
+  const newest = [...pods].sort((a, b) => createdAt(b) - createdAt(a) || (b.metadata?.name ?? "").localeCompare(a.metadata?.name ?? ""));
+  return newest.find((p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp) ?? newest[0];
+}
+
+/**
+ * Why the kubelet would refuse this container's log, or undefined when it has one: the container
+ * is not in the pod, or has neither run nor is running (the kubelet's own rule: a waiting container
+ * with a terminated predecessor shows that one's log).
+ */
+export function notReadable(pod: k8s.V1Pod, container: string): string | undefined {
+  const name = pod.metadata?.name ?? "";
+  const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+  if (!spec.includes(container)) return `pod ${name} has no container ${container} (it has ${spec.join(", ")})`;
+  const status = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((c) => c.name === container);
+  if (status?.state?.running || status?.state?.terminated || status?.lastState?.terminated) return undefined;
+  const why = status?.state?.waiting?.reason ?? `pod ${pod.status?.phase ?? "Pending"}`;
+  return `container ${container} of pod ${name} has not started yet (${why})`;
+}
+
 function loadConfig(kubeconfig?: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   if (!kubeconfig) {
@@ -103,6 +142,7 @@ export function createTenantKube(options: TenantKubeOptions = {}): TenantKube {
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const patchAs = (strategy: k8s.PatchStrategy) => k8s.setHeaderOptions("Content-Type", strategy);
+  const logs = new k8s.Log(kc);
 
   async function call<T>(what: string, op: () => Promise<T>, missing?: () => T): Promise<T> {
     try {
@@ -207,5 +247,47 @@ export function createTenantKube(options: TenantKubeOptions = {}): TenantKube {
       }
       return deleted;
     },
+
+    async podLogs(deployment, options) {
+      const d = await readDeployment(deployment);
+      if (!d) throw new PodNotFound(deployment, `deployment/${deployment} not found`);
+      const labelSelector = selectorString(d.spec?.selector);
+      // An empty selector would list every pod of the namespace: never read another tenant's log.
+      if (!labelSelector) throw new KubeApiError(`deployment/${deployment} has an empty selector`);
+      const { items } = await call(`listing pods of deployment/${deployment}`, () => core.listNamespacedPod({ namespace, labelSelector }));
+      const pod = options.pod ? items.find((p) => p.metadata?.name === options.pod) : newestPod(items);
+      if (!pod) {
+        throw new PodNotFound(deployment, options.pod ? `pod ${options.pod} is not a pod of deployment/${deployment}` : `deployment/${deployment} has no pod`);
+      }
+      const why = notReadable(pod, options.container);
+      if (why) throw new PodNotFound(deployment, why);
+      return openLog(pod.metadata!.name!, options);
+    },
   };
+
+  async function openLog(pod: string, options: PodLogOptions): Promise<PodLogStream> {
+    const what = `reading the log of pod/${pod} container ${options.container}`;
+    const { signal } = options;
+    if (signal?.aborted) throw new KubeApiError(`${what} failed: aborted`);
+    const stream = new PassThrough();
+    // `Log` pipes the response body into `stream` but leaves the body's errors unhandled (node-fetch
+    // emits them on abort and on a broken connection): handle them here, or they crash the process.
+    stream.once("pipe", (body: Readable) => {
+      body.on("error", (err) => {
+        if (signal?.aborted || stream.destroyed) stream.end();
+        else stream.destroy(new KubeApiError(`${what} failed: ${reasonOf(err)}`));
+      });
+    });
+    const controller = await call(what, () =>
+      logs.log(namespace, pod, options.container, stream, { follow: options.follow ?? false, tailLines: options.tailLines, sinceSeconds: options.sinceSeconds }),
+    );
+    const stop = () => controller.abort();
+    signal?.addEventListener("abort", stop, { once: true });
+    stream.once("close", () => {
+      signal?.removeEventListener("abort", stop);
+      stop();
+    });
+    if (signal?.aborted) stop();
+    return { pod, stream };
+  }
 }
