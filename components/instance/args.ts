@@ -115,6 +115,12 @@ export interface MindroomInstanceArgs {
   workerCleanupIntervalSeconds?: number | string;
   /** Default `""`. Pins the MindRoom pod (`nodeName`) and the workers to one node, for RWO storage. */
   controlPlaneNodeName?: string;
+  /**
+   * Default `false`. Project value (upstream always renders one replica): `true` renders both
+   * Deployments at 0 replicas, so re-applying a stopped tenant (a fleet upgrade) keeps it stopped
+   * instead of starting it. The provisioner sets it from the tenant's desired state.
+   */
+  stopped?: boolean;
   /** Default `""` → `mindroomImage`. */
   kubernetesWorkerImage?: string;
   /** Default `""` → `mindroomImagePullPolicy`. */

@@ -79,7 +79,7 @@ export function mindroomDeployment(
     metadata: { name: n.mindroom, namespace: NAMESPACE, labels, annotations: SKIP_AWAIT },
     spec: {
       strategy: { type: "Recreate" },
-      replicas: 1,
+      replicas: r.replicas,
       selector: { matchLabels: labels },
       template: {
         metadata: {

@@ -72,6 +72,8 @@ export interface ResolvedInstance {
   workerBackend: string;
   workerCleanupIntervalSeconds: string;
   controlPlaneNodeName: string;
+  /** 0 when stopped, else 1. */
+  replicas: number;
   kubernetesWorker: {
     image: string;
     imagePullPolicy: string;
@@ -158,6 +160,7 @@ export function resolveInstance(args: MindroomInstanceArgs): ResolvedInstance {
     workerBackend: orDefault(args.workerBackend, "static_runner"),
     workerCleanupIntervalSeconds: str(args.workerCleanupIntervalSeconds, "30"),
     controlPlaneNodeName: str(args.controlPlaneNodeName),
+    replicas: args.stopped === true ? 0 : 1,
     kubernetesWorker: {
       image: orDefault(args.kubernetesWorkerImage, mindroomImage),
       imagePullPolicy: orDefault(args.kubernetesWorkerImagePullPolicy, mindroomImagePullPolicy),

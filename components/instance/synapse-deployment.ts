@@ -41,7 +41,7 @@ export function synapseDeployment(
   return {
     metadata: { name: n.synapse, namespace: NAMESPACE, labels, annotations: SKIP_AWAIT },
     spec: {
-      replicas: 1,
+      replicas: r.replicas,
       selector: { matchLabels: labels },
       template: {
         metadata: {

@@ -19,6 +19,14 @@ describe("MindroomInstance: MindRoom Deployment (spec §17 items 14-31)", () => 
     expect(d.spec.template.metadata.labels).to.deep.equal({ app: "mindroom", customer: "t1" });
   });
 
+  it("project value stopped: true renders both Deployments at 0 replicas (a re-apply keeps a stopped tenant stopped); 'yes' is refused", async () => {
+    const stopped = await renderValues({ customer: "t1", stopped: true });
+    expect(stopped.get("Deployment", "mindroom-t1").spec.replicas).to.equal(0);
+    expect(stopped.get("Deployment", "synapse-t1").spec.replicas).to.equal(0);
+    expect(r.get("Deployment", "synapse-t1").spec.replicas).to.equal(1);
+    expect(() => renderValues({ customer: "t1", stopped: "yes" })).to.throw(/stopped: expected true or false/);
+  });
+
   it("15: the pod runs as uid/gid/fsGroup 1000, non-root, fsGroupChangePolicy OnRootMismatch, no seccomp", () => {
     expect(podSpec(r.get("Deployment", "mindroom-t1")).securityContext).to.deep.equal({
       runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, fsGroupChangePolicy: "OnRootMismatch",
