@@ -126,7 +126,7 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   app.get("/openapi.json", ...(production ? [requireBearer(config.apiKey, log)] : []), (_req, res) => {
     res.json(openApiDocument());
   });
-  app.use(systemRouter({ config, runner, provisioning, lifecycle, sync, registry, log, engineUnavailable: deps.engineUnavailable, kubeUnavailable: deps.kubeUnavailable }));
+  app.use(systemRouter({ config, runner, provisioning, lifecycle, sync, registry, log, engineUnavailable: deps.engineUnavailable, kubeUnavailable: deps.kubeUnavailable, kube }));
   app.use((_req, res) => {
     res.status(404).json({ detail: "Not Found" });
   });

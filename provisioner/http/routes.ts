@@ -13,7 +13,9 @@ import type { LifecycleService } from "../service/lifecycle";
 import type { ProvisioningService } from "../service/provisioning";
 import type { InstanceRegistry, Logger } from "../service/registry";
 import type { SyncService } from "../service/sync";
+import type { TenantKube } from "../ports";
 import { requireBearer } from "./auth";
+import { registerLogsRoute } from "./logs-route";
 import { MAX_BODY_BYTES, perMinute, preferWait, sizeGuard } from "./middleware";
 import { InstancePath, JobPath, ProvisionBody, ProvisionQuery, UninstallQuery } from "./schemas";
 import { parse } from "./validation";
@@ -30,6 +32,8 @@ export interface RouteDeps {
   engineUnavailable?: string;
   /** Set when no Kubernetes credentials exist (known at boot): start/stop/restart answer 503 with the fix. */
   kubeUnavailable?: string;
+  /** Pod logs (logs-route.ts); without it the logs route answers 503. */
+  kube?: TenantKube;
 }
 
 /** Whether the request carried a body (the JSON parser leaves `{}` behind when it did not). */
@@ -124,6 +128,8 @@ export function systemRouter(d: RouteDeps): Router {
     if (!job) throw new Failure("not_found", `Job ${jobId} not found`);
     res.json(jobView(job));
   });
+
+  registerLogsRoute(r, d, guarded(30));
 
   r.get("/system/instances", sizeGuard, auth, (_req, res) => {
     res.json({ instances: d.registry.all() });
