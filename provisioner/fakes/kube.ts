@@ -137,6 +137,7 @@ export class FakeTenantKube implements TenantKube {
     const request: FakeLogRequest = { deployment, pod, container: options.container, tailLines: options.tailLines, sinceSeconds: options.sinceSeconds, follow: options.follow ?? false, stream, aborted: false };
     this.logRequests.push(request);
     const stop = () => {
+      if (stream.writableEnded) return;
       request.aborted = true;
       stream.end();
     };
