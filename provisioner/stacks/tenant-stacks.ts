@@ -13,6 +13,7 @@ import {
   type OutputMap,
   type PulumiCommand,
   type PulumiFn,
+  type StepEventMetadata,
 } from "@pulumi/pulumi/automation";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -143,22 +144,27 @@ export class LocalTenantStacks implements TenantStacks {
 
   async preview(spec: TenantSpec, options: OperationOptions = {}): Promise<PreviewResult> {
     const stackName = this.stackName(spec.instanceId);
-    // The same program as `up` (values validated now, before any CLI process), so the diff is exactly what an up would do.
+    // The program `up` would run (values validated now: a ValuesError surfaces before any CLI
+    // process), so the diff is exactly what the next up of these values does.
     const program = this.tenantProgram(spec);
     const needles = secretNeedles(spec.values);
     const log = this.s.logger.child({ stack: stackName });
     try {
       const ws = await this.workspace(stackName, program);
-      // Select only: a preview never creates a stack (StackNotFoundError → the port's StackNotFound via failure()).
+      // Select, never create: a missing stack is StackNotFoundError, which failure() maps to StackNotFound.
       const stack = await Stack.select(stackName, ws);
       const resources: ResourceChange[] = [];
       let summaryChanges: Record<string, number> | undefined;
       const forward = eventForwarder(options.onProgress);
-      // `--refresh` reads the live objects first, so drift in the cluster shows as a diff; a preview
-      // persists nothing, the refreshed state included (only `pulumi refresh`/`up --refresh` write it).
+      // `preview --refresh`: the engine first reads every resource back from the cluster (refresh
+      // steps, in preview mode), then diffs the program against that, so drift behind the stack's
+      // back shows as an update. Nothing is persisted, the refreshed state included: a preview runs
+      // without a snapshot manager and writes no history. On a DIY backend it takes no stack lock
+      // either (only update/refresh/destroy/import do), so it may overlap an `up` of the stack;
+      // the job runner runs it in the tenant's queue all the same. No `--diff`: it changes only the
+      // CLI's printed text (more of it in the debug log); the engine events carry the diff anyway.
       const result = await stack.preview({
         refresh: true,
-        diff: true,
         onEvent: (event: EngineEvent) => {
           const change = resourceChange(event);
           if (change) resources.push(change);
@@ -169,10 +175,8 @@ export class LocalTenantStacks implements TenantStacks {
         onError: (out) => log.debug({ out: scrub(out, needles) }, "pulumi preview (stderr)"),
         signal: options.signal,
       });
-      return {
-        changes: { ...((result.changeSummary as Record<string, number> | undefined) ?? summaryChanges ?? {}) },
-        resources,
-      };
+      const changes = (result.changeSummary as Record<string, number> | undefined) ?? summaryChanges ?? {};
+      return { changes: { ...changes }, resources };
     } catch (err) {
       throw this.failure(err, spec.instanceId, "Tenant stack preview", needles, log, options.signal);
     }
@@ -378,17 +382,36 @@ export class LocalTenantStacks implements TenantStacks {
   }
 }
 
-/** Steps that only read (or refresh) a resource, or leave it as is: not a change. */
+/** Steps that read a resource (`read`, `refresh`), forget it (`discard`) or leave it as it is: no change to it. */
 const NOT_A_CHANGE = new Set<string>(["same", "read", "refresh", "discard"]);
 
-/** A resource a preview would change, from its `resourcePreEvent`; undefined for any other event. */
+/**
+ * A resource a preview would change, from its `resourcePreEvent` (undefined for any other event
+ * and for steps that change nothing). `name` is the Kubernetes object's name (`mindroom-7`) when
+ * the step's state has one, else the logical name from the URN (`instance-7-mindroom`). `diffs`
+ * are the top-level properties of the step's detailed diff (the real CLI leaves `diffs` empty and
+ * fills `detailedDiff` with paths like `spec.template.spec.containers[0].image`).
+ */
 export function resourceChange(event: EngineEvent): ResourceChange | undefined {
   const meta = event.resourcePreEvent?.metadata;
   if (!meta || NOT_A_CHANGE.has(meta.op) || meta.type === "pulumi:pulumi:Stack") return undefined;
-  const change: ResourceChange = { type: meta.type, name: meta.urn.split("::").pop() ?? meta.urn, op: meta.op };
-  const diffs = meta.diffs?.length ? meta.diffs : Object.keys(meta.detailedDiff ?? {});
-  if (diffs.length) change.diffs = [...new Set(diffs.map((d) => d.split(/[.[]/)[0]))].sort();
+  const change: ResourceChange = { type: meta.type, name: objectName(meta) ?? meta.urn.split("::").pop() ?? meta.urn, op: meta.op };
+  const paths = [...(meta.diffs ?? []), ...Object.keys(meta.detailedDiff ?? {})];
+  const diffs = [...new Set(paths.map((path) => path.split(/[.[]/)[0]).filter(Boolean))].sort();
+  if (diffs.length) change.diffs = diffs;
   return change;
+}
+
+/** `metadata.name` of a Kubernetes object in a step's new state, or its old one (a delete has no new state). */
+function objectName(meta: StepEventMetadata): string | undefined {
+  if (!meta.type.startsWith("kubernetes:")) return undefined;
+  for (const state of [meta.new, meta.old]) {
+    for (const props of [state?.inputs, state?.outputs]) {
+      const name = (props?.metadata as { name?: unknown } | undefined)?.name;
+      if (typeof name === "string" && name !== "" && name !== "[secret]") return name;
+    }
+  }
+  return undefined;
 }
 
 /** Stack outputs without the secret ones (the port promises masked or omitted secrets). */
