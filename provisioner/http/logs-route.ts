@@ -63,6 +63,18 @@ export const LogsQuery = z.object({
     .optional(),
 });
 
+/** The query parameters as OpenAPI parameter objects (for `GET /openapi.json`). */
+export function logsQueryParameters(): Record<string, unknown>[] {
+  const q = (name: string, description: string, schema: Record<string, unknown>) => ({ name, in: "query", required: false, description, schema });
+  return [
+    q("container", "`mindroom`, `sandbox-runner` (static_runner workers only) and `wait-for-synapse` (init) are in pod mindroom-<id>; `synapse` in synapse-<id>", { type: "string", enum: CONTAINER_NAMES, default: "mindroom" }),
+    q("tail", "Lines from the end of the log", { type: "integer", minimum: 1, maximum: MAX_TAIL, default: DEFAULT_TAIL }),
+    q("since", "Only lines newer than this duration", { type: "string", pattern: DURATION.source, examples: ["30s", "10m", "2h", "1h30m"] }),
+    q("follow", "Stream new lines until the client disconnects or the container stops", { type: "boolean", default: false }),
+    q("pod", "A pod of the Deployment by name (default: the newest running one)", { type: "string" }),
+  ];
+}
+
 export interface LogsRouteDeps {
   kube?: TenantKube;
   /** Set when no Kubernetes credentials exist (known at boot): the route answers 503 with the fix. */

@@ -1,5 +1,6 @@
 /** `GET /openapi.json`: OpenAPI 3.1 generated from the zod schemas the routes validate with. */
 import { z } from "zod";
+import { logsQueryParameters } from "./logs-route";
 import * as s from "./schemas";
 
 const json = (schema: z.ZodType, io: "input" | "output" = "output") => ({ "application/json": { schema: z.toJSONSchema(schema, { io, unrepresentable: "any" }) } });
@@ -70,6 +71,24 @@ export function openApiDocument(): Record<string, unknown> {
       "/system/instances": { get: { summary: "Every known tenant", security: bearer, responses: { "200": reply("Instances", s.InstanceList), ...common } } },
       "/system/instances/{instance_id}": {
         get: { summary: "One tenant", security: bearer, parameters: [idParam], responses: { "200": reply("Instance", s.InstanceResponse), "404": reply("Unknown instance", s.ErrorResponse), ...common } },
+      },
+      "/system/instances/{instance_id}/logs": {
+        get: {
+          summary: "One container's log of a tenant pod as text/plain; follow=true streams",
+          security: bearer,
+          parameters: [idParam, ...logsQueryParameters()],
+          responses: {
+            "200": {
+              description: "The log (streamed with follow=true)",
+              headers: { "X-Pod": { description: "The pod read", schema: { type: "string" } }, "X-Container": { schema: { type: "string" } } },
+              content: { "text/plain": { schema: { type: "string" } } },
+            },
+            "404": reply("No such Deployment, pod or container, or the container has not started", s.ErrorResponse),
+            "500": reply("Kubernetes call failed", s.ErrorResponse),
+            "503": reply("No Kubernetes credentials", s.ErrorResponse),
+            ...common,
+          },
+        },
       },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "Readiness", responses: { "200": { description: "Ready" }, "503": { description: "Not ready" } } } },

@@ -218,6 +218,17 @@ describe("provisioner HTTP: GET /system/instances/{id}/logs", () => {
     expect(h.log.text()).to.not.include("line 1");
   });
 
+  it("is in the OpenAPI document with its query parameters and text/plain answer", async () => {
+    type Op = { parameters: { name: string; in: string; schema: Record<string, unknown> }[]; responses: Record<string, { content?: Record<string, unknown> }> };
+    const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as { paths: Record<string, { get: Op }> };
+    const op = doc.paths["/system/instances/{instance_id}/logs"].get;
+    expect(op.parameters.map((p) => `${p.in}:${p.name}`)).to.deep.equal(["path:instance_id", "query:container", "query:tail", "query:since", "query:follow", "query:pod"]);
+    expect(op.parameters[1].schema.enum).to.deep.equal(["mindroom", "sandbox-runner", "wait-for-synapse", "synapse"]);
+    expect(op.parameters[2].schema).to.include({ minimum: 1, maximum: 10000, default: 200 });
+    expect(Object.keys(op.responses["200"].content!)).to.deep.equal(["text/plain"]);
+    expect(op.responses).to.include.keys("401", "404", "422", "503");
+  });
+
   it("tenants applied by the fake stacks come with one pod per Deployment; stop → 404, start → a new pod", async () => {
     h.kube.applyTenant("5", {});
     const logs = await call(h, "GET", "/system/instances/5/logs?container=synapse");

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
+import type { V1Pod } from "@kubernetes/client-node";
 import { createTenantKube, KubeApiError, newestPod, notReadable, selectorString } from "../../../provisioner/kube";
 import { PodNotFound, type TenantKube } from "../../../provisioner/ports";
 
@@ -27,6 +28,12 @@ const pod = (p: Pod) => ({
   spec: { initContainers: [{ name: "wait-for-synapse", image: "x" }], containers: (p.containers ?? ["mindroom"]).map((name) => ({ name, image: "x" })) },
   status: { phase: p.phase ?? "Running", containerStatuses: p.status ?? (p.containers ?? ["mindroom"]).map((name) => ({ name, state: { running: {} } })) },
 });
+
+/** As the client hands pods over (timestamps deserialized to Date objects). */
+const v1 = (p: Pod) => {
+  const o = pod(p);
+  return { ...o, metadata: { ...o.metadata, creationTimestamp: new Date(p.created), deletionTimestamp: p.terminating ? new Date(p.created) : undefined } } as V1Pod;
+};
 
 const deployment = (name: string, selector: object) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name }, spec: { selector, template: {} } });
 
@@ -211,14 +218,14 @@ describe("provisioner/kube: podLogs against a fake Kubernetes API", () => {
       }),
     ).to.equal("app=mindroom,customer=42,tier in (a,b),x notin (c),y,!z");
     expect(selectorString(undefined)).to.equal("");
-    const running = pod({ name: "r", created: "2025-01-01T00:00:00Z" });
-    const terminating = pod({ name: "t", created: "2025-01-03T00:00:00Z", terminating: true });
-    const pending = pod({ name: "p", created: "2025-01-02T00:00:00Z", phase: "Pending", status: [] });
+    const running = v1({ name: "r", created: "2025-01-01T00:00:00Z" });
+    const terminating = v1({ name: "t", created: "2025-01-03T00:00:00Z", terminating: true });
+    const pending = v1({ name: "p", created: "2025-01-02T00:00:00Z", phase: "Pending", status: [] });
     expect(newestPod([running, terminating, pending])?.metadata?.name).to.equal("r");
     expect(newestPod([pending, terminating])?.metadata?.name).to.equal("t");
     expect(newestPod([])).to.equal(undefined);
     // A crash-looping container (waiting, with a terminated predecessor) shows the last run's log, as the kubelet does.
-    const crashing = pod({ name: "c", created: "2025-01-01T00:00:00Z", status: [{ name: "mindroom", state: { waiting: { reason: "CrashLoopBackOff" } }, lastState: { terminated: { exitCode: 1 } } }] });
+    const crashing = v1({ name: "c", created: "2025-01-01T00:00:00Z", status: [{ name: "mindroom", state: { waiting: { reason: "CrashLoopBackOff" } }, lastState: { terminated: { exitCode: 1 } } }] });
     expect(notReadable(crashing, "mindroom")).to.equal(undefined);
     expect(notReadable(running, "mindroom")).to.equal(undefined);
   });
