@@ -154,8 +154,7 @@ export class LocalTenantStacks implements TenantStacks {
       // Select, never create: a missing stack is StackNotFoundError, which failure() maps to StackNotFound.
       const stack = await Stack.select(stackName, ws);
       const resources: ResourceChange[] = [];
-      let summaryChanges: Record<string, number> | undefined;
-      const forward = eventForwarder(options.onProgress);
+      const forward = eventForwarder(options.onProgress, true);
       // `preview --refresh`: the engine first reads every resource back from the cluster (refresh
       // steps, in preview mode), then diffs the program against that, so drift behind the stack's
       // back shows as an update. Nothing is persisted, the refreshed state included: a preview runs
@@ -168,15 +167,14 @@ export class LocalTenantStacks implements TenantStacks {
         onEvent: (event: EngineEvent) => {
           const change = resourceChange(event);
           if (change) resources.push(change);
-          if (event.summaryEvent) summaryChanges = event.summaryEvent.resourceChanges as Record<string, number>;
           forward?.(event);
         },
         onOutput: (out) => log.debug({ out: scrub(out, needles) }, "pulumi preview"),
         onError: (out) => log.debug({ out: scrub(out, needles) }, "pulumi preview (stderr)"),
         signal: options.signal,
       });
-      const changes = (result.changeSummary as Record<string, number> | undefined) ?? summaryChanges ?? {};
-      return { changes: { ...changes }, resources };
+      // The SDK takes changeSummary from the summaryEvent ({} without one); `same` counts the stack and the provider too.
+      return { changes: { ...(result.changeSummary as Record<string, number>) }, resources };
     } catch (err) {
       throw this.failure(err, spec.instanceId, "Tenant stack preview", needles, log, options.signal);
     }

@@ -54,6 +54,8 @@ export class FakePulumi implements PulumiCommandLike {
   readonly failures: Array<{ prefix: string; error: Error; once?: boolean }> = [];
   /** Engine events of `up`: appended to the event log file (CLI ≤ 3.205) or streamed over gRPC (newer). */
   upEvents: object[] = [];
+  /** Engine events of `preview`, sent the same way (e.g. fixtures/preview-events.json, captured from a real CLI). */
+  previewEvents: object[] = [];
   history: object[] = [];
   /**
    * Runs after a call is recorded and before it is answered: a test holds a command open here
@@ -126,13 +128,14 @@ export class FakePulumi implements PulumiCommandLike {
       writeFileSync(join(cwd, `Pulumi.${name}.yaml`), stringify(file));
       return ok();
     }
-    if (a === "up" || a === "destroy" || a === "refresh" || a === "cancel") {
+    if (a === "up" || a === "preview" || a === "destroy" || a === "refresh" || a === "cancel") {
       stackOf(flag("--stack"));
       const log = args.includes("--event-log") ? flag("--event-log") : undefined;
-      if (a === "up" && log && log.startsWith("tcp://") && this.upEvents.length) {
-        await streamEvents(log.slice("tcp://".length), this.upEvents);
-      } else if (a === "up" && log && this.upEvents.length) {
-        appendFileSync(log, this.upEvents.map((e) => JSON.stringify(e)).join("\n") + "\n");
+      const events = a === "up" ? this.upEvents : a === "preview" ? this.previewEvents : [];
+      if (log && log.startsWith("tcp://") && events.length) {
+        await streamEvents(log.slice("tcp://".length), events);
+      } else if (log && events.length) {
+        appendFileSync(log, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
         // The SDK tails the file every 200 ms; give it time before the "process" exits.
         await new Promise((r) => setTimeout(r, 500));
       }
