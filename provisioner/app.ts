@@ -17,8 +17,9 @@ import { JobStore } from "./jobs/store";
 import type { InstanceMirror, TenantKube, TenantStacks } from "./ports";
 import { Failure, shortReason } from "./errors";
 import { IdAllocator } from "./service/ids";
-import { LifecycleService, type UninstallParams } from "./service/lifecycle";
-import { ProvisioningService, type ProvisionParams } from "./service/provisioning";
+import { FleetService } from "./service/fleet";
+import { LifecycleService } from "./service/lifecycle";
+import { ProvisioningService } from "./service/provisioning";
 import { InstanceRegistry, type Logger } from "./service/registry";
 import { SyncService } from "./service/sync";
 
@@ -60,27 +61,26 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   const sourcesLoaded = await registry.load();
   const store = new JobStore(config.dataDir, log);
   const ids = new IdAllocator({ dataDir: config.dataDir, stacks, mirror, registry, sourcesLoaded, jobInstanceIds: provisionedIds(store) });
-  const provisioning = new ProvisioningService({ config, stacks, kube, mirror, registry, ids, log, fetch: deps.fetch, readinessPollMs: deps.readinessPollMs });
-  const lifecycle = new LifecycleService({ stacks, kube, registry, log });
-  const sync = new SyncService({ stacks, kube, mirror, registry, log });
   const runner = new JobRunner({
     store,
     concurrency: config.concurrency,
     operationTimeoutMs: config.operationTimeoutSeconds * 1000,
     retentionMs: config.jobRetentionHours * 3_600_000,
-    handlers: {
-      provision: (ctx) => provisioning.run(ctx.job.params as ProvisionParams, ctx),
-      uninstall: (ctx) => lifecycle.uninstall(ctx.job.params as UninstallParams, ctx),
-    },
     recover: (id) => stacks.recover(id),
     onInterrupted: (job) => {
-      if (job.status !== "failed" || !job.error) return;
+      if (job.status !== "failed" || !job.error || !registry.has(job.instance_id)) return;
       const failure = { last_error: job.error.detail, last_job_id: job.job_id };
-      void registry.record(job.instance_id, job.kind === "provision" ? { ...failure, status: "error" } : failure);
+      void registry.record(job.instance_id, job.kind === "provision" || job.kind === "upgrade" ? { ...failure, status: "error" } : failure);
     },
     onFinished: (job) => metrics.jobsFinished.inc({ kind: job.kind, status: job.status }),
     log,
   });
+  // Each use case defines its own job kinds on the runner; boot (below) resumes them.
+  const unavailable = { engineUnavailable: deps.engineUnavailable, kubeUnavailable: deps.kubeUnavailable };
+  const provisioning = new ProvisioningService({ config, stacks, kube, mirror, registry, ids, runner, log, fetch: deps.fetch, readinessPollMs: deps.readinessPollMs, ...unavailable });
+  const lifecycle = new LifecycleService({ stacks, kube, registry, runner, log, ...unavailable });
+  const fleet = new FleetService({ config, stacks, kube, mirror, registry, runner, provisioning, log, fetch: deps.fetch, ...unavailable });
+  const sync = new SyncService({ stacks, kube, mirror, registry, log });
   const metrics = createMetrics({ jobs: () => runner.counts(), mirrorPending: () => mirror.pending() });
   const booted = runner.boot();
   if (booted.resumed + booted.interrupted > 0) log.info(booted, "jobs restored from the data dir");
@@ -126,7 +126,7 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   app.get("/openapi.json", ...(production ? [requireBearer(config.apiKey, log)] : []), (_req, res) => {
     res.json(openApiDocument());
   });
-  app.use(systemRouter({ config, runner, provisioning, lifecycle, sync, registry, log, engineUnavailable: deps.engineUnavailable, kubeUnavailable: deps.kubeUnavailable, kube }));
+  app.use(systemRouter({ config, runner, provisioning, lifecycle, fleet, sync, registry, kube, log, kubeUnavailable: deps.kubeUnavailable }));
   app.use((_req, res) => {
     res.status(404).json({ detail: "Not Found" });
   });

@@ -9,6 +9,7 @@ import type { ProvisionerConfig } from "../config";
 import type { JobRunner } from "../jobs/runner";
 import type { JobRecord } from "../jobs/types";
 import { Failure } from "../errors";
+import type { FleetService } from "../service/fleet";
 import type { LifecycleService } from "../service/lifecycle";
 import type { ProvisioningService } from "../service/provisioning";
 import type { InstanceRegistry, Logger } from "../service/registry";
@@ -17,7 +18,7 @@ import type { TenantKube } from "../ports";
 import { requireBearer } from "./auth";
 import { registerLogsRoute } from "./logs-route";
 import { MAX_BODY_BYTES, perMinute, preferWait, sizeGuard } from "./middleware";
-import { InstancePath, JobPath, ProvisionBody, ProvisionQuery, UninstallQuery } from "./schemas";
+import { DriftBody, InstancePath, JobPath, JobsQuery, PreviewBody, ProvisionBody, ProvisionQuery, UninstallQuery, UpgradeBody } from "./schemas";
 import { parse } from "./validation";
 
 export interface RouteDeps {
@@ -25,12 +26,11 @@ export interface RouteDeps {
   runner: JobRunner;
   provisioning: ProvisioningService;
   lifecycle: LifecycleService;
+  fleet: FleetService;
   sync: SyncService;
   registry: InstanceRegistry;
   log: Logger;
-  /** Set when the Pulumi engine is unusable (known at boot): provisioning answers 503 before any write. */
-  engineUnavailable?: string;
-  /** Set when no Kubernetes credentials exist (known at boot): start/stop/restart answer 503 with the fix. */
+  /** Set when no Kubernetes credentials exist (known at boot): the logs route answers 503 with the fix. */
   kubeUnavailable?: string;
   /** Pod logs (logs-route.ts); without it the logs route answers 503. */
   kube?: TenantKube;
@@ -53,6 +53,7 @@ export function jobView(job: JobRecord) {
     finished_at: job.finished_at,
     ...(job.status === "succeeded" ? { result: job.result } : {}),
     ...(job.status === "failed" ? { error: job.error } : {}),
+    ...(job.summary && job.status !== "succeeded" ? { summary: job.summary } : {}),
     progress: job.progress,
   };
 }
@@ -68,12 +69,21 @@ function answer(res: Response, job: JobRecord, pending: Record<string, unknown>)
   }
 }
 
+/** A rollout finished → its summary (200, even with failed instances: they are in the summary); else 202. */
+function answerRollout(res: Response, job: JobRecord, instanceIds: string[]): void {
+  if (job.status === "succeeded") return void res.status(200).json(job.result);
+  if (job.status === "failed" && job.error) return void res.status(job.error.status_code).json({ detail: job.error.detail });
+  res.status(202).location(`/system/jobs/${job.job_id}`).json({ job_id: job.job_id, status: job.status, kind: "rollout", total: instanceIds.length, instance_ids: instanceIds });
+}
+
 export function systemRouter(d: RouteDeps): Router {
   const r = Router();
   const auth = requireBearer(d.config.apiKey, d.log);
   const json = express.json({ limit: MAX_BODY_BYTES, type: () => true, strict: false });
   const guarded = (limit: number, ...rest: RequestHandler[]) => [perMinute(limit, d.log), sizeGuard, auth, ...rest];
   const maxWaitSeconds = d.config.operationTimeoutSeconds + d.config.readinessTimeoutSeconds;
+  // A rollout may take hours; a caller may wait for it up to an hour, then polls its job.
+  const maxRolloutWaitSeconds = 3600;
   const waited = (job: JobRecord, seconds: number | null, res: Response) => {
     if (seconds === null) return Promise.resolve(job);
     res.setHeader("Preference-Applied", `wait=${seconds}`);
@@ -85,15 +95,7 @@ export function systemRouter(d: RouteDeps): Router {
   r.post("/system/provision", ...guarded(5, json), async (req, res) => {
     const query = parse("query", ProvisionQuery, req.query);
     const body = parse("body", ProvisionBody, hasBody(req) ? req.body : undefined);
-    if (d.engineUnavailable) throw new Failure("unavailable", `Tenant provisioning is not available in this environment: ${d.engineUnavailable}`);
-    const jobId = randomUUID();
-    const admit = async () => {
-      const params = await d.provisioning.accept(body, jobId);
-      return { params, job: d.runner.submit("provision", params.instance_id, params, jobId) };
-    };
-    // A new id is known to nobody before its 202; a given one keeps its place among that instance's requests.
-    const reprovision = body.instance_id !== undefined && body.instance_id !== null;
-    const { params, job } = reprovision ? await d.runner.inOrder(String(body.instance_id), admit) : await admit();
+    const { params, job } = await d.provisioning.provision(body, randomUUID());
     const seconds = query.wait ? maxWaitSeconds : preferWait(req.get("prefer"), maxWaitSeconds);
     const final = await waited(job, seconds, res);
     answer(res, final, { customer_id: params.customer_id, ...d.provisioning.urls(params.instance_id), success: true, message: "Provisioning queued" });
@@ -102,8 +104,6 @@ export function systemRouter(d: RouteDeps): Router {
   for (const verb of ["start", "stop", "restart"] as const) {
     r.post(`/system/instances/:instance_id/${verb}`, ...guarded(10), async (req, res) => {
       const { instance_id } = parse("path", InstancePath, req.params);
-      // Upstream answers 404 for any failed read; without credentials at all that would hide the cause.
-      if (d.kubeUnavailable) throw new Failure("unavailable", `Instance ${verb} is not available in this environment: ${d.kubeUnavailable}`);
       res.json(await d.lifecycle[verb](instance_id));
     });
   }
@@ -111,8 +111,7 @@ export function systemRouter(d: RouteDeps): Router {
   r.delete("/system/instances/:instance_id/uninstall", ...guarded(2), async (req, res) => {
     const { instance_id } = parse("path", InstancePath, req.params);
     const query = parse("query", UninstallQuery, req.query);
-    if (d.engineUnavailable) throw new Failure("unavailable", `Tenant uninstall is not available in this environment: ${d.engineUnavailable}`);
-    const job = await d.runner.inOrder(instance_id, () => d.runner.submit("uninstall", instance_id, { instance_id, delete_data: query.delete_data ?? false }));
+    const job = await d.lifecycle.requestUninstall(instance_id, query.delete_data ?? false);
     const seconds = preferWait(req.get("prefer"), maxWaitSeconds) ?? d.config.uninstallWaitSeconds;
     const final = await waited(job, seconds, res);
     answer(res, final, { success: true, message: `Uninstall of instance ${instance_id} queued` });
@@ -120,6 +119,34 @@ export function systemRouter(d: RouteDeps): Router {
 
   r.post("/system/sync-instances", ...guarded(5), async (_req, res) => {
     res.json(await d.sync.sync());
+  });
+
+  r.post("/system/upgrade", ...guarded(5, json), async (req, res) => {
+    const body = parse("body", UpgradeBody, hasBody(req) ? req.body : undefined);
+    const changes = { mindroomImage: body.mindroom_image, synapseImage: body.synapse_image, values: body.values };
+    const { job, instanceIds } = d.fleet.upgrade(body, changes, { concurrency: body.concurrency, max_failures: body.max_failures });
+    const final = await waited(job, preferWait(req.get("prefer"), maxRolloutWaitSeconds), res);
+    answerRollout(res, final, instanceIds);
+  });
+
+  r.post("/system/drift", ...guarded(5, json), async (req, res) => {
+    const body = parse("body", DriftBody, hasBody(req) ? req.body : undefined);
+    const { job, instanceIds } = d.fleet.drift(body, { concurrency: body.concurrency });
+    const final = await waited(job, preferWait(req.get("prefer"), maxRolloutWaitSeconds), res);
+    answerRollout(res, final, instanceIds);
+  });
+
+  r.post("/system/instances/:instance_id/preview", ...guarded(10, json), async (req, res) => {
+    const { instance_id } = parse("path", InstancePath, req.params);
+    const body = parse("body", PreviewBody, hasBody(req) ? req.body : {});
+    const job = await d.fleet.preview(instance_id, { mindroomImage: body.mindroom_image, synapseImage: body.synapse_image, values: body.values });
+    const final = await waited(job, preferWait(req.get("prefer"), maxWaitSeconds), res);
+    answer(res, final, { kind: "preview", instance_id });
+  });
+
+  r.get("/system/jobs", ...guarded(60), (req, res) => {
+    const query = parse("query", JobsQuery, req.query);
+    res.json({ jobs: d.runner.list({ instanceId: query.instance_id, kind: query.kind, status: query.status, limit: query.limit }).map(jobView) });
   });
 
   r.get("/system/jobs/:job_id", ...guarded(60), (req, res) => {

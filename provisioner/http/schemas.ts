@@ -3,7 +3,9 @@
  * `GET /openapi.json`. Upstream fields are kept verbatim (spec provisioner.md §4).
  */
 import { z } from "zod";
-import { TIERS } from "../service/plans";
+import { JOB_KINDS } from "../jobs/types";
+import { LEGACY_TIERS, TIERS } from "../service/plans";
+import { overrideProblem } from "../service/overrides";
 
 const MAX_INSTANCE_ID = 2_147_483_647; // instances.instance_id is a Postgres INTEGER
 
@@ -30,7 +32,9 @@ export const ProvisionBody = z
   .strictObject({
     subscription_id: z.guid("subscription_id must be a UUID").optional(),
     account_id: z.guid("account_id must be a UUID or null").nullable().optional(),
-    tier: z.enum(TIERS, { message: `tier must be one of ${TIERS.join(", ")}` }).default("free"),
+    // Omitted: `free` for a new tenant, the tenant's own tier on a re-provision.
+    // Legacy names map as upstream's migration renamed them (starter → byok, professional → pro).
+    tier: z.preprocess((t) => (typeof t === "string" ? (LEGACY_TIERS[t] ?? t) : t), z.enum(TIERS, { message: `tier must be one of ${TIERS.join(", ")}` })).optional(),
     instance_id: z
       .union([z.number().int().positive().max(MAX_INSTANCE_ID), InstanceIdParam], { message: "instance_id must be a positive integer or a string of digits" })
       .nullable()
@@ -42,6 +46,53 @@ export const ProvisionBody = z
       ctx.addIssue({ code: "invalid_type", expected: "string", input: undefined, path: ["subscription_id"], message: "Field required" });
     }
   });
+
+const STATUSES = ["running", "stopped", "error", "provisioning", "restarting"] as const;
+const image = (field: string) =>
+  z
+    .string({ message: `${field} must be an image reference such as ghcr.io/mindroom-ai/mindroom:v1.4.0` })
+    .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, `${field} must be an image reference such as ghcr.io/mindroom-ai/mindroom:v1.4.0`)
+    .max(255);
+
+/** `all`, or `instance_ids`, narrowed by `tier` and `status` (docs/fleet.md). */
+const selection = {
+  all: z.boolean({ message: "all must be true or false" }).optional(),
+  instance_ids: z.array(InstanceIdParam, { message: 'instance_ids must be a list of ids such as ["3", "7"]' }).min(1, "instance_ids must name at least one instance").max(10_000).optional(),
+  tier: z.enum(TIERS, { message: `tier must be one of ${TIERS.join(", ")}` }).optional(),
+  status: z.enum(STATUSES, { message: `status must be one of ${STATUSES.join(", ")}` }).optional(),
+};
+const rollout = {
+  concurrency: z.number({ message: "concurrency must be a whole number from 1 to 50" }).int().min(1).max(50).optional(),
+  max_failures: z.number({ message: "max_failures must be a whole number of at least 1" }).int().min(1).optional(),
+};
+const changes = {
+  mindroom_image: image("mindroom_image").optional(),
+  synapse_image: image("synapse_image").optional(),
+  values: z
+    .record(z.string(), z.unknown(), { message: 'values must be a map of chart values such as {"mindroomResources": {"limits": {"memory": "3Gi"}}}' })
+    .superRefine((values, ctx) => {
+      const problem = overrideProblem(values);
+      if (problem) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+    })
+    .optional(),
+};
+const requireSelection = (body: { all?: boolean; instance_ids?: string[] }, ctx: z.RefinementCtx) => {
+  if (body.all !== true && body.instance_ids === undefined) {
+    ctx.addIssue({ code: "custom", path: ["instance_ids"], message: 'name the instances: "all": true, or "instance_ids": ["3", "7"]' });
+  }
+  if (body.all === true && body.instance_ids !== undefined) ctx.addIssue({ code: "custom", path: ["all"], message: "all and instance_ids exclude each other" });
+};
+const objectBody = { error: (issue: { code: string }) => (issue.code === "invalid_type" ? 'the body must be a JSON object such as {"all": true}' : undefined) };
+
+export const UpgradeBody = z.strictObject({ ...selection, ...changes, ...rollout }, objectBody).superRefine(requireSelection);
+export const DriftBody = z.strictObject({ ...selection, concurrency: rollout.concurrency }, objectBody).superRefine(requireSelection);
+export const PreviewBody = z.strictObject(changes, objectBody);
+export const JobsQuery = z.object({
+  instance_id: z.string().max(20).optional(),
+  kind: z.enum(JOB_KINDS, { message: `kind must be one of ${JOB_KINDS.join(", ")}` }).optional(),
+  status: z.enum(["queued", "running", "succeeded", "failed"], { message: "status must be one of queued, running, succeeded, failed" }).optional(),
+  limit: z.coerce.number({ message: "limit must be a whole number from 1 to 500" }).int().min(1).max(500).default(50),
+});
 
 export const ActionResult = z.object({ success: z.boolean(), message: z.string() });
 export const Urls = { frontend_url: z.string(), api_url: z.string(), matrix_url: z.string() };
@@ -57,7 +108,7 @@ export const SyncResponse = z.object({
 });
 export const JobResponse = z.object({
   job_id: z.string(),
-  kind: z.enum(["provision", "uninstall"]),
+  kind: z.enum(JOB_KINDS),
   instance_id: z.string(),
   status: z.enum(["queued", "running", "succeeded", "failed"]),
   created_at: z.string(),
@@ -66,7 +117,10 @@ export const JobResponse = z.object({
   result: z.unknown().optional(),
   error: z.object({ status_code: z.number(), detail: z.string() }).optional(),
   progress: z.array(z.object({ at: z.string(), message: z.string() })),
+  summary: z.record(z.string(), z.unknown()).optional(),
 });
+export const JobList = z.object({ jobs: z.array(JobResponse) });
+export const RolloutAccepted = z.object({ job_id: z.string(), status: z.string(), kind: z.literal("rollout"), total: z.number(), instance_ids: z.array(z.string()) });
 export const InstanceResponse = z.looseObject({
   instance_id: z.string(),
   status: z.string().optional(),

@@ -6,29 +6,31 @@
  * the stack operation is over (the readiness wait must not block the tenant's next operation).
  * On boot, queued jobs are resumed in order; jobs that were running are finished with a reason, and
  * the tenant's next operation first runs `recover` (clears the stale lock of our own crashed run),
- * which is safe because this process is the only writer and nothing of ours runs yet.
+ * which is safe because this process is the only writer and nothing of ours runs yet. A resumable
+ * kind (a rollout) is queued again instead and continues from its checkpoint.
+ *
+ * Each use case owns its job kinds: it calls `define` with the handler and gets a typed queue to
+ * submit to, so the runner knows no use case and no params type.
  */
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { ProgressEvent } from "../ports";
 import { Failure, shortReason } from "../errors";
 import { JobStore } from "./store";
-import { MAX_PROGRESS, type JobError, type JobKind, type JobRecord } from "./types";
+import { MAX_PROGRESS, type JobContext, type JobDefinition, type JobError, type JobKind, type JobQueue, type JobRecord } from "./types";
 
-export interface JobContext {
-  job: Readonly<JobRecord>;
-  onProgress(event: ProgressEvent): void;
-  /** Ends the stack phase: frees the tenant and global slots. `interimResult` is reported if the process dies afterwards. */
-  release(interimResult?: unknown): void;
-  /** Aborted when the operation timeout elapses or the runner stops. */
-  signal: AbortSignal;
+export type { JobContext } from "./types";
+
+export type JobHandler<P = Record<string, unknown>> = (ctx: JobContext<P>) => Promise<unknown>;
+
+interface Definition extends JobDefinition {
+  handler: JobHandler;
 }
-
-export type JobHandler = (ctx: JobContext) => Promise<unknown>;
 
 export interface JobRunnerOptions {
   store: JobStore;
-  handlers: Record<JobKind, JobHandler>;
+  /** Handlers defined up front (same as calling `define` for each); the services define their own. */
+  handlers?: Partial<Record<JobKind, JobHandler>>;
   /** Global cap on concurrent stack phases. */
   concurrency: number;
   /** Per-operation timeout (stack phase and after), enforced through the handler's AbortSignal. */
@@ -64,6 +66,7 @@ export function interruptedDetail(job: Pick<JobRecord, "kind" | "instance_id">):
 }
 
 export class JobRunner {
+  private readonly definitions = new Map<JobKind, Definition>();
   private readonly queues = new Map<string, JobRecord[]>();
   private readonly busyTenants = new Set<string>();
   private readonly needsRecovery = new Set<string>();
@@ -77,19 +80,36 @@ export class JobRunner {
   private stopped = false;
 
   constructor(private readonly opts: JobRunnerOptions) {
+    for (const [kind, handler] of Object.entries(opts.handlers ?? {})) if (handler) this.define(kind as JobKind, handler);
     this.events.setMaxListeners(0);
     this.opts.store.prune(this.opts.retentionMs, this.now().getTime());
     this.pruneTimer = setInterval(() => this.opts.store.prune(this.opts.retentionMs, this.now().getTime()), 10 * 60_000);
     this.pruneTimer.unref();
   }
 
-  /** Re-queues accepted jobs and finishes interrupted ones. Call once, before serving. */
+  /**
+   * Registers the handler of a job kind (once per kind, before `boot`) and returns its typed queue.
+   * Records on disk are untyped JSON: the params reach the handler as they were submitted.
+   */
+  define<P extends Record<string, unknown>>(kind: JobKind, handler: JobHandler<P>, definition: JobDefinition = {}): JobQueue<P> {
+    if (this.definitions.has(kind)) throw new Error(`job kind ${kind} is defined twice`);
+    this.definitions.set(kind, { ...definition, handler: handler as JobHandler });
+    return { kind, submit: (instanceId, params, jobId) => this.submit(kind, instanceId, params, jobId) };
+  }
+
+  /** Re-queues accepted jobs and finishes interrupted ones. Call once, after every `define`, before serving. */
   boot(): { resumed: number; interrupted: number } {
     let resumed = 0;
     let interrupted = 0;
     for (const job of this.opts.store.all()) {
       if (job.needs_recovery) this.needsRecovery.add(job.instance_id);
       if (job.status === "queued") {
+        this.enqueue(job);
+        resumed++;
+      } else if (job.status === "running" && this.definitions.get(job.kind)?.resumable) {
+        // Its own work is other jobs (durable on their own): it continues from its checkpoint.
+        job.status = "queued";
+        this.opts.store.save(job);
         this.enqueue(job);
         resumed++;
       } else if (job.status === "running") {
@@ -99,6 +119,7 @@ export class JobRunner {
           this.finish(job, { result: job.result_if_interrupted });
         } else {
           job.needs_recovery = true;
+          job.interrupted = true;
           this.needsRecovery.add(job.instance_id);
           this.finish(job, { error: { status_code: 500, detail: interruptedDetail(job) } });
         }
@@ -109,8 +130,9 @@ export class JobRunner {
     return { resumed, interrupted };
   }
 
-  /** Accepts a job: durable before this returns, so a 202 is never lost. */
+  /** Accepts a job: durable before this returns, so a 202 is never lost. Use cases submit through their `define`d queue. */
   submit(kind: JobKind, instanceId: string, params: Record<string, unknown>, jobId: string = randomUUID()): JobRecord {
+    if (!this.definitions.has(kind)) throw new Error(`job kind ${kind} has no handler`);
     if (this.stopped) throw new Failure("unavailable", "Provisioner is shutting down; retry shortly");
     const job: JobRecord = {
       job_id: jobId,
@@ -152,6 +174,15 @@ export class JobRunner {
 
   get(jobId: string): JobRecord | undefined {
     return this.opts.store.get(jobId);
+  }
+
+  /** Jobs newest first, optionally of one instance, kind or status. */
+  list(filter: { instanceId?: string; kind?: JobKind; status?: string; limit?: number } = {}): JobRecord[] {
+    const matches = this.opts.store
+      .all()
+      .filter((j) => (filter.instanceId === undefined || j.instance_id === filter.instanceId) && (filter.kind === undefined || j.kind === filter.kind) && (filter.status === undefined || j.status === filter.status))
+      .reverse();
+    return filter.limit === undefined ? matches : matches.slice(0, filter.limit);
   }
 
   /**
@@ -214,12 +245,17 @@ export class JobRunner {
     this.queues.set(job.instance_id, queue);
   }
 
-  /** Starts the oldest waiting heads of idle tenants while global slots are free. */
+  private usesGlobalSlot(job: JobRecord): boolean {
+    return this.definitions.get(job.kind)?.usesGlobalSlot !== false;
+  }
+
+  /** Starts the oldest waiting heads of idle tenants while global slots are free (a job that needs none starts at once). */
   private pump(): void {
-    while (!this.stopped && this.active < this.opts.concurrency) {
+    while (!this.stopped) {
       let next: JobRecord | undefined;
       for (const [tenant, queue] of this.queues) {
         if (this.busyTenants.has(tenant) || queue.length === 0) continue;
+        if (this.usesGlobalSlot(queue[0]) && this.active >= this.opts.concurrency) continue;
         if (!next || queue[0].created_at < next.created_at) next = queue[0];
       }
       if (!next) return;
@@ -231,9 +267,10 @@ export class JobRunner {
   }
 
   private start(job: JobRecord): void {
-    this.active++;
+    const definition = this.definitions.get(job.kind);
+    let holdsGlobal = this.usesGlobalSlot(job);
+    if (holdsGlobal) this.active++;
     this.busyTenants.add(job.instance_id);
-    let holdsGlobal = true;
     let holdsTenant = true;
     let abandoned = false;
     const freeGlobal = () => {
@@ -257,7 +294,8 @@ export class JobRunner {
     job.phase = "stack";
     job.started_at = this.now().toISOString();
     this.opts.store.save(job);
-    const signal = AbortSignal.any([AbortSignal.timeout(this.opts.operationTimeoutMs), this.stopController.signal]);
+    const timeoutMs = definition?.timeoutMs === undefined ? this.opts.operationTimeoutMs : definition.timeoutMs;
+    const signal = timeoutMs === null ? this.stopController.signal : AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stopController.signal]);
     // The abort only asks the operation to stop (SIGINT to the CLI); one that ignores it must not
     // hold its job "running" and a global slot forever. At shutdown the next boot settles the job.
     let overdue: NodeJS.Timeout | undefined;
@@ -276,10 +314,26 @@ export class JobRunner {
       },
       { once: true },
     );
-    const ctx: JobContext = { job, onProgress: (e) => this.progress(job, e), release, signal };
+    const ctx: JobContext = {
+      job,
+      params: job.params,
+      onProgress: (e) => this.progress(job, e),
+      release,
+      signal,
+      checkpoint: (state) => {
+        job.state = state;
+        this.opts.store.save(job);
+      },
+      report: (summary) => {
+        job.summary = summary;
+        this.scheduleFlush(job);
+      },
+    };
     void this.execute(job, ctx)
       .then((outcome) => {
         clearTimeout(overdue);
+        // Cut off by the shutdown, a resumable job stays `running` on disk: the next boot resumes it.
+        if (this.stopped && definition?.resumable) return;
         if (!abandoned) return this.finish(job, outcome);
         // Its process is gone now, so clearing the lock it may have left cannot hit a live run.
         if (job.needs_recovery) this.needsRecovery.add(job.instance_id);
@@ -328,7 +382,9 @@ export class JobRunner {
           }
         }
       }
-      return { result: await this.opts.handlers[job.kind](ctx) };
+      const definition = this.definitions.get(job.kind);
+      if (!definition) throw new Error(`job kind ${job.kind} has no handler`);
+      return { result: await definition.handler(ctx) };
     } catch (err) {
       if (err instanceof Failure) return { error: { status_code: err.statusCode, detail: err.detail } };
       this.opts.log?.error({ job_id: job.job_id, instance_id: job.instance_id, err: shortReason(err) }, "job failed unexpectedly");
@@ -360,6 +416,10 @@ export class JobRunner {
   private progress(job: JobRecord, event: ProgressEvent): void {
     job.progress.push({ at: event.at, message: event.message.slice(0, 300) });
     if (job.progress.length > MAX_PROGRESS) job.progress.splice(0, job.progress.length - MAX_PROGRESS);
+    this.scheduleFlush(job);
+  }
+
+  private scheduleFlush(job: JobRecord): void {
     if (this.flushTimers.has(job.job_id)) return;
     const timer = setTimeout(() => {
       this.flushTimers.delete(job.job_id);

@@ -6,12 +6,12 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:f
 import { join } from "node:path";
 import { z } from "zod";
 import { writeJsonAtomic } from "../atomic-file";
-import type { JobRecord } from "./types";
+import { JOB_KINDS, type JobRecord } from "./types";
 
 /** The fields the runner and the routes rely on; anything else in a record is carried as is. */
 const StoredRecord = z.looseObject({
   job_id: z.string().min(1),
-  kind: z.enum(["provision", "uninstall"]),
+  kind: z.enum(JOB_KINDS),
   instance_id: z.string().min(1),
   status: z.enum(["queued", "running", "succeeded", "failed"]),
   created_at: z.string(),

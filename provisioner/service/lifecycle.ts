@@ -2,7 +2,8 @@
  * Start, stop, restart (spec provisioner.md §4.2–§4.4, §7) act on the Deployments directly, as
  * upstream; uninstall (§4.5, §7.4, Deviation 9) is a destroy job on the tenant's queue.
  */
-import type { JobContext } from "../jobs/runner";
+import type { JobRunner } from "../jobs/runner";
+import type { JobContext, JobQueue, JobRecord } from "../jobs/types";
 import { EngineError, StackBusy, StackNotFound, type DesiredState, type TenantKube, type TenantStacks } from "../ports";
 import { Failure, shortReason } from "../errors";
 import type { InstanceRegistry, Logger } from "./registry";
@@ -27,10 +28,30 @@ type Verb = "start" | "stop" | "restart";
 
 const names = tenantObjectNames;
 
+export interface LifecycleDeps {
+  stacks: TenantStacks;
+  kube: TenantKube;
+  registry: InstanceRegistry;
+  runner: JobRunner;
+  log: Logger;
+  /** Set when the Pulumi engine is unusable (known at boot): uninstall answers 503 before any write. */
+  engineUnavailable?: string;
+  /** Set when no Kubernetes credentials exist (known at boot): start/stop/restart answer 503 with the fix. */
+  kubeUnavailable?: string;
+}
+
 export class LifecycleService {
-  constructor(
-    private readonly d: { stacks: TenantStacks; kube: TenantKube; registry: InstanceRegistry; log: Logger },
-  ) {}
+  private readonly uninstallJobs: JobQueue<UninstallParams>;
+
+  constructor(private readonly d: LifecycleDeps) {
+    this.uninstallJobs = d.runner.define<UninstallParams>("uninstall", (ctx) => this.uninstall(ctx.params, ctx));
+  }
+
+  /** Queues the destroy behind the instance's earlier requests (an uninstall never overtakes a re-provision). */
+  requestUninstall(id: string, deleteData: boolean): Promise<JobRecord> {
+    if (this.d.engineUnavailable) throw new Failure("unavailable", `Tenant uninstall is not available in this environment: ${this.d.engineUnavailable}`);
+    return this.d.runner.inOrder(id, () => this.uninstallJobs.submit(id, { instance_id: id, delete_data: deleteData }));
+  }
 
   start(id: string): Promise<ActionResult> {
     return this.act(id, "start", [names(id).synapse, names(id).mindroom], (name) => this.d.kube.scale(name, 1), "running");
@@ -46,6 +67,8 @@ export class LifecycleService {
   }
 
   private async act(id: string, verb: Verb, order: string[], action: (name: string) => Promise<void>, state: DesiredState | null): Promise<ActionResult> {
+    // Upstream answers 404 for any failed read; without credentials at all that would hide the cause.
+    if (this.d.kubeUnavailable) throw new Failure("unavailable", `Instance ${verb} is not available in this environment: ${this.d.kubeUnavailable}`);
     const past = { start: "started", stop: "stopped", restart: "restarted" }[verb];
     const label = { start: "Starting", stop: "Stopping", restart: "Restarting" }[verb];
     // Upstream treats every read failure as "missing" (masks real errors; kept).
@@ -71,7 +94,7 @@ export class LifecycleService {
   }
 
   /** The destroy job: missing stack counts as already uninstalled; PVCs kept unless `delete_data`. */
-  async uninstall(params: UninstallParams, ctx: JobContext): Promise<UninstallResult> {
+  private async uninstall(params: UninstallParams, ctx: JobContext<UninstallParams>): Promise<UninstallResult> {
     const id = params.instance_id;
     this.d.log.info({ instance_id: id, delete_data: params.delete_data }, `Uninstalling instance ${id}`);
     // From now on this job owns the row: an earlier provision still waiting for readiness stays quiet.

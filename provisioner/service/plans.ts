@@ -5,6 +5,15 @@
 export const TIERS = ["free", "byok", "hobby", "pro", "enterprise"] as const;
 export type Tier = (typeof TIERS)[number];
 
+/** Tier names of the first pricing model, mapped as upstream's migration renamed them. */
+export const LEGACY_TIERS: Readonly<Record<string, Tier>> = { starter: "byok", professional: "pro" };
+
+/** A tier name as the plans know it (legacy names mapped); undefined for none. Unknown names pass through. */
+export function normaliseTier(tier: string | null | undefined): string | undefined {
+  if (tier === null || tier === undefined || tier === "") return undefined;
+  return LEGACY_TIERS[tier] ?? tier;
+}
+
 interface Plan {
   includedAiBudgetUsd: number;
   resourceProfile: "small" | "pro";

@@ -1,29 +1,31 @@
 /**
- * The provisioning routine (spec provisioner.md §6). `accept` runs inside the request (validation,
- * id allocation, row insert/update) so the 202 carries the final id and URLs; `run` is the job
- * body from §6.4 on: owner MXID, derived secrets, live-object decisions, the stack update, removal
- * of a Helm-era tenant's release records, then the readiness wait after the tenant's slot is released.
+ * Provisioning (spec provisioner.md §6) and upgrades. `provision` runs inside the request
+ * (validation, id allocation, row insert/update, the job) so the 202 carries the final id and URLs;
+ * the `provision` job is the body from §6.4 on. An `upgrade` job re-applies a provisioned tenant
+ * with what it has (tier, account, settings, desired state) plus the requested changes; the fleet
+ * rollout submits one per tenant. Both end with the readiness wait after the tenant's slot is released.
  */
-import { derivationRoot, deriveInstanceSecret } from "../../infra/derived-secrets";
 import { TENANT_NAMESPACE, tenantObjectNames } from "../../infra/tenant-names";
 import { ValuesError } from "../../infra/values/errors";
+import { mergeValues } from "../../infra/values/load";
 import type { ProvisionerConfig } from "../config";
-import type { JobContext } from "../jobs/runner";
-import { EngineError, StackBusy, StackNotFound, type InstanceMirror, type TenantKube, type TenantStacks } from "../ports";
 import { Failure, shortReason, withoutSecrets } from "../errors";
+import type { JobRunner } from "../jobs/runner";
+import type { JobContext, JobQueue, JobRecord } from "../jobs/types";
+import { EngineError, StackBusy, StackNotFound, type DesiredState, type InstanceMirror, type TenantKube, type TenantSettings, type TenantStacks, type UpResult } from "../ports";
 import type { IdAllocator } from "./ids";
-import { openrouterKeyFor } from "./openrouter";
-import { normaliseUuid, ownerMxid } from "./owner";
-import type { InstanceRegistry, Logger } from "./registry";
-import { rolloutHash } from "./rollout-hash";
-import { credentialsKey, readTenantSecret, sandboxToken, storageClassFor, storedValue } from "./tenant-secrets";
-import { buildTenantValues, type TenantSecrets } from "./tenant-values";
-import { tenantUrls, urlColumns, type TenantUrls } from "./urls";
+import { normaliseTier } from "./plans";
+import { Readiness } from "./readiness";
+import type { InstanceRegistry, InstanceView, Logger } from "./registry";
+import { PreparationFailed, recordedSettings, TenantSpecBuilder, type TenantInput } from "./tenant-spec";
+import { tenantUrls, type TenantUrls } from "./urls";
 
 export interface ProvisionRequest {
   subscription_id?: string;
+  /** Omitted on a re-provision: the tenant keeps its account. `null`: no owner (upstream `None`). */
   account_id?: string | null;
-  tier: string;
+  /** Omitted: `free` for a new tenant, the tenant's own tier on a re-provision. */
+  tier?: string;
   instance_id?: number | string | null;
   enable_credentials_encryption?: boolean;
 }
@@ -39,25 +41,37 @@ export interface ProvisionParams extends Record<string, unknown> {
   customer_id: number | string;
 }
 
+/** What an upgrade changes; nothing re-applies the tenant as it is (the current component). */
+export type UpgradeChanges = Pick<TenantSettings, "mindroomImage" | "synapseImage" | "values">;
+
+export interface UpgradeParams extends Record<string, unknown> {
+  instance_id: string;
+  changes: UpgradeChanges;
+  /** The rollout that submitted it, if any. */
+  rollout_job_id?: string;
+}
+
 export interface ProvisionResult extends TenantUrls {
   customer_id: number | string;
   success: true;
   message: string;
 }
 
-interface Prepared {
-  storageClassName: string | null;
-  ownerMxid: string | null;
-  /** The live tenant Secret (null for new ids or when absent). */
-  live: Record<string, string> | null;
+export interface UpgradeResult {
+  instance_id: string;
+  success: true;
+  message: string;
+  desired_state: DesiredState;
+  /** Resource changes of the `up`, e.g. {update: 1, same: 11}. */
+  changes: Record<string, number>;
 }
 
 export const READY_MESSAGE = "Instance provisioned successfully";
+export const NOT_READY_MESSAGE = "Provisioning started; instance is getting ready";
 
 /** What an operator runs when the provisioner could not remove the records itself (same selection as `deleteHelmReleaseRecords`). */
 export const manualHelmRecordRemoval = (instanceId: string) =>
   `kubectl -n ${TENANT_NAMESPACE} delete secret -l owner=helm,name=${tenantObjectNames(instanceId).helmRelease} --field-selector type=helm.sh/release.v1`;
-export const NOT_READY_MESSAGE = "Provisioning started; instance is getting ready";
 
 export interface ProvisioningDeps {
   config: ProvisionerConfig;
@@ -66,39 +80,99 @@ export interface ProvisioningDeps {
   mirror: InstanceMirror;
   registry: InstanceRegistry;
   ids: IdAllocator;
+  runner: JobRunner;
   log: Logger;
   fetch?: typeof fetch;
   /** Readiness poll interval (default 5 s); tests shorten it. */
   readinessPollMs?: number;
+  /** Set when the Pulumi engine is unusable (known at boot): provisioning answers 503 before any write. */
+  engineUnavailable?: string;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const onAbort = () => (clearTimeout(t), resolve());
-    const t = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+/** Accepted: the job, and what the 202 reports about the tenant. */
+export interface Accepted {
+  job: JobRecord;
+  params: ProvisionParams;
+}
 
 export class ProvisioningService {
-  private readonly background = new Set<string>();
   private readonly acceptingSubscriptions = new Map<string, Promise<ProvisionParams>>();
+  private readonly specs: TenantSpecBuilder;
+  private readonly readiness: Readiness;
+  private readonly provisionJobs: JobQueue<ProvisionParams>;
+  private readonly upgradeJobs: JobQueue<UpgradeParams>;
 
-  constructor(private readonly d: ProvisioningDeps) {}
+  constructor(private readonly d: ProvisioningDeps) {
+    this.specs = new TenantSpecBuilder(d);
+    this.readiness = new Readiness({ kube: d.kube, registry: d.registry, log: d.log, backgroundSeconds: d.config.readinessBackgroundSeconds, pollMs: d.readinessPollMs });
+    this.provisionJobs = d.runner.define<ProvisionParams>("provision", (ctx) => this.run(ctx.params, ctx));
+    this.upgradeJobs = d.runner.define<UpgradeParams>("upgrade", (ctx) => this.runUpgrade(ctx.params, ctx));
+  }
+
+  /**
+   * `POST /system/provision` up to the 202: a new id is known to nobody before its 202; a given one
+   * keeps its place among that instance's requests (an uninstall sent after it runs after it).
+   */
+  async provision(req: ProvisionRequest, jobId: string): Promise<Accepted> {
+    this.requireEngine("Tenant provisioning");
+    const admit = async (): Promise<Accepted> => {
+      const params = await this.accept(req, jobId);
+      return { params, job: this.provisionJobs.submit(params.instance_id, params, jobId) };
+    };
+    const reprovision = req.instance_id !== undefined && req.instance_id !== null;
+    return reprovision ? this.d.runner.inOrder(String(req.instance_id), admit) : admit();
+  }
+
+  /** Queues an upgrade of one provisioned tenant behind its other operations. @throws Failure not_found */
+  async upgrade(instanceId: string, changes: UpgradeChanges, rolloutJobId?: string): Promise<JobRecord> {
+    this.requireEngine("Tenant upgrade");
+    return this.d.runner.inOrder(instanceId, () => {
+      const view = this.d.registry.get(instanceId);
+      if (!view || view.status === "deprovisioned") throw new Failure("not_found", `Instance ${instanceId} is not provisioned; nothing to upgrade`);
+      return this.upgradeJobs.submit(instanceId, { instance_id: instanceId, changes, ...(rolloutJobId ? { rollout_job_id: rolloutJobId } : {}) });
+    });
+  }
+
+  urls(instanceId: string): TenantUrls {
+    return tenantUrls(instanceId, this.d.config.baseDomain);
+  }
+
+  /**
+   * What an upgrade of this tenant would apply: its tier, account and desired state from its
+   * record, its settings from its stack (the last `up`'s `settings` output) with `changes` over them.
+   * @throws Failure not_found when the tenant is not provisioned or has no stack (still on Helm)
+   */
+  async upgradeInput(id: string, changes: UpgradeChanges): Promise<TenantInput> {
+    const view = this.d.registry.get(id);
+    if (!view || view.status === "deprovisioned") throw new Failure("not_found", `Instance ${id} is not provisioned; nothing to upgrade`);
+    const recorded = await this.recorded(id);
+    if (recorded === null) throw new Failure("not_found", `Instance ${id} has no stack (a Helm-era tenant?): re-provision it once with instance_id ${id}, then upgrade`);
+    return {
+      instanceId: id,
+      isNew: false,
+      accountId: view.account_id ?? null,
+      tier: normaliseTier(view.tier) ?? "free",
+      desiredState: desiredStateOf(view),
+      settings: mergeSettings(recorded, changes),
+    };
+  }
+
+  /** The settings a tenant's stack recorded; null when it has no stack. */
+  private async recorded(id: string): Promise<TenantSettings | null> {
+    try {
+      return recordedSettings(await this.d.stacks.outputs(id));
+    } catch (err) {
+      if (err instanceof StackNotFound) return null;
+      throw new Failure("failed", `Cannot read the stack of instance ${id}: ${shortReason(err)}`);
+    }
+  }
 
   /** §6.1: before the 202. Re-provision → row to `provisioning` (404 when unknown); new → allocate and insert. */
-  async accept(req: ProvisionRequest, jobId: string): Promise<ProvisionParams> {
-    const { registry, stacks } = this.d;
-    const account = req.account_id ?? null;
+  private async accept(req: ProvisionRequest, jobId: string): Promise<ProvisionParams> {
     if (req.instance_id !== undefined && req.instance_id !== null) {
       const id = String(req.instance_id);
       if (!(await this.known(id))) throw new Failure("not_found", `Instance ${id} not found`);
-      try {
-        await registry.record(id, { status: "provisioning", stack_name: stacks.stackName(id), last_job_id: jobId, last_error: null }, true);
-      } catch (err) {
-        throw new Failure("failed", `Failed to update instance: ${shortReason(err)}`);
-      }
-      this.d.log.info({ instance_id: id, tier: req.tier }, `Re-provisioning instance ${id} with tier ${req.tier}`);
-      return { instance_id: id, is_new: false, account_id: account, tier: req.tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: id };
+      return this.acceptExisting(id, req, jobId, { customerId: id, viaSubscription: false });
     }
     // A retry for the same subscription (an interrupted or failed provision, a lost answer) must not
     // create a second tenant: concurrent first requests for one subscription wait for each other,
@@ -113,16 +187,8 @@ export class ProvisioningService {
         .find((v) => typeof v.subscription_id === "string" && v.subscription_id.toLowerCase() === sub && v.status !== "deprovisioned");
       if (!existing) return this.acceptNew(req, jobId);
       const id = existing.instance_id;
-      try {
-        await registry.record(id, { status: "provisioning", tier: req.tier, stack_name: stacks.stackName(id), last_job_id: jobId, last_error: null }, true);
-      } catch (err) {
-        throw new Failure("failed", `Failed to update instance: ${shortReason(err)}`);
-      }
-      this.d.log.info({ instance_id: id, tier: req.tier }, `Provisioning for subscription ${req.subscription_id}: instance ${id} already exists, re-provisioning it with tier ${req.tier}`);
-      // A tenant this project created (it has a stack name) keeps the encryption a new tenant gets,
-      // even when its first run died before the Secret existed.
-      const optIn = req.enable_credentials_encryption === true || Boolean(existing.stack_name);
-      return { instance_id: id, is_new: false, account_id: account ?? existing.account_id ?? null, tier: req.tier, enable_credentials_encryption: optIn, customer_id: /^\d+$/.test(id) ? Number(id) : id };
+      this.d.log.info({ instance_id: id }, `Provisioning for subscription ${req.subscription_id}: instance ${id} already exists, re-provisioning it`);
+      return this.acceptExisting(id, req, jobId, { customerId: /^\d+$/.test(id) ? Number(id) : id, viaSubscription: true });
     })();
     this.acceptingSubscriptions.set(sub, mine);
     try {
@@ -132,23 +198,56 @@ export class ProvisioningService {
     }
   }
 
+  /** A re-provision keeps what the tenant has (tier, account, subscription) unless the request sets it. */
+  private async acceptExisting(
+    id: string,
+    req: ProvisionRequest,
+    jobId: string,
+    how: { customerId: number | string; viaSubscription: boolean },
+  ): Promise<ProvisionParams> {
+    const view = this.d.registry.get(id);
+    const tier = normaliseTier(req.tier) ?? normaliseTier(view?.tier) ?? "free";
+    const account = req.account_id !== undefined ? req.account_id : (view?.account_id ?? null);
+    try {
+      await this.d.registry.record(
+        id,
+        {
+          status: "provisioning",
+          tier,
+          account_id: account,
+          ...(req.subscription_id && !how.viaSubscription ? { subscription_id: req.subscription_id } : {}),
+          stack_name: this.d.stacks.stackName(id),
+          last_job_id: jobId,
+          last_error: null,
+        },
+        true,
+      );
+    } catch (err) {
+      throw new Failure("failed", `Failed to update instance: ${shortReason(err)}`);
+    }
+    this.d.log.info({ instance_id: id, tier }, `Re-provisioning instance ${id} with tier ${tier}`);
+    // A retry of a first provision (same subscription) of a tenant this project created (it has a
+    // stack name) keeps the encryption a new tenant gets, even when its first run died before the Secret existed.
+    const optIn = req.enable_credentials_encryption === true || (how.viaSubscription && Boolean(view?.stack_name));
+    return { instance_id: id, is_new: false, account_id: account, tier, enable_credentials_encryption: optIn, customer_id: how.customerId };
+  }
+
   /** A new tenant: allocate an id and insert its row. */
   private async acceptNew(req: ProvisionRequest, jobId: string): Promise<ProvisionParams> {
-    const { registry, stacks } = this.d;
     const account = req.account_id ?? null;
+    const tier = normaliseTier(req.tier) ?? "free";
     const numeric = await this.d.ids.allocate();
     const id = String(numeric);
-    const now = new Date().toISOString();
     try {
-      await registry.record(
+      await this.d.registry.record(
         id,
         {
           subscription_id: req.subscription_id ?? null,
           account_id: account,
           status: "provisioning",
-          tier: req.tier,
-          created_at: now,
-          stack_name: stacks.stackName(id),
+          tier,
+          created_at: new Date().toISOString(),
+          stack_name: this.d.stacks.stackName(id),
           last_job_id: jobId,
           last_error: null,
         },
@@ -157,118 +256,77 @@ export class ProvisioningService {
     } catch (err) {
       throw new Failure("failed", `Failed to insert instance: ${shortReason(err)}`);
     }
-    this.d.log.info({ instance_id: id, tier: req.tier }, `Provisioning for subscription ${req.subscription_id}, new id ${id}, tier ${req.tier}`);
-    return { instance_id: id, is_new: true, account_id: account, tier: req.tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: numeric };
+    this.d.log.info({ instance_id: id, tier }, `Provisioning for subscription ${req.subscription_id}, new id ${id}, tier ${tier}`);
+    return { instance_id: id, is_new: true, account_id: account, tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: numeric };
   }
 
-  urls(instanceId: string): TenantUrls {
-    return tenantUrls(instanceId, this.d.config.baseDomain);
-  }
-
-  /** The job body. Failures before the deploy block leave the row `provisioning`; inside it, `error`. */
-  async run(params: ProvisionParams, ctx: JobContext): Promise<ProvisionResult> {
+  /** The provision job. Failures before the deploy block leave the row `provisioning`; inside it, `error`. */
+  private async run(params: ProvisionParams, ctx: JobContext<ProvisionParams>): Promise<ProvisionResult> {
     const id = params.instance_id;
-    const urls = this.urls(id);
+    // A re-provision keeps the images and overrides a fleet upgrade gave the tenant.
+    const recorded = params.is_new ? {} : ((await this.recorded(id)) ?? {});
+    const settings: TenantSettings = { ...recorded, ...(params.enable_credentials_encryption || recorded.credentialsEncryption ? { credentialsEncryption: true } : {}) };
+    await this.deploy({ instanceId: id, isNew: params.is_new, accountId: params.account_id, tier: params.tier, desiredState: "running", settings }, ctx);
+    const pending: ProvisionResult = { customer_id: params.customer_id, ...this.urls(id), success: true, message: NOT_READY_MESSAGE };
+    ctx.release(pending);
+    const ready = await this.readiness.wait(id, this.d.config.readinessTimeoutSeconds * 1000, ctx.signal);
+    // The tenant's slot is free by now: a later job (an uninstall, a re-provision) may already own
+    // the row, and a readiness answer about the old objects must not overwrite its status.
+    if (this.readiness.isLatestJob(id, ctx.job.job_id)) {
+      await this.d.registry.record(id, { status: ready ? "running" : "provisioning", desired_state: "running", last_error: null });
+      if (!ready) this.readiness.inBackground(id, ctx.job.job_id);
+    }
+    return { ...pending, message: ready ? READY_MESSAGE : NOT_READY_MESSAGE };
+  }
+
+  /** The upgrade job: stopped tenants stay stopped; a running one must become ready in time, or the job fails. */
+  private async runUpgrade(params: UpgradeParams, ctx: JobContext<UpgradeParams>): Promise<UpgradeResult> {
+    const id = params.instance_id;
+    const input = await this.upgradeInput(id, params.changes ?? {});
+    const up = await this.deploy(input, ctx);
+    const result: UpgradeResult = { instance_id: id, success: true, message: `Instance ${id} upgraded`, desired_state: input.desiredState, changes: up.changes };
+    ctx.release(result);
+    if (input.desiredState === "stopped") {
+      if (this.readiness.isLatestJob(id, ctx.job.job_id)) await this.d.registry.record(id, { status: "stopped", desired_state: "stopped", last_error: null });
+      return { ...result, message: `Instance ${id} upgraded (stopped, left stopped)` };
+    }
+    const seconds = this.d.config.readinessTimeoutSeconds;
+    const ready = await this.readiness.wait(id, seconds * 1000, ctx.signal);
+    if (!ready) {
+      const detail = `Instance ${id} was upgraded but is not ready after ${seconds} s; check its pods (GET /system/instances/${id}/logs) and upgrade again or roll back with the previous image`;
+      if (this.readiness.isLatestJob(id, ctx.job.job_id)) {
+        await this.d.registry.record(id, { status: "provisioning", last_error: detail });
+        this.readiness.inBackground(id, ctx.job.job_id);
+      }
+      throw new Failure("failed", detail);
+    }
+    if (this.readiness.isLatestJob(id, ctx.job.job_id)) await this.d.registry.record(id, { status: "running", desired_state: "running", last_error: null });
+    return result;
+  }
+
+  /** The stack update shared by provision and upgrade, then the removal of Helm-era release records. */
+  private async deploy(input: TenantInput, ctx: JobContext<Record<string, unknown>>): Promise<UpResult> {
+    const id = input.instanceId;
     // Every row write of this run names the stack and this job, also after a restart emptied memory.
     this.d.registry.merge(id, { stack_name: this.d.stacks.stackName(id), last_job_id: ctx.job.job_id });
-    let prepared: Prepared;
-    try {
-      prepared = await this.prepare(params, urls);
-    } catch (err) {
-      await this.d.registry.record(id, { last_error: errorDetail(err), last_job_id: ctx.job.job_id });
-      throw err;
-    }
     let secretValues: string[] = [];
+    let up: UpResult;
     try {
-      const secrets = await this.secrets(params, prepared.live);
-      secretValues = Object.values(secrets);
-      const values = buildTenantValues(this.d.config, {
-        instanceId: id,
-        accountId: params.account_id,
-        tier: params.tier,
-        ownerMxid: prepared.ownerMxid,
-        storageClassName: prepared.storageClassName,
-        secrets,
-        hash: rolloutHash(secrets),
-      });
-      await this.d.stacks.up(
-        { instanceId: id, values, tags: { customer: id, account: params.account_id ?? "", tier: params.tier, desiredState: "running" } },
-        { onProgress: ctx.onProgress, signal: ctx.signal },
-      );
+      const built = await this.specs.build(input);
+      secretValues = built.secretValues;
+      up = await this.d.stacks.up(built.spec, { onProgress: ctx.onProgress, signal: ctx.signal });
     } catch (err) {
+      if (err instanceof PreparationFailed) {
+        await this.d.registry.record(id, { last_error: errorDetail(err.cause), last_job_id: ctx.job.job_id });
+        throw err.cause;
+      }
       const failure = this.deployFailure(err, ctx.signal, id, secretValues);
       await this.d.registry.record(id, { status: "error", last_error: failure.detail, last_job_id: ctx.job.job_id });
       throw failure;
     }
     // Only after a successful up: until the stack owns the objects, Helm must keep owning the tenant.
     await this.removeHelmRecords(id, ctx);
-    const pending: ProvisionResult = { customer_id: params.customer_id, ...urls, success: true, message: NOT_READY_MESSAGE };
-    ctx.release(pending);
-    const ready = await this.waitReady(id, this.d.config.readinessTimeoutSeconds * 1000, ctx.signal);
-    // The tenant's slot is free by now: a later job (an uninstall, a re-provision) may already own
-    // the row, and a readiness answer about the old objects must not overwrite its status.
-    if (this.isLatestJob(id, ctx.job.job_id)) {
-      await this.d.registry.record(id, { status: ready ? "running" : "provisioning", desired_state: "running", last_error: null });
-      if (!ready) this.waitInBackground(id, ctx.job.job_id);
-    }
-    return { ...pending, message: ready ? READY_MESSAGE : NOT_READY_MESSAGE };
-  }
-
-  /** §6.4–§6.8 before the deploy block: owner, URLs row update, root secret, storage class, live Secret read. */
-  private async prepare(params: ProvisionParams, urls: TenantUrls): Promise<Prepared> {
-    const { config, mirror, registry, log } = this.d;
-    const id = params.instance_id;
-    let mxid: string | null = null;
-    const uuid = normaliseUuid(params.account_id);
-    if (uuid) {
-      if (!mirror.enabled) throw new Failure("failed", `Supabase not configured: cannot look up the email of account ${uuid} for Matrix owner access`);
-      let email: string | null;
-      try {
-        email = await mirror.accountEmail(uuid);
-      } catch (err) {
-        throw new Failure("failed", `Failed to look up the email of account ${uuid}: ${shortReason(err)}`);
-      }
-      if (email === null) throw new Failure("failed", `Account ${uuid} needs an email before provisioning Matrix owner access`);
-      mxid = ownerMxid(email, id, config.baseDomain);
-    } else {
-      log.warn({ instance_id: id }, "Skipping Matrix owner access: account id is not a UUID");
-    }
-    await registry.record(id, urlColumns(urls));
-    if (derivationRoot(config.credentialsEncryptionSecret, config.apiKey) === "") {
-      throw new Failure("failed", "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET or PROVISIONER_API_KEY must be configured");
-    }
-    const storageClassName = await storageClassFor(this.d.kube, id, params.is_new, config.storageClassName);
-    // One read serves the credentials key (§6.7) and the sandbox token (Deviation 7); new ids have no Secret.
-    const live = params.is_new ? null : await readTenantSecret(this.d.kube, id, "credentials_encryption_key");
-    return { storageClassName, ownerMxid: mxid, live };
-  }
-
-  /** §6.5, §6.7, §6.8, §6.10: the ten tenant Secret values. */
-  private async secrets(params: ProvisionParams, live: Record<string, string> | null): Promise<TenantSecrets> {
-    const { config, kube } = this.d;
-    const id = params.instance_id;
-    const root = derivationRoot(config.credentialsEncryptionSecret, config.apiKey);
-    const openrouterKey = await openrouterKeyFor(
-      { apiUrl: config.openrouterApiUrl, managementKey: config.openrouterProvisioningApiKey, kube, registry: this.d.registry, log: this.d.log, fetch: this.d.fetch ?? fetch },
-      { instanceId: id, tier: params.tier, accountId: params.account_id },
-    );
-    return {
-      openai_key: "",
-      anthropic_key: "",
-      google_key: "",
-      deepseek_key: "",
-      openrouter_key: openrouterKey,
-      supabase_service_key: config.supabaseServiceKey,
-      sandbox_proxy_token: sandboxToken(config.sandboxProxyToken, storedValue(live, "sandbox_proxy_token")),
-      credentials_encryption_key: credentialsKey({
-        isNew: params.is_new,
-        storedKey: storedValue(live, "credentials_encryption_key"),
-        optIn: params.enable_credentials_encryption,
-        derivedKey: deriveInstanceSecret(root, "instance-credentials", id),
-      }),
-      matrix_oidc_client_secret: config.matrixOidcClientSecret,
-      matrix_registration_shared_secret: deriveInstanceSecret(root, "matrix-registration", id),
-    };
+    return up;
   }
 
   /**
@@ -276,7 +334,7 @@ export class ProvisioningService {
    * `helm uninstall` it any more. Best-effort: the tenant is provisioned either way, so a failure
    * is a warning and a progress event with the command to run by hand, never a failed job.
    */
-  private async removeHelmRecords(id: string, ctx: JobContext): Promise<void> {
+  private async removeHelmRecords(id: string, ctx: JobContext<Record<string, unknown>>): Promise<void> {
     const release = tenantObjectNames(id).helmRelease;
     let deleted: string[];
     try {
@@ -307,32 +365,8 @@ export class ProvisioningService {
     return new Failure("failed", "Failed to deploy instance: unexpected error; see provisioner logs");
   }
 
-  /** §6.12: polls `mindroom-{id}` until rolled out or the time is up; any read error counts as not ready. */
-  async waitReady(id: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    const poll = this.d.readinessPollMs ?? 5000;
-    for (;;) {
-      if (await this.d.kube.isRolledOut(tenantObjectNames(id).mindroom).catch(() => false)) return true;
-      if (Date.now() + poll > deadline || signal?.aborted) return false;
-      await sleep(poll, signal);
-    }
-  }
-
-  /** Keeps waiting (upstream: 600 s) and marks the row running when ready; lost on restart, sync repairs it. */
-  private waitInBackground(id: string, jobId: string): void {
-    if (this.background.has(id)) return;
-    this.background.add(id);
-    void this.waitReady(id, this.d.config.readinessBackgroundSeconds * 1000)
-      .then(async (ready) => {
-        if (ready && this.isLatestJob(id, jobId)) await this.d.registry.record(id, { status: "running" });
-      })
-      .catch((err) => this.d.log.warn({ instance_id: id, err: shortReason(err) }, "background readiness wait failed"))
-      .finally(() => this.background.delete(id));
-  }
-
-  /** Whether no job accepted or started after `jobId` has taken over the instance's row. */
-  private isLatestJob(id: string, jobId: string): boolean {
-    return this.d.registry.get(id)?.last_job_id === jobId;
+  private requireEngine(what: string): void {
+    if (this.d.engineUnavailable) throw new Failure("unavailable", `${what} is not available in this environment: ${this.d.engineUnavailable}`);
   }
 
   /** Known = a stack, a registry entry or a mirror row exists for the id. */
@@ -340,7 +374,12 @@ export class ProvisioningService {
     if (this.d.registry.has(id)) return true;
     if (this.d.mirror.enabled) {
       try {
-        if (await this.d.mirror.get(id)) return true;
+        const row = await this.d.mirror.get(id);
+        if (row) {
+          const { instance_id: _id, ...fields } = row;
+          this.d.registry.merge(id, fields);
+          return true;
+        }
       } catch (err) {
         this.d.log.warn({ instance_id: id, err: shortReason(err) }, "mirror lookup failed; checking the stacks");
       }
@@ -355,6 +394,21 @@ export class ProvisioningService {
       throw new Failure("failed", `Failed to update instance: cannot read the tenant stack (${shortReason(err)})`);
     }
   }
+}
+
+/** What the tenant should be doing: its recorded intent, else what its status says. */
+export function desiredStateOf(view: InstanceView): DesiredState {
+  return view.desired_state ?? (view.status === "stopped" ? "stopped" : "running");
+}
+
+/** The recorded settings with an upgrade's changes over them (values merge; images replace). */
+export function mergeSettings(recorded: TenantSettings, changes: UpgradeChanges): TenantSettings {
+  return {
+    ...recorded,
+    ...(changes.mindroomImage ? { mindroomImage: changes.mindroomImage } : {}),
+    ...(changes.synapseImage ? { synapseImage: changes.synapseImage } : {}),
+    ...(changes.values ? { values: mergeValues(recorded.values ?? {}, changes.values) } : {}),
+  };
 }
 
 function errorDetail(err: unknown): string {

@@ -9,7 +9,11 @@ import { shortReason } from "../errors";
 
 export interface InstanceView extends Omit<InstanceRow, "instance_id"> {
   instance_id: string;
+  /** Memory only (the stack's tag is the durable copy). */
   desired_state?: DesiredState;
+  /** Memory only: the last drift report's finding for this tenant. */
+  drift?: "clean" | "drifted";
+  drift_checked_at?: string;
 }
 
 export interface Logger {
@@ -92,7 +96,7 @@ export class InstanceRegistry {
    */
   async record(id: string, patch: Partial<Omit<InstanceView, "instance_id">> & { status?: InstanceStatus }, strict = false): Promise<void> {
     const at = this.now().toISOString();
-    const { desired_state: _memoryOnly, ...fields } = patch;
+    const { desired_state: _state, drift: _drift, drift_checked_at: _checked, ...fields } = patch;
     this.merge(id, { ...patch, updated_at: at });
     if (!this.mirror.enabled) return;
     const view = this.views.get(id)!;
