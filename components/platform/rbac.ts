@@ -40,8 +40,9 @@ export const BACKEND_ROLE_RULES: PolicyRule[] = [
     verbs: MANAGE,
   },
   {
-    // Status and diagnostics; `pods get` is also in the tenant worker-manager Role, so holding it
-    // is what lets the provisioner create that Role without `escalate`.
+    // Status and diagnostics: `GET /system/instances/{id}/logs` lists a Deployment's pods and reads
+    // `pods/log` (fleet.md), nothing more (no exec/attach/portforward). `pods get` is also in the
+    // tenant worker-manager Role, so holding it is what lets the provisioner create that Role without `escalate`.
     apiGroups: [""],
     resources: ["pods", "pods/log", "events"],
     verbs: READ,
