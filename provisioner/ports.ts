@@ -59,7 +59,7 @@ export interface UpResult {
 export interface ResourceChange {
   /** e.g. `kubernetes:apps/v1:Deployment`. */
   type: string;
-  /** The resource's logical name, e.g. `mindroom-7`. */
+  /** The Kubernetes object name (`metadata.name`, e.g. `mindroom-7`), else the URN's last segment. */
   name: string;
   /** The engine's step: create, update, delete, replace, create-replacement, … (never `same`). */
   op: string;

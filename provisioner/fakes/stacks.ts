@@ -69,8 +69,12 @@ export class FakeTenantStacks implements TenantStacks {
     await this.beforePreview?.(spec);
     const stack = this.stacks.get(spec.instanceId);
     if (!stack || stack.resourceCount === 0) throw new StackNotFound(spec.instanceId);
-    const keys = new Set([...Object.keys(stack.spec.values), ...Object.keys(spec.values)]);
-    const diffs = [...keys].filter((k) => JSON.stringify(stack.spec.values[k]) !== JSON.stringify(spec.values[k])).sort();
+    // A PVC created without a class records the component's default, which a re-provision then
+    // passes explicitly: the same rendered objects, so no change (as the real engine sees it).
+    const rendered = (v: Record<string, unknown>) => ({ storageClassName: "hcloud-volumes", ...v });
+    const [before, after] = [rendered(stack.spec.values), rendered(spec.values)];
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    const diffs = [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
     if (this.drifted.has(spec.instanceId) && diffs.length === 0) diffs.push("spec");
     const resources = diffs.length > 0 ? [{ type: "kubernetes:apps/v1:Deployment", name: `mindroom-${spec.instanceId}`, op: "update", diffs }] : [];
     return { changes: resources.length > 0 ? { same: stack.resourceCount - 1, update: 1 } : { same: stack.resourceCount }, resources };
