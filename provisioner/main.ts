@@ -97,7 +97,6 @@ async function main(): Promise<void> {
       pulumiCliPath: config.pulumiCliPath || undefined,
       pulumiHome: config.pulumiHome,
       workspacesDir: config.workDir,
-      kubeApi: kube,
       logger: log.child({ component: "stacks" }),
     });
   } catch (err) {

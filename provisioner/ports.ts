@@ -75,7 +75,7 @@ export interface PreviewResult {
 }
 
 export interface DestroyResult {
-  /** PVC names left in the cluster (Deviation 9): empty when data was deleted. */
+  /** The tenant's PVCs the destroy left in the cluster (Deviation 9: always kept); empty when there was no stack. */
   keptVolumes: string[];
 }
 
@@ -122,8 +122,11 @@ export interface TenantStacks {
    * so drift in the cluster shows). Changes nothing. @throws StackNotFound when there is no stack
    */
   preview(spec: TenantSpec, options?: OperationOptions): Promise<PreviewResult>;
-  /** `destroy` then remove the stack. Missing stack → resolves with no kept volumes. */
-  destroy(instanceId: string, deleteData: boolean, options?: OperationOptions): Promise<DestroyResult>;
+  /**
+   * `destroy` then remove the stack. The PVCs stay (Deviation 9): the caller deletes them when the
+   * tenant's data must go. Missing stack → resolves with no kept volumes.
+   */
+  destroy(instanceId: string, options?: OperationOptions): Promise<DestroyResult>;
   /** Outputs of the last update. @throws StackNotFound */
   outputs(instanceId: string): Promise<Record<string, unknown>>;
   /** Every tenant stack of this environment. */

@@ -208,12 +208,11 @@ export class FakeTenantKube implements TenantKube {
     for (const pvc of tenantVolumes(id)) if (!this.pvcs.has(pvc)) this.pvcs.set(pvc, cls);
   }
 
-  /** What a tenant stack's `destroy` removes (Deviation 9): the Deployments; PVCs only with `deleteData`; never the Secret. */
-  destroyTenant(id: string, deleteData: boolean): void {
+  /** What a tenant stack's `destroy` removes (Deviation 9): the Deployments; never the PVCs or the Secret. */
+  destroyTenant(id: string): void {
     this.deployments.delete(`mindroom-${id}`);
     this.deployments.delete(`synapse-${id}`);
     for (const [pod, p] of this.pods) if (p.deployment === `mindroom-${id}` || p.deployment === `synapse-${id}`) this.pods.delete(pod);
-    if (deleteData) for (const pvc of tenantVolumes(id)) this.pvcs.delete(pvc);
   }
 
   /** Calls other than reads, for "the fakes saw nothing" assertions. */

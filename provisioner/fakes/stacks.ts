@@ -26,7 +26,7 @@ export interface FakeStack {
 
 export type FakeCall =
   | { op: "up"; instanceId: string; spec: TenantSpec }
-  | { op: "destroy"; instanceId: string; deleteData: boolean }
+  | { op: "destroy"; instanceId: string }
   | { op: "setDesiredState"; instanceId: string; state: DesiredState }
   | { op: "recover"; instanceId: string }
   | { op: "list" | "outputs" | "preview"; instanceId?: string };
@@ -36,7 +36,7 @@ export class FakeTenantStacks implements TenantStacks {
   readonly calls: FakeCall[] = [];
   /** Runs inside `up`/`destroy` before the fake changes anything: delay, gate or throw from here. */
   beforeUp?: (spec: TenantSpec, options?: OperationOptions) => Promise<void>;
-  beforeDestroy?: (instanceId: string, deleteData: boolean) => Promise<void>;
+  beforeDestroy?: (instanceId: string) => Promise<void>;
   /** Tenants whose cluster objects were changed behind the stack's back: their preview shows an update. */
   readonly drifted = new Set<string>();
   /** Runs inside `preview` before it answers: delay, gate or throw from here. */
@@ -71,7 +71,7 @@ export class FakeTenantStacks implements TenantStacks {
     if (!stack || stack.resourceCount === 0) throw new StackNotFound(spec.instanceId);
     // A PVC created without a class records the component's default, which a re-provision then
     // passes explicitly: the same rendered objects, so no change (as the real engine sees it).
-    const rendered = (v: Record<string, unknown>) => ({ storageClassName: "hcloud-volumes", ...v });
+    const rendered = (v: Record<string, unknown>): Record<string, unknown> => ({ storageClassName: "hcloud-volumes", ...v });
     const [before, after] = [rendered(stack.spec.values), rendered(spec.values)];
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
     const diffs = [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
@@ -80,15 +80,15 @@ export class FakeTenantStacks implements TenantStacks {
     return { changes: resources.length > 0 ? { same: stack.resourceCount - 1, update: 1 } : { same: stack.resourceCount }, resources };
   }
 
-  async destroy(instanceId: string, deleteData: boolean, options?: OperationOptions): Promise<DestroyResult> {
-    this.calls.push({ op: "destroy", instanceId, deleteData });
-    await this.beforeDestroy?.(instanceId, deleteData);
+  async destroy(instanceId: string, options?: OperationOptions): Promise<DestroyResult> {
+    this.calls.push({ op: "destroy", instanceId });
+    await this.beforeDestroy?.(instanceId);
     options?.onProgress?.({ at: new Date().toISOString(), message: `destroying stack ${this.stackName(instanceId)}` });
     const stack = this.stacks.get(instanceId);
     if (!stack) return { keptVolumes: [] };
     stack.resourceCount = 0;
-    this.kube?.destroyTenant(instanceId, deleteData);
-    return { keptVolumes: deleteData ? [] : tenantVolumes(instanceId) };
+    this.kube?.destroyTenant(instanceId);
+    return { keptVolumes: tenantVolumes(instanceId) };
   }
 
   async outputs(instanceId: string): Promise<Record<string, unknown>> {

@@ -7,7 +7,7 @@ import type { JobContext, JobQueue, JobRecord } from "../jobs/types";
 import { EngineError, StackBusy, StackNotFound, type DesiredState, type TenantKube, type TenantStacks } from "../ports";
 import { Failure, shortReason } from "../errors";
 import type { InstanceRegistry, Logger } from "./registry";
-import { TENANT_NAMESPACE, tenantObjectNames } from "../../infra/tenant-names";
+import { TENANT_NAMESPACE, tenantObjectNames, tenantVolumes } from "../../infra/tenant-names";
 
 export interface ActionResult {
   success: boolean;
@@ -101,7 +101,7 @@ export class LifecycleService {
     if (this.d.registry.has(id)) this.d.registry.merge(id, { last_job_id: ctx.job.job_id });
     let kept: string[];
     try {
-      kept = (await this.d.stacks.destroy(id, params.delete_data, { onProgress: ctx.onProgress, signal: ctx.signal })).keptVolumes;
+      kept = (await this.d.stacks.destroy(id, { onProgress: ctx.onProgress, signal: ctx.signal })).keptVolumes;
     } catch (err) {
       const failure =
         err instanceof StackBusy
@@ -115,11 +115,12 @@ export class LifecycleService {
       if (this.d.registry.has(id)) await this.d.registry.record(id, { last_error: failure.detail, last_job_id: ctx.job.job_id });
       throw failure;
     }
-    if (params.delete_data && kept.length > 0) {
-      // Whatever route the adapter took, the caller asked for the data to go: delete what is left.
-      // The stack is gone by now, so a failing delete must not leave the row claiming anything else.
+    if (params.delete_data) {
+      // The one place tenant data is deleted. Without a stack (uninstalled before, kept data) the
+      // tenant's PVCs still go by their names; a missing PVC counts as deleted.
+      const volumes = kept.length > 0 ? kept : tenantVolumes(id);
       const failed: string[] = [];
-      for (const pvc of kept) {
+      for (const pvc of volumes) {
         try {
           await this.d.kube.deletePvc(pvc);
         } catch (err) {
@@ -134,6 +135,7 @@ export class LifecycleService {
         if (this.d.registry.has(id)) await this.d.registry.record(id, { status: "deprovisioned", desired_state: undefined, last_error: detail, last_job_id: ctx.job.job_id });
         throw new Failure("failed", detail);
       }
+      ctx.onProgress({ at: new Date().toISOString(), message: `deleted volumes ${volumes.join(", ")}` });
       kept = [];
     }
     if (this.d.registry.has(id)) {

@@ -36,8 +36,6 @@ export interface TenantStacksOptions {
   workspacesDir?: string;
   /** Default: in-cluster when KUBERNETES_SERVICE_HOST is set, else KUBECONFIG contents, else the root stack's kubeconfig output. */
   kube?: TenantKubeAccess;
-  /** Needed only for `destroy(id, true)`, which deletes the retained PVCs through the Kubernetes API. */
-  kubeApi?: TenantKube;
   /** Test seam: a fake CLI (pulumi.md §2.9). Default: the CLI found at boot. */
   pulumiCommand?: PulumiCommandLike;
   /** Test seam: the tenant program factory. Default `tenantProgram` of `stacks/tenant.ts`. */
@@ -77,7 +75,6 @@ export async function createTenantStacks(options: TenantStacksOptions): Promise<
     kube: options.kube ?? resolveKubeAccess(env, options.environment),
     pulumiCommand,
     program: options.program ?? tenantProgram,
-    kubeApi: options.kubeApi,
     logger,
   });
 }

@@ -77,7 +77,6 @@ export interface ResolvedTenantStacksSettings {
   kube: TenantKubeAccess;
   pulumiCommand: PulumiCommandLike;
   program: TenantProgramFactory;
-  kubeApi?: TenantKube;
   logger: pino.Logger;
   /** How long `recover` waits for a CLI of a dead provisioner that still holds the stack before killing it (default 30 s). */
   recoveryGraceMs?: number;
@@ -180,12 +179,9 @@ export class LocalTenantStacks implements TenantStacks {
     }
   }
 
-  async destroy(instanceId: string, deleteData: boolean, options: OperationOptions = {}): Promise<DestroyResult> {
+  async destroy(instanceId: string, options: OperationOptions = {}): Promise<DestroyResult> {
     const stackName = this.stackName(instanceId);
     const log = this.s.logger.child({ stack: stackName });
-    if (deleteData && !this.s.kubeApi) {
-      throw new Error("deleting tenant data needs the Kubernetes adapter: pass kubeApi to createTenantStacks");
-    }
     // The stack's `volumes` output is preferred; these names serve a stack that recorded none.
     let volumes = tenantVolumes(instanceId);
     try {
@@ -205,17 +201,11 @@ export class LocalTenantStacks implements TenantStacks {
         });
         await ws.removeStack(stackName);
       }
-      if (!stack && !deleteData) return { keptVolumes: [] };
+      // The PVCs carry retainOnDelete (Deviation 9), so the destroy left them; deleting data is the service's call.
+      return { keptVolumes: stack ? volumes : [] };
     } catch (err) {
       throw this.failure(err, instanceId, "Tenant stack destroy", [], log, options.signal);
     }
-    // The PVCs carry retainOnDelete (Deviation 9), so destroy left them; delete them explicitly when asked.
-    if (deleteData) {
-      for (const pvc of volumes) await this.s.kubeApi!.deletePvc(pvc);
-      options.onProgress?.({ at: new Date().toISOString(), message: `deleted volumes ${volumes.join(", ")}` });
-      return { keptVolumes: [] };
-    }
-    return { keptVolumes: volumes };
   }
 
   async outputs(instanceId: string): Promise<Record<string, unknown>> {

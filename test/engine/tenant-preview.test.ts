@@ -127,7 +127,7 @@ describe("engine: TenantStacks.preview and the settings output on a real tenant 
     else process.env.PULUMI_K8S_ENABLE_PATCH_FORCE = savedForce;
     console.log(`      - timings: ${Object.entries(timings).map(([k, v]) => `${k} ${secs(v)}`).join(", ")}`);
     if (!stacks) return;
-    await stacks.destroy(ID, false).catch((err: unknown) => console.log(`      - destroy: ${String(err)}`));
+    await stacks.destroy(ID).catch((err: unknown) => console.log(`      - destroy: ${String(err)}`));
     // Both PVCs (retainOnDelete) and the tenant Secret outlive the destroy; leave the shared namespace clean.
     for (const path of [`persistentvolumeclaims/mindroom-storage-${ID}`, `persistentvolumeclaims/synapse-storage-${ID}`, `secrets/mindroom-api-keys-${ID}`]) {
       await apiRequest(target, "DELETE", `/api/v1/namespaces/${NS}/${path}`);

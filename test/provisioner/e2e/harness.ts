@@ -80,7 +80,7 @@ function playEngine(cli: FakePulumi, kube: FakeTenantKube, values: Map<string, R
       kube.applyTenant(id, values.get(id) ?? {});
       cli.stacks.get(stack)!.outputs.volumes = { value: tenantVolumes(id) };
     } else if (args[0] === "destroy") {
-      kube.destroyTenant(id, false);
+      kube.destroyTenant(id);
     }
   };
 }
@@ -118,7 +118,6 @@ export async function startRealHarness(opts: RealHarnessOptions = {}): Promise<R
     pulumiHome: config.pulumiHome,
     workspacesDir: config.workDir,
     kube: { mode: "kubeconfig", kubeconfig: "apiVersion: v1\nkind: Config\nclusters: []\n" },
-    kubeApi: kube,
     pulumiCommand: cli,
     // The provisioner's own environment, as main.ts hands it over (process.env there).
     env,

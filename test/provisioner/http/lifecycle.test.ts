@@ -104,7 +104,8 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
     const res = await call(h, "DELETE", `/system/instances/${id}/uninstall`);
     expect(res.status).to.equal(200);
     expect(res.body).to.deep.equal({ success: true, message: `Instance ${id} uninstalled successfully`, kept_volumes: [`mindroom-storage-${id}`, `synapse-storage-${id}`] });
-    expect(h.stacks.calls.filter((c) => c.op === "destroy")).to.deep.equal([{ op: "destroy", instanceId: id, deleteData: false }]);
+    expect(h.stacks.calls.filter((c) => c.op === "destroy")).to.deep.equal([{ op: "destroy", instanceId: id }]);
+    expect(h.kube.mutations().filter((m) => m.startsWith("deletePvc"))).to.deep.equal([]);
     expect(h.kube.pvcs.has(`mindroom-storage-${id}`)).to.equal(true);
     expect(h.kube.secrets.has(`mindroom-api-keys-${id}`)).to.equal(true);
     expect(h.mirror.rows.get(id)!.status).to.equal("deprovisioned");
@@ -135,11 +136,8 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
     expect(h.kube.secrets.get(`mindroom-api-keys-${id}`)!.sandbox_proxy_token).to.equal(key);
   });
 
-  it("deletes PVCs the adapter left behind when data deletion was asked for", async () => {
+  it("deletes the PVCs the destroy left when data deletion was asked for (the service is their one deleter)", async () => {
     const id = await provision();
-    h.stacks.beforeDestroy = async () => undefined;
-    const original = h.stacks.destroy.bind(h.stacks);
-    h.stacks.destroy = async (i, _d, o) => original(i, false, o);
     const res = await call(h, "DELETE", `/system/instances/${id}/uninstall?delete_data=1`);
     expect(res.body.kept_volumes).to.deep.equal([]);
     expect(h.kube.mutations()).to.include(`deletePvc:mindroom-storage-${id}`);
@@ -147,9 +145,6 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
 
   it("delete_data=true with a failing PVC delete names the PVC and the kubectl fix; the row is deprovisioned with the error", async () => {
     const id = await provision();
-    h.stacks.beforeDestroy = async () => undefined;
-    const original = h.stacks.destroy.bind(h.stacks);
-    h.stacks.destroy = async (i, _d, o) => original(i, false, o);
     h.kube.failOn.set(`deletePvc:mindroom-storage-${id}`, new Error("forbidden"));
     const res = await call(h, "DELETE", `/system/instances/${id}/uninstall?delete_data=true`);
     expect(res.status).to.equal(500);

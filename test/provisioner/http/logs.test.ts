@@ -240,7 +240,7 @@ describe("provisioner HTTP: GET /system/instances/{id}/logs", () => {
     const again = await call(h, "GET", "/system/instances/5/logs?container=synapse");
     expect(again.status).to.equal(200);
     expect(again.headers.get("x-pod")).to.not.equal(logs.headers.get("x-pod"));
-    h.kube.destroyTenant("5", false);
+    h.kube.destroyTenant("5");
     expect((await call(h, "GET", "/system/instances/5/logs")).status).to.equal(404);
   });
 });

@@ -396,39 +396,30 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
   });
 
   describe("destroy (Deviation 9)", () => {
-    const deleted: string[] = [];
-    const kubeApi = { deletePvc: async (name: string) => void deleted.push(name) } as unknown as TenantKube;
-    beforeEach(() => (deleted.length = 0));
-
     it("destroys then removes the stack and reports the kept volumes", async () => {
-      const stacks = await make({ kubeApi });
+      const stacks = await make();
       await stacks.up(spec());
       cli.stacks.get("staging-42")!.outputs = { volumes: { value: ["mindroom-storage-42", "synapse-storage-42"] } };
       cli.calls.length = 0;
-      const result = await stacks.destroy("42", false);
+      const result = await stacks.destroy("42");
       const cmds = cli.commands();
       expect(cmds[0]).to.equal("stack select --stack staging-42");
       expect(cmds.find((c) => c.startsWith("destroy "))).to.match(/^destroy --yes --skip-preview --client=\S+ --exec-kind auto\.inline --stack staging-42$/);
       expect(cmds.indexOf("stack rm --yes staging-42")).to.be.greaterThan(cmds.findIndex((c) => c.startsWith("destroy ")));
       expect(result).to.deep.equal({ keptVolumes: ["mindroom-storage-42", "synapse-storage-42"] });
-      expect(deleted).to.deep.equal([]);
       expect(cli.stacks.has("staging-42")).to.equal(false);
     });
 
-    it("deleteData deletes both PVCs through the Kubernetes API after the destroy", async () => {
-      const stacks = await make({ kubeApi });
+    it("without recorded volumes reports the tenant's PVC names; it never deletes them (the service does, with delete_data)", async () => {
+      const stacks = await make();
       await stacks.up(spec());
-      const result = await stacks.destroy("42", true);
-      expect(deleted).to.deep.equal(["mindroom-storage-42", "synapse-storage-42"]);
-      expect(result).to.deep.equal({ keptVolumes: [] });
+      expect(await stacks.destroy("42")).to.deep.equal({ keptVolumes: ["mindroom-storage-42", "synapse-storage-42"] });
     });
 
-    it("a missing stack is a no-op (kept data is still deleted when asked)", async () => {
-      const stacks = await make({ kubeApi });
-      expect(await stacks.destroy("9", false)).to.deep.equal({ keptVolumes: [] });
+    it("a missing stack is a no-op", async () => {
+      const stacks = await make();
+      expect(await stacks.destroy("9")).to.deep.equal({ keptVolumes: [] });
       expect(cli.commands()).to.deep.equal(["stack select --stack staging-9"]);
-      expect(await stacks.destroy("9", true)).to.deep.equal({ keptVolumes: [] });
-      expect(deleted).to.deep.equal(["mindroom-storage-9", "synapse-storage-9"]);
     });
   });
 
