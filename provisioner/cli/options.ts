@@ -22,11 +22,6 @@ export function positiveInt(text: string): number {
   return Number(text);
 }
 
-export function wholeNumber(text: string): number {
-  if (!/^[0-9]{1,9}$/.test(text)) throw new InvalidArgumentError("must be a whole number (0 or more).");
-  return Number(text);
-}
-
 /** Tenant ids are positive integers (the API's own check, done here so a typo fails before any call). */
 export function instanceId(text: string): string {
   if (!/^[1-9][0-9]{0,9}$/.test(text)) throw new InvalidArgumentError("an instance id is a positive integer such as 42.");

@@ -23,9 +23,13 @@ export function counts(job: JobView): { done: number; total: number; failed: num
   return { done: n(s.succeeded) + n(s.failed) + n(s.skipped), total: s.total, failed: n(s.failed), skipped: n(s.skipped) };
 }
 
-/** `upgrade 42` / `rollout` / `provision 7`: what the job is, for prefixes. */
+/** `upgrade 42` / `provision 7` / `upgrade rollout` / `drift rollout`: what the job is, for prefixes. */
 export function label(job: JobView): string {
-  return job.instance_id && job.kind !== "rollout" ? `${job.kind} ${job.instance_id}` : job.kind;
+  if (job.kind === "rollout") {
+    const action = ((job.result ?? job.summary) as { action?: unknown } | undefined)?.action;
+    return action === "preview" ? "drift rollout" : action === "upgrade" ? "upgrade rollout" : "rollout";
+  }
+  return job.instance_id ? `${job.kind} ${job.instance_id}` : job.kind;
 }
 
 /** Progress events not shown yet: those after the last one shown (the job keeps only the newest 100). */
@@ -83,8 +87,10 @@ class BarProgress implements Progress {
     const seen = fresh(job, this.last);
     this.last = seen.last;
     const c = counts(job);
-    const total = c ? Math.max(c.total, 1) : 2;
-    const value = c ? c.done : (PHASE[job.status] ?? 0);
+    // A rollout counts tenants (none yet before its first summary); a single job moves by phase.
+    const rollout = job.kind === "rollout";
+    const total = c ? Math.max(c.total, 1) : rollout ? 1 : 2;
+    const value = c ? c.done : rollout ? 0 : (PHASE[job.status] ?? 0);
     const newest = job.progress?.at(-1)?.message ?? "";
     const payload = {
       label: label(job),
@@ -102,7 +108,10 @@ class BarProgress implements Progress {
   }
 
   stop(): void {
+    if (!this.bar) return;
+    this.multi.update(); // flushes the lines logged since the last frame
     this.multi.stop();
+    this.bar = undefined;
   }
 }
 

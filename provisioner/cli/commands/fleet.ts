@@ -8,7 +8,7 @@ import { confirm } from "../confirm";
 import { context, type Ctx, type InstanceView } from "../context";
 import { UsageError } from "../errors";
 import { out, outJson } from "../format";
-import { duration, instanceId, jsonObject, positiveInt, wholeNumber } from "../options";
+import { duration, instanceId, jsonObject, positiveInt } from "../options";
 import { follow, TIMEOUT_HELP } from "./follow";
 import type { Register } from "./register";
 
@@ -61,7 +61,7 @@ const selectionOptions = (cmd: Command) =>
   cmd
     .option("--all", "every tenant that is not deprovisioned (narrowed by --tier and --status)")
     .option("--tier <tier>", "only tenants of this tier")
-    .option("--status <status>", "only tenants with this status: running, stopped, error or provisioning")
+    .option("--status <status>", "only tenants with this status: running, stopped, error, provisioning or restarting")
     .option("--concurrency <n>", "at most this many tenants at once (default: the provisioner's cap)", positiveInt);
 
 export const registerFleet: Register = (program, run) => {
@@ -74,7 +74,7 @@ export const registerFleet: Register = (program, run) => {
     .option("--image <image>", "new MindRoom image, e.g. ghcr.io/mindroom-ai/mindroom:v1.4.0 (kept for later re-provisions)")
     .option("--synapse-image <image>", "new Synapse image, e.g. matrixdotorg/synapse:v1.120.0")
     .option("--values <json>", "chart-value overrides merged over each tenant's values: inline JSON or @file.json", jsonObject)
-    .option("--max-failures <n>", "stop starting tenants once this many failed; the rest are skipped (API default 1)", wholeNumber)
+    .option("--max-failures <n>", "stop starting tenants once this many failed; the rest are skipped (API default 1)", positiveInt)
     .option("-y, --yes", "do not ask before an --all upgrade; required then when stdin is not a terminal")
     .option("--wait", "follow the rollout until it ends, with a progress bar on stderr")
     .option("--timeout <duration>", TIMEOUT_HELP, duration)

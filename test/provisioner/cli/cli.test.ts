@@ -5,7 +5,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { API_KEY, ACCOUNT, call, gate, settle, startHarness, SUB, type Harness } from "../http/harness";
-import { mindroom, timings, type CliResult } from "./run-cli";
+import { tenantVolumes } from "../../../infra/tenant-names";
+import { mindroom, type CliResult } from "./run-cli";
 import { version } from "../../../package.json";
 
 const ROOT = join(__dirname, "../../..");
@@ -24,10 +25,6 @@ describe("mindroom CLI (child process against the real app)", () => {
     h = await startHarness();
   });
   afterEach(() => h.close());
-  after(() => {
-    const ms = timings.map((t) => t.ms).sort((a, b) => a - b);
-    if (ms.length) console.log(`      CLI runs: ${ms.length}, wall time per run: min ${ms[0]} ms, median ${ms[Math.floor(ms.length / 2)]} ms, max ${ms[ms.length - 1]} ms`);
-  });
 
   const provision = async (subscription = SUB, tier = "byok") => {
     const res = await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: subscription, tier } });
@@ -232,7 +229,8 @@ describe("mindroom CLI (child process against the real app)", () => {
     expect(r.stdout).to.match(new RegExp(`^message:\\s+Instance ${id} uninstalled successfully$`, "m"));
     expect(r.stdout).to.match(/^kept volumes:\s+\S+/m);
     expect(r.stderr).to.include(`uninstall ${id}: destroying stack instance-${id}`);
-    expect(h.stacks.calls.filter((c) => c.op === "destroy")).to.deep.equal([{ op: "destroy", instanceId: id, deleteData: false }]);
+    expect(h.stacks.calls.filter((c) => c.op === "destroy")).to.deep.equal([{ op: "destroy", instanceId: id }]);
+    expect(h.kube.mutations().filter((m) => m.startsWith("deletePvc:"))).to.deep.equal([]);
     expect((await call(h, "GET", `/system/instances/${id}`)).body.status).to.equal("deprovisioned");
 
     const other = await provision(SUB2);
@@ -241,7 +239,9 @@ describe("mindroom CLI (child process against the real app)", () => {
     const body = JSON.parse(queued.stdout);
     expect(body).to.include({ status: "queued", success: true, message: `Uninstall of instance ${other} queued` });
     await settle(h, body.job_id);
-    expect(h.stacks.calls.filter((c) => c.op === "destroy").at(-1)).to.deep.equal({ op: "destroy", instanceId: other, deleteData: true });
+    expect(h.stacks.calls.filter((c) => c.op === "destroy").at(-1)).to.deep.equal({ op: "destroy", instanceId: other });
+    expect(h.kube.mutations().filter((m) => m.startsWith("deletePvc:"))).to.have.length.greaterThan(0);
+    expect(tenantVolumes(other).filter((pvc) => h.kube.pvcs.has(pvc))).to.deep.equal([]);
   });
 
   it("sync prints the counts and the updates", async () => {

@@ -3,7 +3,7 @@
  * the way an operator does, in an empty temporary directory (so no stray .env is read) with only
  * the variables given: the API URL and key of a harness unless a test drops them.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,7 +30,11 @@ export interface CliOptions {
 export const timings: { args: string; ms: number }[] = [];
 
 const emptyDir = mkdtempSync(join(tmpdir(), "mindroom-cli-"));
-after(() => rmSync(emptyDir, { recursive: true, force: true }));
+after(() => {
+  rmSync(emptyDir, { recursive: true, force: true });
+  const ms = timings.map((t) => t.ms).sort((a, b) => a - b);
+  if (ms.length) console.log(`  mindroom CLI runs: ${ms.length}, wall time per run (startup + API calls + job waits): min ${ms[0]} ms, median ${ms[Math.floor(ms.length / 2)]} ms, max ${ms[ms.length - 1]} ms`);
+});
 
 export function mindroom(h: Harness | { url: string } | undefined, args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: emptyDir, MINDROOM_POLL_INTERVAL_MS: "20" };
@@ -48,5 +52,36 @@ export function mindroom(h: Harness | { url: string } | undefined, args: string[
       resolve({ code, stdout, stderr, ms });
     });
     child.stdin?.end(opts.input ?? "");
+  });
+}
+
+/** Whether util-linux `script` is there to give the CLI a terminal (pseudo-TTY) on all three streams. */
+export const HAVE_SCRIPT = (() => {
+  try {
+    return execFileSync("script", ["--version"], { encoding: "utf8" }).includes("util-linux");
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Runs the CLI on a terminal through `script`: stdin, stdout and stderr are one pseudo-TTY, so the
+ * output is both streams (with the terminal's echo of `input`). `input` is typed after `delayMs`.
+ */
+export function mindroomTty(h: Harness, args: string[], opts: { input?: string; delayMs?: number } = {}): Promise<{ code: number; output: string }> {
+  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const env = { PATH: process.env.PATH ?? "", HOME: emptyDir, TERM: "xterm", MINDROOM_API_URL: h.url, MINDROOM_API_KEY: API_KEY, MINDROOM_POLL_INTERVAL_MS: "50" };
+  return new Promise((resolve) => {
+    const child = spawn("script", ["-qfec", quoted, "/dev/null"], { cwd: emptyDir, env, stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    if (opts.input !== undefined) setTimeout(() => child.stdin.write(opts.input), opts.delayMs ?? 800);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({ code: code ?? -1, output });
+    });
   });
 }
