@@ -95,9 +95,18 @@ export class Client {
     return res;
   }
 
+  /** The body as text; a connection cut mid-answer is an `Unreachable` naming that. */
+  async text(res: Response): Promise<string> {
+    try {
+      return await res.text();
+    } catch (err) {
+      throw new Unreachable(this.baseUrl, `the answer was cut off (${reasonOf(err)})`);
+    }
+  }
+
   async request<T = Record<string, unknown>>(method: string, path: string, opts: RequestOptions = {}): Promise<Answer<T>> {
     const res = await this.fetch(method, path, opts);
-    const text = await res.text();
+    const text = await this.text(res);
     let body: unknown = text;
     try {
       body = text ? JSON.parse(text) : {};

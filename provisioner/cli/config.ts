@@ -8,10 +8,15 @@ import { join } from "node:path";
 import { parseEnv } from "node:util";
 import { UsageError } from "./errors";
 
+export const DEFAULT_POLL_MS = 1500;
+
 export interface CliConfig {
   apiUrl: string;
   apiKey: string;
-  /** Poll interval of job waits in ms (MINDROOM_POLL_INTERVAL_MS, default 1000). */
+  /**
+   * Poll interval of job waits in ms (MINDROOM_POLL_INTERVAL_MS, default 1500): `GET /system/jobs/{id}`
+   * allows 60 calls a minute per client, so a waiting CLI leaves a third of them to others.
+   */
   pollMs: number;
 }
 
@@ -49,6 +54,6 @@ export function loadCliConfig(opts: { apiUrl?: string }, env: NodeJS.ProcessEnv 
   if (!apiKey) {
     throw new UsageError("MINDROOM_API_KEY is not set: export MINDROOM_API_KEY=<the provisioner's PROVISIONER_API_KEY> or put it in ./.env");
   }
-  const poll = Number(pick("MINDROOM_POLL_INTERVAL_MS") || 1000);
-  return { apiUrl: url.toString().replace(/\/+$/, ""), apiKey, pollMs: Number.isFinite(poll) && poll >= 10 ? poll : 1000 };
+  const poll = Number(pick("MINDROOM_POLL_INTERVAL_MS") || DEFAULT_POLL_MS);
+  return { apiUrl: url.toString().replace(/\/+$/, ""), apiKey, pollMs: Number.isFinite(poll) && poll >= 10 ? poll : DEFAULT_POLL_MS };
 }

@@ -65,7 +65,8 @@ export async function waitForJob(client: Client, jobId: string, opts: WaitOption
         if (!transient(err)) throw err;
         if (failingSince === undefined) {
           failingSince = Date.now();
-          note(`${(err as Error).message}; retrying for up to ${retryForMs / 1000} s`);
+          // A rate limit is routine (other callers share the budget): back off without a word.
+          if (!(err instanceof ApiError && err.status === 429)) note(`${(err as Error).message}; retrying for up to ${retryForMs / 1000} s`);
         } else if (Date.now() - failingSince > retryForMs) throw err;
       }
       if (job) {

@@ -77,11 +77,11 @@ export const registerInstances: Register = (program, run) => {
   program
     .command("sync")
     .description("reconcile the tenants' status with their Deployments (POST /system/sync-instances)")
-    .option("--json", "print the API's JSON ({total, synced, errors, updates}) instead of a summary")
+    .option("--json", "print the API's JSON ({total, synced, errors, updates, drifted}) instead of a summary")
     .addHelpText("after", "\nExit code 1 when the sync reports errors (rows it could not repair).\n\nExamples:\n  mindroom sync\n  mindroom sync --json\n")
     .action(run(async (_opts: object, cmd: Command) => {
       const ctx = context(cmd);
-      const { body } = await ctx.client.post<{ total: number; synced: number; errors: number; updates: { instance_id: string | number; old_status: string; new_status: string; reason: string }[] }>(
+      const { body } = await ctx.client.post<{ total: number; synced: number; errors: number; updates: { instance_id: string | number; old_status: string; new_status: string; reason: string }[]; drifted?: string[] }>(
         "/system/sync-instances",
         undefined,
         { timeoutMs: 600_000 },
@@ -89,6 +89,8 @@ export const registerInstances: Register = (program, run) => {
       if (ctx.json) outJson(body);
       else {
         out(`${body.synced} of ${body.total} tenants synced, ${body.errors} errors, ${body.updates.length} updates`);
+        // The last drift check's findings (`mindroom preview --all`), until an upgrade re-applies them.
+        if (body.drifted?.length) out(`drifted: ${body.drifted.join(", ")}`);
         if (body.updates.length) {
           out(table(body.updates, [
             { header: "ID", value: (u) => u.instance_id },

@@ -1,7 +1,7 @@
 /** `logs <id>`: one container's log of a tenant pod, streamed to stdout (`-f` follows it). */
 import type { Command } from "commander";
 import { context } from "../context";
-import { UsageError } from "../errors";
+import { CliError, EXIT, UsageError } from "../errors";
 import { outJson } from "../format";
 import { duration, instanceId, positiveInt } from "../options";
 import type { Register } from "./register";
@@ -26,14 +26,19 @@ export const registerLogs: Register = (program, run) => {
         timeoutMs: opts.follow ? 0 : 120_000,
       });
       if (ctx.json) {
-        const text = await res.text();
+        const text = await ctx.client.text(res);
         const lines = text.split("\n");
         if (lines.at(-1) === "") lines.pop();
         return outJson({ instance_id: id, pod: res.headers.get("x-pod"), container: res.headers.get("x-container") ?? opts.container ?? "mindroom", lines });
       }
       if (!res.body) return;
-      for await (const chunk of res.body) {
-        if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));
+      try {
+        for await (const chunk of res.body) {
+          if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));
+        }
+      } catch (err) {
+        // The provisioner cuts the connection when its own stream from Kubernetes broke: the log is incomplete.
+        throw new CliError(`the log of instance ${id} was cut off before its end (${(err as Error).message}); run the command again`, EXIT.failed);
       }
     }));
 };

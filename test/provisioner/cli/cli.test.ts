@@ -252,7 +252,7 @@ describe("mindroom CLI (child process against the real app)", () => {
     expect(r.stdout).to.match(/^\d+ of \d+ tenants synced, 0 errors, 1 updates$/m);
     expect(r.stdout).to.match(new RegExp(`^${id}\\s+\\w+\\s+error\\s+deployment_not_found$`, "m"));
     const json = await mindroom(h, ["sync", "--json"]);
-    expect(Object.keys(JSON.parse(json.stdout))).to.deep.equal(["total", "synced", "errors", "updates"]);
+    expect(JSON.parse(json.stdout)).to.include.keys("total", "synced", "errors", "updates");
   });
 
   it("usage errors exit 2: unknown command or option (there is no --api-key), a bad id, upgrade without a selection", async () => {

@@ -109,6 +109,8 @@ describe("mindroom CLI: upgrade, preview, logs, jobs (fleet routes)", () => {
     expect(list.stdout).to.match(new RegExp(`^${b}\\s+\\S+\\s+\\S+\\s+\\S+\\s+drifted\\s`, "m"));
     const st = await mindroom(h, ["status", b]);
     expect(st.stdout).to.match(/^drift:\s+drifted \(checked \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)$/m);
+    const sync = await mindroom(h, ["sync"]);
+    expect(sync.stdout).to.match(new RegExp(`^drifted: ${b}$`, "m"));
     const usage = await mindroom(h, ["preview", "--all", "--image", IMAGE]);
     expect(usage.code).to.equal(2);
   });
@@ -150,6 +152,19 @@ describe("mindroom CLI: upgrade, preview, logs, jobs (fleet routes)", () => {
     h.kube.following(pod, "mindroom")!.stream.end();
     const code = await new Promise((r) => child.on("close", r));
     expect(code).to.equal(0);
+  });
+
+  it("logs -f whose stream breaks upstream exits 1 saying the log is incomplete", async () => {
+    const id = await provision();
+    const pod = h.kube.addPod(`mindroom-${id}`, { logs: { mindroom: "before\n" } });
+    const running = mindroom(h, ["logs", id, "-f"]);
+    for (let i = 0; i < 500 && !h.kube.following(pod, "mindroom"); i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    h.kube.following(pod, "mindroom")!.stream.destroy(new Error("connection to the API server reset"));
+    const r = await running;
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.equal("before\n");
+    expect(r.stderr).to.match(new RegExp(`^error: the log of instance ${id} was cut off before its end \\(.+\\); run the command again\n$`));
   });
 
   it("jobs lists recent jobs newest first with filters; --json is the API's {jobs: [...]}", async () => {
