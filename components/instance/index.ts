@@ -8,7 +8,11 @@
  * them with `{parent: this}`, so the caller's provider reaches every child.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
+// The API groups it uses, not the package index (which loads all ~30 groups: a render's start-up).
+import * as appsv1 from "@pulumi/kubernetes/apps/v1";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
+import * as rbacv1 from "@pulumi/kubernetes/rbac/v1";
 import type { MindroomInstanceArgs } from "./args";
 import { resolveInstance, NAMESPACE } from "./resolve";
 import { validateInstance } from "./validate";
@@ -50,28 +54,28 @@ export class MindroomInstance extends pulumi.ComponentResource {
     const child = { parent: this };
     const secrets = secretMaterial(name, r, this);
 
-    new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, networkPolicy(r, n), child);
+    new networkingv1.NetworkPolicy(`${name}-network-policy`, networkPolicy(r, n), child);
     if (r.instanceSecrets.create) {
       // Kept on destroy in every case: volumes that outlive the stack need its credentials key (Deviation 9).
-      new k8s.core.v1.Secret(`${name}-api-keys`, tenantSecret(n, secrets.stringData), { ...child, retainOnDelete: true });
+      new corev1.Secret(`${name}-api-keys`, tenantSecret(n, secrets.stringData), { ...child, retainOnDelete: true });
     }
     if (r.workerBackend === "kubernetes") {
       // The runtime merge-patches per-worker keys into this Secret; never prune or replace them.
-      new k8s.core.v1.Secret(`${name}-worker-auth`, workerAuthSecret(r, n), { ...child, ignoreChanges: ["data", "stringData"] });
-      new k8s.core.v1.ServiceAccount(`${name}-worker-manager`, workerManagerServiceAccount(r, n), child);
-      new k8s.rbac.v1.Role(`${name}-worker-manager`, workerManagerRole(r, n), child);
-      new k8s.rbac.v1.RoleBinding(`${name}-worker-manager`, workerManagerRoleBinding(r, n), child);
+      new corev1.Secret(`${name}-worker-auth`, workerAuthSecret(r, n), { ...child, ignoreChanges: ["data", "stringData"] });
+      new corev1.ServiceAccount(`${name}-worker-manager`, workerManagerServiceAccount(r, n), child);
+      new rbacv1.Role(`${name}-worker-manager`, workerManagerRole(r, n), child);
+      new rbacv1.RoleBinding(`${name}-worker-manager`, workerManagerRoleBinding(r, n), child);
     }
-    new k8s.core.v1.ConfigMap(`${name}-mindroom-config`, mindroomConfigMap(r, n), child);
-    new k8s.core.v1.ConfigMap(`${name}-synapse-config`, synapseConfigMap(r, n, secrets.macaroonSecretKey, secrets.formSecret), child);
+    new corev1.ConfigMap(`${name}-mindroom-config`, mindroomConfigMap(r, n), child);
+    new corev1.ConfigMap(`${name}-synapse-config`, synapseConfigMap(r, n, secrets.macaroonSecretKey, secrets.formSecret), child);
     const keep = { ...child, retainOnDelete: r.retainData };
-    new k8s.core.v1.PersistentVolumeClaim(`${name}-mindroom-storage`, mindroomClaim(r, n), keep);
-    new k8s.core.v1.PersistentVolumeClaim(`${name}-synapse-storage`, synapseClaim(r, n), keep);
-    new k8s.core.v1.Service(`${name}-mindroom`, mindroomService(r, n), child);
-    new k8s.core.v1.Service(`${name}-synapse`, synapseService(r, n), child);
-    new k8s.apps.v1.Deployment(`${name}-mindroom`, mindroomDeployment(r, n, secrets.hash, configHash(r)), child);
-    new k8s.apps.v1.Deployment(`${name}-synapse`, synapseDeployment(r, n, secrets.hash, synapseConfigHash(r)), child);
-    new k8s.networking.v1.Ingress(`${name}-ingress`, ingress(n), child);
+    new corev1.PersistentVolumeClaim(`${name}-mindroom-storage`, mindroomClaim(r, n), keep);
+    new corev1.PersistentVolumeClaim(`${name}-synapse-storage`, synapseClaim(r, n), keep);
+    new corev1.Service(`${name}-mindroom`, mindroomService(r, n), child);
+    new corev1.Service(`${name}-synapse`, synapseService(r, n), child);
+    new appsv1.Deployment(`${name}-mindroom`, mindroomDeployment(r, n, secrets.hash, configHash(r)), child);
+    new appsv1.Deployment(`${name}-synapse`, synapseDeployment(r, n, secrets.hash, synapseConfigHash(r)), child);
+    new networkingv1.Ingress(`${name}-ingress`, ingress(n), child);
 
     this.customer = r.customer;
     this.namespace = NAMESPACE;

@@ -3,7 +3,7 @@
  * runtime. Values are parsed eagerly, so invalid values fail with one line before anything runs.
  * Everything lands in `mindroom-instances` whatever `--namespace` says, as upstream hard-codes it.
  */
-import * as k8s from "@pulumi/kubernetes";
+import { Provider } from "@pulumi/kubernetes/provider";
 import type { RenderTarget } from "../../infra/render/targets";
 import { MindroomInstance } from "./index";
 import { parseInstanceValues } from "./values";
@@ -13,7 +13,7 @@ export const renderTarget: RenderTarget = {
   program(values) {
     const args = parseInstanceValues(values);
     return () => {
-      const provider = new k8s.Provider("tenant", { enableServerSideApply: true });
+      const provider = new Provider("tenant", { enableServerSideApply: true });
       new MindroomInstance(`instance-${String(args.customer)}`, args, { providers: [provider] });
     };
   },

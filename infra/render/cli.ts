@@ -6,6 +6,8 @@
  * exit code 1, one line on stderr, nothing on stdout, so `render … > out.yaml` never leaves a
  * half-written or misleading file behind.
  */
+// First: keeps the SDK's Automation API and closure serializer from loading (see lazy-sdk.ts).
+import "./lazy-sdk";
 import { Command, CommanderError } from "commander";
 import { loadValuesFiles } from "../values/load";
 import { ValuesError } from "../values/errors";
