@@ -103,7 +103,7 @@ export function outcome(job: JobView): number {
   return EXIT.ok;
 }
 
-/** Seconds of a `--timeout` value, with the kind's default when none was given (a rollout runs longer). */
+/** The `--timeout` used when none is given: a rollout runs for hours, one tenant's job for minutes. */
 export function defaultTimeout(kind: string): string {
   return kind === "rollout" ? "6h" : "30m";
 }

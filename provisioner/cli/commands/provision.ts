@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { confirm } from "../confirm";
 import { context } from "../context";
+import { UsageError } from "../errors";
 import { fields, out, outJson } from "../format";
 import { duration, instanceId, uuid } from "../options";
 import { follow, TIMEOUT_HELP } from "./follow";
@@ -41,6 +42,7 @@ Examples:
 `,
     )
     .action(run(async (opts: { subscription?: string; account?: string; tier?: string; instance?: string; wait?: boolean; timeout?: string }, cmd: Command) => {
+      if (!opts.subscription && !opts.instance) throw new UsageError("give --subscription <uuid> for a new tenant, or --instance <id> to re-provision one");
       const ctx = context(cmd);
       const body = { subscription_id: opts.subscription, account_id: opts.account, tier: opts.tier, instance_id: opts.instance };
       const { status, body: a } = await ctx.client.post<Accepted>("/system/provision", body, { wait: 0 });

@@ -262,8 +262,11 @@ describe("mindroom CLI (child process against the real app)", () => {
       mindroom(h, ["status", "abc"]),
       mindroom(h, ["upgrade", "--image", "ghcr.io/mindroom-ai/mindroom:v2"]),
       mindroom(h, ["logs", "7", "-f", "--json"]),
+      mindroom(h, ["provision", "--tier", "free"]),
     ]);
-    expect(runs.map((r) => r.code)).to.deep.equal([2, 2, 2, 2, 2]);
+    expect(runs.map((r) => r.code)).to.deep.equal([2, 2, 2, 2, 2, 2]);
+    expect(runs[5].stderr).to.equal("error: give --subscription <uuid> for a new tenant, or --instance <id> to re-provision one\n");
+    expect(h.stacks.calls.filter((c) => c.op === "up")).to.deep.equal([]);
     expect(runs[1].stderr).to.include("unknown option '--api-key'");
     expect(runs[2].stderr).to.include("an instance id is a positive integer such as 42");
     expect(runs[3].stderr).to.include("name the tenants: one or more instance ids, or --all");
