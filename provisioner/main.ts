@@ -60,7 +60,7 @@ function unavailableKube(reason: string): TenantKube {
   const fail = async (): Promise<never> => {
     throw new Error(reason);
   };
-  return { deploymentExists: fail, scale: fail, restart: fail, isRolledOut: fail, replicas: fail, readSecret: fail, pvcStorageClass: fail, deletePvc: fail, deleteHelmReleaseRecords: fail, podLogs: fail };
+  return { deploymentExists: fail, scale: fail, restart: fail, isRolledOut: fail, replicas: fail, mindroomReplicas: fail, readSecret: fail, pvcStorageClass: fail, deletePvc: fail, deleteHelmReleaseRecords: fail, podLogs: fail };
 }
 
 async function main(): Promise<void> {

@@ -129,8 +129,11 @@ export interface TenantStacks {
   destroy(instanceId: string, options?: OperationOptions): Promise<DestroyResult>;
   /** Outputs of the last update. @throws StackNotFound */
   outputs(instanceId: string): Promise<Record<string, unknown>>;
-  /** Every tenant stack of this environment. */
-  list(): Promise<StackSummary[]>;
+  /**
+   * Every tenant stack of this environment. `tags: false` skips the per-stack tag reads (one CLI
+   * call in all; desiredState/tier/account stay unset): sync, which has them in memory, asks so.
+   */
+  list(options?: { tags?: boolean }): Promise<StackSummary[]>;
   /** Records the desired state on an existing stack without an update. @throws StackNotFound */
   setDesiredState(instanceId: string, state: DesiredState): Promise<void>;
   /** Clears a stale lock left by this provisioner's own crashed run, then refreshes. Recovery only. */
@@ -193,6 +196,12 @@ export interface TenantKube {
   isRolledOut(name: string): Promise<boolean>;
   /** Replicas of a Deployment, or null when it does not exist. */
   replicas(name: string): Promise<number | null>;
+  /**
+   * `spec.replicas` of every MindRoom Deployment (`app=mindroom`) in mindroom-instances, by name,
+   * in one list call (sync reads the fleet this way, not one read per tenant). Added by sync.
+   * @throws KubeApiError when the list fails (nothing is assumed about any tenant then)
+   */
+  mindroomReplicas(): Promise<Map<string, number>>;
   /** Decoded string data of a Secret in mindroom-instances, or null when it does not exist. */
   readSecret(name: string): Promise<Record<string, string> | null>;
   /** `spec.storageClassName` of a PVC: null when the PVC does not exist. */
@@ -259,6 +268,11 @@ export interface InstanceMirror {
   readonly enabled: boolean;
   /** Queue an upsert of the row keyed by instance_id; resolves once it is durably queued. */
   write(row: InstanceRow): Promise<void>;
+  /**
+   * Queue several rows as one durable write, delivered together (one request per set of columns):
+   * sync's corrections over the whole fleet. Empty → nothing. Added by sync.
+   */
+  writeMany(rows: InstanceRow[]): Promise<void>;
   /** Read one row, or null. Throws when Supabase cannot be reached. */
   get(instanceId: string): Promise<InstanceRow | null>;
   /** Read all rows. Throws when Supabase cannot be reached. */

@@ -91,6 +91,11 @@ export class FakeTenantKube implements TenantKube {
     return this.deployments.get(name)?.rolledOut ?? false;
   }
 
+  async mindroomReplicas(): Promise<Map<string, number>> {
+    this.check("mindroomReplicas", "*");
+    return new Map([...this.deployments].filter(([name]) => name.startsWith("mindroom-")).map(([name, d]) => [name, d.replicas]));
+  }
+
   async replicas(name: string): Promise<number | null> {
     this.check("replicas", name);
     return this.deployments.get(name)?.replicas ?? null;

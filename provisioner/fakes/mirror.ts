@@ -12,6 +12,15 @@ export class FakeInstanceMirror implements InstanceMirror {
 
   constructor(readonly enabled = true) {}
 
+  /** Every `writeMany` batch, for "one durable write" assertions. */
+  readonly batches: InstanceRow[][] = [];
+
+  async writeMany(rows: InstanceRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.batches.push(rows);
+    for (const row of rows) await this.write(row);
+  }
+
   async write(row: InstanceRow): Promise<void> {
     if (this.writeError) throw this.writeError;
     this.writes.push({ ...row });

@@ -198,6 +198,11 @@ export function createTenantKube(options: TenantKubeOptions = {}): TenantKube {
       return d ? (d.spec?.replicas ?? 0) : null;
     },
 
+    async mindroomReplicas() {
+      const { items } = await call("listing the MindRoom deployments", () => apps.listNamespacedDeployment({ namespace, labelSelector: "app=mindroom" }));
+      return new Map(items.map((d) => [d.metadata?.name ?? "", d.spec?.replicas ?? 0]));
+    },
+
     async readSecret(name) {
       const secret = await call(`reading secret/${name}`, () => core.readNamespacedSecret({ name, namespace }), () => null);
       if (!secret) return null;

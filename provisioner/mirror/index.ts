@@ -27,6 +27,7 @@ export interface InstanceMirrorOptions {
 class DisabledMirror implements InstanceMirror {
   readonly enabled = false;
   async write(_row: InstanceRow): Promise<void> {}
+  async writeMany(_rows: InstanceRow[]): Promise<void> {}
   async get(): Promise<InstanceRow | null> {
     throw new Error("Supabase not configured");
   }

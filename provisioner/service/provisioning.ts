@@ -117,7 +117,7 @@ export class ProvisioningService {
     this.requireEngine("Tenant provisioning");
     const admit = async (): Promise<Accepted> => {
       const params = await this.accept(req, jobId);
-      return { params, job: this.provisionJobs.submit(params.instance_id, params, jobId) };
+      return { params, job: await this.provisionJobs.submitDurable(params.instance_id, params, jobId) };
     };
     const reprovision = req.instance_id !== undefined && req.instance_id !== null;
     return reprovision ? this.d.runner.inOrder(String(req.instance_id), admit) : admit();
@@ -324,6 +324,8 @@ export class ProvisioningService {
       await this.d.registry.record(id, { status: "error", last_error: failure.detail, last_job_id: ctx.job.job_id });
       throw failure;
     }
+    // The up refreshed and re-applied the stack: whatever a drift report found is gone.
+    if (this.d.registry.get(id)?.drift) this.d.registry.merge(id, { drift: "clean", drift_checked_at: new Date().toISOString() });
     // Only after a successful up: until the stack owns the objects, Helm must keep owning the tenant.
     await this.removeHelmRecords(id, ctx);
     return up;

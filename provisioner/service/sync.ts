@@ -1,12 +1,18 @@
 /**
  * `POST /system/sync-instances` (spec provisioner.md §8): reconciles the Supabase mirror with the
  * tenant Deployments row by row, with upstream's rules, and adds what only the project knows:
- * tenant stacks that have no row yet get one, so the mirror is repaired from the truth.
+ * tenant stacks that have no row yet get one, so the mirror is repaired from the truth, and the
+ * answer names the tenants the last drift report found drifted.
+ *
+ * The whole fleet is read in a fixed number of calls, whatever its size: one mirror list, one list
+ * of the MindRoom Deployments, one `stack ls` (no per-stack tag reads). Deviation from upstream,
+ * which read each Deployment on its own and counted a failed read as "missing" (marking a healthy
+ * tenant `error`): a failed list ends the sync with a 500 and changes nothing.
  */
-import type { InstanceMirror, InstanceRow, InstanceStatus, TenantKube, TenantStacks } from "../ports";
-import { Failure, shortReason } from "../errors";
-import type { InstanceRegistry, Logger } from "./registry";
 import { tenantObjectNames } from "../../infra/tenant-names";
+import { Failure, shortReason } from "../errors";
+import type { InstanceMirror, InstanceRow, InstanceStatus, StackSummary, TenantKube, TenantStacks } from "../ports";
+import type { InstanceRegistry, Logger } from "./registry";
 
 export interface SyncUpdate {
   instance_id: number | string;
@@ -21,21 +27,25 @@ export interface SyncResult {
   synced: number;
   errors: number;
   updates: SyncUpdate[];
+  /** Tenants the last drift report (POST /system/drift) found drifted and no upgrade has re-applied since. */
+  drifted: string[];
 }
+
+const numericId = (id: string): number | string => (/^\d+$/.test(id) ? Number(id) : id);
 
 export class SyncService {
   private running: Promise<SyncResult> | null = null;
 
   constructor(private readonly d: { stacks: TenantStacks; kube: TenantKube; mirror: InstanceMirror; registry: InstanceRegistry; log: Logger }) {}
 
-  /** Concurrent calls share one run (rows are walked sequentially; a second walk would only repeat it). */
+  /** Concurrent calls share one run (a second walk would only repeat it). */
   sync(): Promise<SyncResult> {
     this.running ??= this.walk().finally(() => (this.running = null));
     return this.running;
   }
 
   private async walk(): Promise<SyncResult> {
-    const { mirror, registry, kube, stacks } = this.d;
+    const { mirror, registry } = this.d;
     if (!mirror.enabled) return this.walkStacks();
     let rows: InstanceRow[];
     try {
@@ -43,8 +53,11 @@ export class SyncService {
     } catch (err) {
       throw new Failure("failed", `Failed to sync instances: ${shortReason(err)}`);
     }
-    const result: SyncResult = { total: rows.length, synced: 0, errors: 0, updates: [] };
+    const replicas = await this.replicas();
+    const result: SyncResult = { total: rows.length, synced: 0, errors: 0, updates: [], drifted: [] };
     const seen = new Set<string>();
+    const writes: InstanceRow[] = [];
+    const now = new Date().toISOString();
     for (const row of rows) {
       const { instance_id: _id, ...fields } = row;
       const key = rowKey(row);
@@ -56,39 +69,26 @@ export class SyncService {
       seen.add(key);
       registry.merge(key, fields);
       const old = row.status || "unknown";
-      const name = tenantObjectNames(key).mindroom;
-      const present = await kube.deploymentExists(name).catch(() => false);
-      const now = new Date().toISOString();
-      if (!present) {
-        if (old === "error" || old === "deprovisioned") continue;
-        // Upstream defect kept: no per-row guard here, a failing write ends the sync with a 500.
-        try {
-          await mirror.write({ instance_id: row.instance_id ?? key, status: "error", kubernetes_synced_at: now, updated_at: now });
-        } catch (err) {
-          throw new Failure("failed", `Failed to sync instances: ${shortReason(err)}`);
-        }
-        registry.merge(key, { status: "error", kubernetes_synced_at: now });
-        result.updates.push({ instance_id: row.instance_id ?? key, old_status: old, new_status: "error", reason: "deployment_not_found" });
-        result.synced++;
-        continue;
-      }
-      try {
-        const replicas = await kube.replicas(name);
-        if (replicas === null) continue;
-        const actual: InstanceStatus = replicas > 0 ? "running" : "stopped";
-        if (actual === old) continue;
-        await mirror.write({ instance_id: row.instance_id ?? key, status: actual, kubernetes_synced_at: now, updated_at: now });
-        registry.merge(key, { status: actual, kubernetes_synced_at: now });
-        this.d.log.info({ instance_id: key }, `Instance ${key} status ${old} → ${actual} (status_mismatch)`);
-        result.updates.push({ instance_id: row.instance_id ?? key, old_status: old, new_status: actual, reason: "status_mismatch" });
-        result.synced++;
-      } catch (err) {
-        this.d.log.warn({ instance_id: key, err: shortReason(err) }, "sync of one instance failed");
-        result.errors++;
-      }
+      const count = replicas.get(tenantObjectNames(key).mindroom);
+      if (count === undefined && (old === "error" || old === "deprovisioned")) continue;
+      const actual: InstanceStatus = count === undefined ? "error" : count > 0 ? "running" : "stopped";
+      if (actual === old) continue;
+      const reason = count === undefined ? "deployment_not_found" : "status_mismatch";
+      writes.push({ instance_id: row.instance_id ?? key, status: actual, kubernetes_synced_at: now, updated_at: now });
+      registry.merge(key, { status: actual, kubernetes_synced_at: now });
+      if (reason === "status_mismatch") this.d.log.info({ instance_id: key }, `Instance ${key} status ${old} → ${actual} (status_mismatch)`);
+      result.updates.push({ instance_id: row.instance_id ?? key, old_status: old, new_status: actual, reason });
+      result.synced++;
     }
-    await this.addMissingRows(stacks, seen, result);
-    this.d.log.info({ total: result.total, synced: result.synced, errors: result.errors }, "Sync completed");
+    // Upstream defect kept: a failing write ends the sync with a 500 (the rows are queued together).
+    try {
+      await mirror.writeMany(writes);
+    } catch (err) {
+      throw new Failure("failed", `Failed to sync instances: ${shortReason(err)}`);
+    }
+    await this.addMissingRows(seen, replicas, result);
+    result.drifted = this.drifted();
+    this.d.log.info({ total: result.total, synced: result.synced, errors: result.errors, drifted: result.drifted.length }, "Sync completed");
     return result;
   }
 
@@ -98,43 +98,34 @@ export class SyncService {
    * `total` = stacks; nothing is written to Supabase.
    */
   private async walkStacks(): Promise<SyncResult> {
-    const { registry, kube, stacks } = this.d;
-    let summaries;
-    try {
-      summaries = await stacks.list();
-    } catch (err) {
-      throw new Failure("failed", `Failed to sync instances: ${shortReason(err)}`);
-    }
-    const result: SyncResult = { total: summaries.length, synced: 0, errors: 0, updates: [] };
+    const { registry } = this.d;
+    const summaries = await this.stackSummaries(true);
+    const replicas = await this.replicas();
+    const result: SyncResult = { total: summaries.length, synced: 0, errors: 0, updates: [], drifted: [] };
+    const now = new Date().toISOString();
     for (const s of summaries) {
       const id = s.instanceId;
-      const instanceId = /^\d+$/.test(id) ? Number(id) : id;
       const old = registry.get(id)?.status || "unknown";
-      try {
-        const replicas = await kube.replicas(tenantObjectNames(id).mindroom);
-        if (replicas === null && (old === "error" || old === "deprovisioned")) continue;
-        const actual: InstanceStatus =
-          replicas === null ? (s.resourceCount === 0 ? "deprovisioned" : "error") : replicas > 0 ? "running" : "stopped";
-        if (actual === old) continue;
-        await registry.record(id, { status: actual, kubernetes_synced_at: new Date().toISOString() });
-        const reason = replicas === null ? "deployment_not_found" : "status_mismatch";
-        this.d.log.info({ instance_id: id }, `Instance ${id} status ${old} → ${actual} (${reason})`);
-        result.updates.push({ instance_id: instanceId, old_status: old, new_status: actual, reason });
-        result.synced++;
-      } catch (err) {
-        this.d.log.warn({ instance_id: id, err: shortReason(err) }, "sync of one instance failed");
-        result.errors++;
-      }
+      const count = replicas.get(tenantObjectNames(id).mindroom);
+      if (count === undefined && (old === "error" || old === "deprovisioned")) continue;
+      const actual = statusOf(count, s);
+      if (actual === old) continue;
+      await registry.record(id, { status: actual, kubernetes_synced_at: now });
+      const reason = count === undefined ? "deployment_not_found" : "status_mismatch";
+      this.d.log.info({ instance_id: id }, `Instance ${id} status ${old} → ${actual} (${reason})`);
+      result.updates.push({ instance_id: numericId(id), old_status: old, new_status: actual, reason });
+      result.synced++;
     }
+    result.drifted = this.drifted();
     this.d.log.info({ total: result.total, synced: result.synced, errors: result.errors, mirror: "off" }, "Sync completed (Supabase not configured: stacks and Deployments only)");
     return result;
   }
 
   /** Stacks without a row: the mirror lost or never got them. Status from the Deployment, as above. */
-  private async addMissingRows(stacks: TenantStacks, seen: Set<string>, result: SyncResult): Promise<void> {
-    let summaries;
+  private async addMissingRows(seen: Set<string>, replicas: Map<string, number>, result: SyncResult): Promise<void> {
+    let summaries: StackSummary[];
     try {
-      summaries = await stacks.list();
+      summaries = await this.stackSummaries(false);
     } catch (err) {
       this.d.log.warn({ err: shortReason(err) }, "could not list tenant stacks during sync");
       result.errors++;
@@ -143,24 +134,21 @@ export class SyncService {
     for (const s of summaries) {
       if (seen.has(s.instanceId)) continue;
       result.total++;
-      const instanceId = /^\d+$/.test(s.instanceId) ? Number(s.instanceId) : s.instanceId;
       // `instances.subscription_id` is NOT NULL: a row can only be recreated when this process still
       // knows the subscription (it provisioned the tenant). Otherwise the write would only end up in
       // the outbox's rejected file, so say what to do instead.
       const known = this.d.registry.get(s.instanceId);
       if (!known?.subscription_id) {
         this.d.log.warn({ instance_id: s.instanceId }, `Instance ${s.instanceId} has a stack but no instances row, and its subscription is unknown: insert the row or re-provision with its subscription_id`);
-        result.updates.push({ instance_id: instanceId, old_status: "missing", new_status: "missing", reason: "missing_row_subscription_unknown" });
+        result.updates.push({ instance_id: numericId(s.instanceId), old_status: "missing", new_status: "missing", reason: "missing_row_subscription_unknown" });
         result.errors++;
         continue;
       }
       try {
-        const replicas = await this.d.kube.replicas(tenantObjectNames(s.instanceId).mindroom);
-        const status: InstanceStatus =
-          replicas === null ? (s.resourceCount === 0 ? "deprovisioned" : "error") : replicas > 0 ? "running" : "stopped";
-        const row = { subscription_id: known.subscription_id, account_id: known.account_id ?? null, status, stack_name: s.stackName, tier: s.tier ?? null };
+        const status = statusOf(replicas.get(tenantObjectNames(s.instanceId).mindroom), s);
+        const row = { subscription_id: known.subscription_id, account_id: known.account_id ?? null, status, stack_name: s.stackName, tier: known.tier ?? null };
         await this.d.registry.record(s.instanceId, { ...row, kubernetes_synced_at: new Date().toISOString() }, true);
-        result.updates.push({ instance_id: instanceId, old_status: "missing", new_status: status, reason: "missing_row" });
+        result.updates.push({ instance_id: numericId(s.instanceId), old_status: "missing", new_status: status, reason: "missing_row" });
         result.synced++;
       } catch (err) {
         this.d.log.warn({ instance_id: s.instanceId, err: shortReason(err) }, "could not add the missing row");
@@ -168,6 +156,38 @@ export class SyncService {
       }
     }
   }
+
+  /** One list of the MindRoom Deployments. @throws Failure (nothing changed yet) */
+  private async replicas(): Promise<Map<string, number>> {
+    try {
+      return await this.d.kube.mindroomReplicas();
+    } catch (err) {
+      throw new Failure("failed", `Failed to sync instances: cannot list the tenant Deployments (${shortReason(err)}); nothing was changed`);
+    }
+  }
+
+  /** One `stack ls` (no tags: the registry has them). `strict`: a failure ends the sync. */
+  private async stackSummaries(strict: boolean): Promise<StackSummary[]> {
+    try {
+      return await this.d.stacks.list({ tags: false });
+    } catch (err) {
+      if (!strict) throw err;
+      throw new Failure("failed", `Failed to sync instances: ${shortReason(err)}`);
+    }
+  }
+
+  private drifted(): string[] {
+    return this.d.registry
+      .all()
+      .filter((v) => v.drift === "drifted" && v.status !== "deprovisioned")
+      .map((v) => v.instance_id);
+  }
+}
+
+/** Running/stopped by replicas; without a Deployment, error, or deprovisioned when the stack is empty. */
+function statusOf(replicas: number | undefined, stack: StackSummary): InstanceStatus {
+  if (replicas === undefined) return stack.resourceCount === 0 ? "deprovisioned" : "error";
+  return replicas > 0 ? "running" : "stopped";
 }
 
 function rowKey(row: InstanceRow): string | null {

@@ -220,7 +220,7 @@ export class LocalTenantStacks implements TenantStacks {
     }
   }
 
-  async list(): Promise<StackSummary[]> {
+  async list(options: { tags?: boolean } = {}): Promise<StackSummary[]> {
     const log = this.s.logger.child({ stack: PROJECT_WORKSPACE });
     try {
       const ws = await this.workspace(PROJECT_WORKSPACE);
@@ -230,9 +230,10 @@ export class LocalTenantStacks implements TenantStacks {
       });
       // One `stack tag ls` process per stack: sequential, a boot listing of hundreds of tenants
       // took minutes. These commands pass --stack and write no current-stack record, so a few at once are safe.
-      return await mapLimit(tenants, LIST_CONCURRENCY, async ({ entry, instanceId }): Promise<StackSummary> => {
+      const withTags = options.tags !== false;
+      return await mapLimit(tenants, withTags ? LIST_CONCURRENCY : tenants.length || 1, async ({ entry, instanceId }): Promise<StackSummary> => {
         const stackName = this.stackName(instanceId);
-        const meta = await this.readMetadata(ws, entry.name, stackName);
+        const meta: Metadata = withTags ? await this.readMetadata(ws, entry.name, stackName) : {};
         return {
           instanceId,
           stackName,

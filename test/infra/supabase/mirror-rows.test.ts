@@ -125,6 +125,19 @@ describe("infra/supabase: the instance mirror's rows on the real migration (Post
     expectFinal(await t.row(1), 1, t);
   });
 
+  it("sync's corrections as one batch (writeMany): one UPDATE … IN for the rows with the same changes, accepted by the real table", async () => {
+    const t = await setup();
+    for (const id of ["1", "2", "3"]) {
+      await t.registry.record(id, { subscription_id: t.subscription, account_id: t.account, status: "running", tier: "pro", stack_name: `production-${id}` }, true);
+    }
+    await t.mirror.drained();
+    const now = new Date().toISOString();
+    await t.mirror.writeMany(["1", "2", "3"].map((id) => ({ instance_id: Number(id), status: "error" as const, kubernetes_synced_at: now, updated_at: now })));
+    await t.mirror.drained();
+    expect(rejected()).to.equal("");
+    for (const id of [1, 2, 3]) expect(await t.row(id)).to.deep.include({ status: "error", tier: "pro", subscription_id: t.subscription });
+  });
+
   it("the same life queued while Supabase is down, delivered coalesced after it returns (string ids too)", async () => {
     const t = await setup();
     rest!.failWith = 503;

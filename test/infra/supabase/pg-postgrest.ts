@@ -89,7 +89,11 @@ export class PgRest {
     const where = [...url.searchParams]
       .filter(([k]) => !NOT_FILTERS.has(k))
       .map(([k, v]) => {
-        if (!v.startsWith("eq.")) throw new Error(`filter ${k}=${v}: only eq. is emulated`);
+        if (v.startsWith("in.(") && v.endsWith(")")) {
+          const values = v.slice(4, -1).split(",").map((x) => literal(x.replace(/^"|"$/g, "")));
+          return `public.${ident(table)}.${ident(k)} IN (${values.join(", ")})`;
+        }
+        if (!v.startsWith("eq.")) throw new Error(`filter ${k}=${v}: only eq. and in. are emulated`);
         return `public.${ident(table)}.${ident(k)} = ${literal(v.slice(3))}`;
       });
     const whereSql = where.length ? `WHERE ${where.join(" AND ")}` : "";

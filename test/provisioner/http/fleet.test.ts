@@ -215,7 +215,9 @@ describe("provisioner HTTP: fleet upgrade, preview, drift, re-provision keeps wh
       expect(result.drifted).to.deep.equal([ids[1]]);
       expect((await call(h, "GET", `/system/instances/${ids[1]}`)).body.drift).to.equal("drifted");
       expect((await call(h, "GET", `/system/instances/${ids[0]}`)).body.drift).to.equal("clean");
+      expect((await call(h, "POST", "/system/sync-instances")).body.drifted).to.deep.equal([ids[1]]);
       await rollout("/system/upgrade", { instance_ids: [ids[1]] });
+      expect((await call(h, "POST", "/system/sync-instances")).body.drifted).to.deep.equal([]);
       expect((await rollout("/system/drift", { instance_ids: [ids[1]] })).result.drifted).to.deep.equal([]);
     });
 

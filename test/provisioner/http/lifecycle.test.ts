@@ -212,7 +212,10 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
         { instance_id: 789, old_status: "running", new_status: "error", reason: "deployment_not_found" },
         { instance_id: Number(id), old_status: "missing", new_status: "running", reason: "missing_row" },
       ],
+      drifted: [],
     });
+    // The corrections of the walk are one durable batch (the missing row is recorded on its own).
+    expect(h.mirror.batches.map((b) => b.map((r) => r.instance_id))).to.deep.equal([[456, 789]]);
     expect(h.mirror.rows.get("789")).to.include({ status: "error" });
     expect(h.mirror.rows.get("789")!.kubernetes_synced_at).to.be.a("string");
     expect(h.mirror.rows.get(id)).to.include({ status: "running", stack_name: `instance-${id}`, subscription_id: SUB });
@@ -230,6 +233,7 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
       synced: 0,
       errors: 1,
       updates: [{ instance_id: 77, old_status: "missing", new_status: "missing", reason: "missing_row_subscription_unknown" }],
+      drifted: [],
     });
     expect(h.mirror.writes).to.deep.equal([]);
   });
@@ -252,19 +256,26 @@ describe("provisioner HTTP: start, stop, restart, uninstall, sync", () => {
         { instance_id: Number(a), old_status: "running", new_status: "stopped", reason: "status_mismatch" },
         { instance_id: Number(b), old_status: "running", new_status: "error", reason: "deployment_not_found" },
       ],
+      drifted: [],
     });
     expect(c).to.not.equal(a);
     expect(h.mirror.writes).to.deep.equal([]);
     expect((await call(h, "POST", "/system/sync-instances")).body).to.include({ total: 3, synced: 0, errors: 0 });
   });
 
-  it("sync: empty table → zeros; a row without key → an error; a failing replica read → an error; failing select → 500", async () => {
-    expect((await call(h, "POST", "/system/sync-instances")).body).to.deep.equal({ total: 0, synced: 0, errors: 0, updates: [] });
+  it("sync: empty table → zeros; a row without key → an error; a failing Deployment list → 500 changing nothing (Deviation); failing select → 500", async () => {
+    expect((await call(h, "POST", "/system/sync-instances")).body).to.deep.equal({ total: 0, synced: 0, errors: 0, updates: [], drifted: [] });
     h.mirror.rows.set("", { instance_id: "", status: "running" });
     h.mirror.rows.set("5", { instance_id: 5, status: "running" });
     h.kube.deployments.set("mindroom-5", { replicas: 1, rolledOut: true });
-    h.kube.failOn.set("replicas:mindroom-5", new Error("boom"));
-    expect((await call(h, "POST", "/system/sync-instances")).body).to.include({ total: 2, synced: 0, errors: 2 });
+    expect((await call(h, "POST", "/system/sync-instances")).body).to.include({ total: 2, synced: 0, errors: 1 });
+    h.mirror.rows.set("6", { instance_id: 6, status: "running" });
+    h.kube.failOn.set("mindroomReplicas:*", new Error("boom"));
+    const failed = await call(h, "POST", "/system/sync-instances");
+    expect(failed.status).to.equal(500);
+    expect(failed.body).to.deep.equal({ detail: "Failed to sync instances: cannot list the tenant Deployments (boom); nothing was changed" });
+    expect(h.mirror.rows.get("6")!.status).to.equal("running");
+    h.kube.failOn.delete("mindroomReplicas:*");
     h.mirror.readError = new Error("connection refused");
     const res = await call(h, "POST", "/system/sync-instances");
     expect(res.status).to.equal(500);

@@ -333,6 +333,6 @@ describe("provisioner HTTP: POST /system/provision", () => {
     expect(view.body).to.include({ instance_id: "1", status: "running", stack_name: "instance-1" });
     const sync = await call(h, "POST", "/system/sync-instances");
     expect(sync.status).to.equal(200);
-    expect(sync.body).to.deep.equal({ total: 1, synced: 0, errors: 0, updates: [] });
+    expect(sync.body).to.deep.equal({ total: 1, synced: 0, errors: 0, updates: [], drifted: [] });
   });
 });

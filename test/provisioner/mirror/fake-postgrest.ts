@@ -191,6 +191,12 @@ export class FakePostgrest {
     const tests: Array<(row: Row) => boolean> = [];
     for (const [column, expr] of params) {
       if (["select", "order", "offset", "limit", "on_conflict", "columns"].includes(column)) continue;
+      if (expr.startsWith("in.(")) {
+        // supabase-js `.in()`: `in.(a,b)`, values with PostgREST's reserved characters double-quoted.
+        const wanted = new Set(expr.slice(4, -1).split(",").map((v) => String(convert(column, v.replace(/^"|"$/g, "")))));
+        tests.push((row) => wanted.has(String(row[column])));
+        continue;
+      }
       const value = expr.replace(/^eq\./, "");
       const wanted = convert(column, value);
       tests.push((row) => String(row[column]) === String(wanted));

@@ -193,4 +193,23 @@ describe("provisioner/mirror: Supabase mirror with a durable outbox", function (
     expect(err.message).to.equal("instance mirror write needs an instance_id");
     expect(mirror.pending()).to.equal(0);
   });
+
+  it("writeMany sends rows with the same changes as one request; a row Supabase lacks falls back to one by one and only it is set aside", async () => {
+    for (const id of ["1", "2", "3"]) supabase.rows.set(id, { instance_id: Number(id), subdomain: id, subscription_id: SUB, status: "running" });
+    const mirror = make();
+    const at = "2026-12-02T10:00:00.000Z";
+    await mirror.writeMany(["1", "2", "3"].map((id) => ({ instance_id: Number(id), status: "error" as const, kubernetes_synced_at: at, updated_at: at })));
+    await mirror.drained();
+    const patches = supabase.writes();
+    expect(patches).to.have.length(1);
+    expect(patches[0].query.get("instance_id")).to.equal("in.(1,2,3)");
+    for (const id of ["1", "2", "3"]) expect(supabase.rows.get(id)!.status).to.equal("error");
+
+    supabase.requests.length = 0;
+    await mirror.writeMany(["1", "9"].map((id) => ({ instance_id: Number(id), status: "stopped" as const, kubernetes_synced_at: at, updated_at: at })));
+    await until(() => mirror.pending() === 0);
+    expect(supabase.writes().map((r) => r.query.get("instance_id"))).to.deep.equal(["in.(1,9)", "eq.1", "eq.9"]);
+    expect(supabase.rows.get("1")!.status).to.equal("stopped");
+    expect(readFileSync(join(dataDir, "mirror-outbox", "rejected.jsonl"), "utf8")).to.include("no instances row with instance_id 9");
+  });
 });
