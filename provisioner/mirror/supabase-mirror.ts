@@ -101,13 +101,24 @@ export class SupabaseMirror implements InstanceMirror {
     if (row.instance_id === undefined || row.instance_id === null || String(row.instance_id) === "") {
       throw new Error("instance mirror write needs an instance_id");
     }
-    this.outbox.append(row);
+    await this.outbox.append(row);
     if (this.outbox.size >= this.backlogWarningAt) {
       // Nothing is dropped while Supabase is away (nothing may be lost), so growth is reported instead.
       this.s.logger.warn({ pending: this.outbox.size }, "instance mirror outbox holds this many writes waiting for Supabase");
       this.backlogWarningAt *= 10;
     }
     // During an outage the retry timer owns delivery; hammering a down Supabase per write helps nobody.
+    if (!this.outage) void this.drain();
+  }
+
+  async writeMany(rows: InstanceRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      if (row.instance_id === undefined || row.instance_id === null || String(row.instance_id) === "") throw new Error("instance mirror write needs an instance_id");
+    }
+    // Appended together: the outbox commits concurrent appends in one group, and the drain below
+    // sends rows with the same changes as one request.
+    await Promise.all(rows.map((row) => this.outbox.append(row)));
     if (!this.outage) void this.drain();
   }
 
@@ -167,13 +178,14 @@ export class SupabaseMirror implements InstanceMirror {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  /** Resolves once the outbox is empty (or rejects after `timeoutMs`). */
+  /** Resolves once the outbox is empty and its delivered files are deleted (or rejects after `timeoutMs`). */
   async drained(timeoutMs = 10_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (this.outbox.size > 0) {
       if (Date.now() > until) throw new Error(`instance mirror outbox still holds ${this.outbox.size} writes`);
       await new Promise((r) => setTimeout(r, 20));
     }
+    await this.outbox.settled();
   }
 
   private async drain(): Promise<void> {
@@ -186,12 +198,23 @@ export class SupabaseMirror implements InstanceMirror {
     try {
       do {
         this.again = false;
-        for (const group of coalesce(this.outbox.list())) {
-          const outcome = await this.deliver(group.row);
-          if (outcome.kind === "retry") return this.scheduleRetry(outcome.reason);
-          if (outcome.kind === "delivered") this.outbox.remove(group.seqs);
-          else if (group.seqs.length === 1) this.reject(group.seqs, group.row, outcome.reason);
-          else if (!(await this.deliverOneByOne(group.seqs))) return;
+        for (const batch of batches(coalesce(this.outbox.list()))) {
+          if (batch.length > 1) {
+            const outcome = await this.deliverBatch(batch);
+            if (outcome.kind === "retry") return this.scheduleRetry(outcome.reason);
+            if (outcome.kind === "delivered") {
+              this.outbox.remove(batch.flatMap((g) => g.seqs));
+              continue;
+            }
+            // A refused batch (or rows it did not find) goes the single-row way, so each gets its own verdict.
+          }
+          for (const group of batch) {
+            const outcome = await this.deliver(group.row);
+            if (outcome.kind === "retry") return this.scheduleRetry(outcome.reason);
+            if (outcome.kind === "delivered") this.outbox.remove(group.seqs);
+            else if (group.seqs.length === 1) this.reject(group.seqs, group.row, outcome.reason);
+            else if (!(await this.deliverOneByOne(group.seqs))) return;
+          }
         }
       } while (this.again);
       if (this.outage) this.s.logger.info("Supabase reachable again; instance mirror outbox delivered");
@@ -238,6 +261,24 @@ export class SupabaseMirror implements InstanceMirror {
     this.timer.unref();
   }
 
+  /**
+   * Partial rows with the same changes (sync's corrections: one status, one timestamp) as one
+   * `UPDATE … WHERE instance_id IN (…)`. Delivered only when every row was found; otherwise the
+   * caller delivers them one by one (an update of the same values twice is harmless).
+   */
+  private async deliverBatch(batch: Array<{ row: InstanceRow }>): Promise<Outcome> {
+    const ids = batch.map((g) => String(g.row.instance_id));
+    const { instance_id: _id, ...changes } = batch[0].row;
+    const result = await this.client.from("instances").update(changes).in("instance_id", ids).select("instance_id");
+    if (!result.error) {
+      const found = new Set((Array.isArray(result.data) ? result.data : []).map((r: { instance_id: unknown }) => String(r.instance_id)));
+      return ids.every((id) => found.has(id)) ? { kind: "delivered" } : { kind: "rejected", reason: "some rows were not found" };
+    }
+    const code = typeof result.error.code === "string" && result.error.code ? result.error.code : undefined;
+    const reason = `HTTP ${result.status || "unreachable"}${code ? ` ${code}` : ""}: ${oneLine(result.error.message)}`;
+    return classify(result.status, code) === "retry" ? { kind: "retry", reason } : { kind: "rejected", reason };
+  }
+
   private async deliver(row: InstanceRow): Promise<Outcome> {
     const id = String(row.instance_id);
     const { instance_id: _id, ...changes } = row;
@@ -255,6 +296,26 @@ export class SupabaseMirror implements InstanceMirror {
     if (code && SCHEMA_BEHIND.has(code)) reason += " (apply infra/supabase/migrations, then reload PostgREST's schema cache)";
     return classify(result.status, code) === "retry" ? { kind: "retry", reason } : { kind: "rejected", reason };
   }
+}
+
+/**
+ * Coalesced rows in delivery order, runs of partial rows with identical changes grouped (at most
+ * 500 a request, to keep the URL's `in.(…)` list short); any other row is a batch of its own.
+ */
+function batches<G extends { row: InstanceRow }>(groups: G[]): G[][] {
+  const out: G[][] = [];
+  const keyOf = (row: InstanceRow) => {
+    if (row.subscription_id) return null;
+    const { instance_id: _id, ...changes } = row;
+    return JSON.stringify(changes);
+  };
+  for (const group of groups) {
+    const last = out[out.length - 1];
+    const key = keyOf(group.row);
+    if (last && key !== null && last.length < 500 && keyOf(last[0].row) === key) last.push(group);
+    else out.push([group]);
+  }
+  return out;
 }
 
 function oneLine(text: string): string {
