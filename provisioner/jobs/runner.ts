@@ -94,7 +94,11 @@ export class JobRunner {
   define<P extends Record<string, unknown>>(kind: JobKind, handler: JobHandler<P>, definition: JobDefinition = {}): JobQueue<P> {
     if (this.definitions.has(kind)) throw new Error(`job kind ${kind} is defined twice`);
     this.definitions.set(kind, { ...definition, handler: handler as JobHandler });
-    return { kind, submit: (instanceId, params, jobId) => this.submit(kind, instanceId, params, jobId) };
+    return {
+      kind,
+      submit: (instanceId, params, jobId) => this.submit(kind, instanceId, params, jobId),
+      submitDurable: (instanceId, params, jobId) => this.submitDurable(kind, instanceId, params, jobId),
+    };
   }
 
   /** Re-queues accepted jobs and finishes interrupted ones. Call once, after every `define`, before serving. */
@@ -132,25 +136,44 @@ export class JobRunner {
 
   /** Accepts a job: durable before this returns, so a 202 is never lost. Use cases submit through their `define`d queue. */
   submit(kind: JobKind, instanceId: string, params: Record<string, unknown>, jobId: string = randomUUID()): JobRecord {
+    const job = this.newJob(kind, instanceId, params, jobId);
+    this.opts.store.save(job);
+    this.queueNew(job);
+    return job;
+  }
+
+  /**
+   * `submit` for the request path under load: the record is written off the event loop, its fsyncs
+   * shared with concurrent submissions (group commit). Resolves once the record is on disk,
+   * directory entry included; only then is the job queued, so a 202 sent after it is never lost.
+   * @throws Failure `failed` (500) when the record could not be written: nothing is queued, and no
+   * later boot runs it.
+   */
+  async submitDurable(kind: JobKind, instanceId: string, params: Record<string, unknown>, jobId: string = randomUUID()): Promise<JobRecord> {
+    const job = this.newJob(kind, instanceId, params, jobId);
+    try {
+      await this.opts.store.saveDurable(job);
+    } catch (err) {
+      this.opts.log?.error({ job_id: jobId, kind, instance_id: instanceId, err: shortReason(err) }, "could not write the job record to disk; the request was refused");
+      const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? "I/O error";
+      throw new Failure("failed", `Job ${kind} of instance ${instanceId} was not accepted: its record could not be written to disk (${code}); see the provisioner logs, then retry`);
+    }
+    this.queueNew(job);
+    return job;
+  }
+
+  private newJob(kind: JobKind, instanceId: string, params: Record<string, unknown>, jobId: string): JobRecord {
     if (!this.definitions.has(kind)) throw new Error(`job kind ${kind} has no handler`);
     if (this.stopped) throw new Failure("unavailable", "Provisioner is shutting down; retry shortly");
-    const job: JobRecord = {
-      job_id: jobId,
-      kind,
-      instance_id: instanceId,
-      status: "queued",
-      created_at: this.now().toISOString(),
-      started_at: null,
-      finished_at: null,
-      progress: [],
-      params,
-    };
-    this.opts.store.save(job);
+    return { job_id: jobId, kind, instance_id: instanceId, status: "queued", created_at: this.now().toISOString(), started_at: null, finished_at: null, progress: [], params };
+  }
+
+  /** Queues a job whose record was just saved (a durable record of a job stopping meanwhile runs at the next boot). */
+  private queueNew(job: JobRecord): void {
     this.enqueue(job);
     // Started on the next turn: the job's first writes (its running record, mirror rows) then
     // follow the caller's 202 instead of delaying it.
     setImmediate(() => this.pump());
-    return job;
   }
 
   /**

@@ -1,11 +1,13 @@
 /**
  * Durable job records: one JSON file per job under `<data dir>/jobs/`, written atomically, with
  * the whole set mirrored in memory for reads. Finished jobs expire after the retention window.
+ * `save` writes synchronously; `saveDurable` is its form for the request path (off the event loop,
+ * fsyncs shared with concurrent saves), see atomic-file.ts.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { writeJsonAtomic } from "../atomic-file";
+import { writeJsonAtomic, writeJsonDurable } from "../atomic-file";
 import { JOB_KINDS, type JobRecord } from "./types";
 
 /** The fields the runner and the routes rely on; anything else in a record is carried as is. */
@@ -20,6 +22,9 @@ const StoredRecord = z.looseObject({
   progress: z.array(z.object({ at: z.string(), message: z.string() })),
   params: z.record(z.string(), z.unknown()),
 });
+
+/** A temporary file of an atomic write (`<id>.json.<pid>[.<n>].tmp`). */
+const TEMP = /\.json\.\d+(?:\.\d+)?\.tmp$/;
 
 export interface JobStoreLog {
   error(obj: object, msg: string): void;
@@ -38,6 +43,8 @@ export class JobStore {
     this.dir = join(dataDir, "jobs");
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     for (const name of readdirSync(this.dir).sort()) {
+      // A write the crash interrupted before its rename: its caller was never told it was saved.
+      if (TEMP.test(name)) unlinkSync(join(this.dir, name));
       if (!name.endsWith(".json")) continue;
       const path = join(this.dir, name);
       let reason: string;
@@ -69,6 +76,26 @@ export class JobStore {
     const known = this.records.has(record.job_id);
     this.records.set(record.job_id, record);
     writeJsonAtomic(this.path(record.job_id), record, known ? "content" : "entry");
+  }
+
+  /**
+   * `save` without blocking the event loop: resolves once the record is on disk (a new one with its
+   * directory entry), its fsyncs shared with concurrent saves. The record is readable (`get`) at
+   * once. When the write fails, a new record is forgotten again, in memory and on disk (a later boot
+   * must not run a job whose caller was told it failed), and the error is thrown.
+   */
+  async saveDurable(record: JobRecord): Promise<void> {
+    const known = this.records.has(record.job_id);
+    this.records.set(record.job_id, record);
+    try {
+      await writeJsonDurable(this.path(record.job_id), record, known ? "content" : "entry");
+    } catch (err) {
+      if (!known && this.records.get(record.job_id) === record) {
+        this.records.delete(record.job_id);
+        rmSync(this.path(record.job_id), { force: true });
+      }
+      throw err;
+    }
   }
 
   /**

@@ -9,7 +9,12 @@
  * a sequence, gaps are fine): the durable record of the job that got it carries it, and at boot
  * the mark is the larger of `instance-ids.json` and every provision job record's id (not an uninstall's:
  * its id is whatever the caller named, and may never have existed). The file itself is
- * therefore written without fsync; it only has to outlive the job records' retention window.
+ * therefore written without fsync; it only has to outlive the job records' retention window. It is
+ * written behind, off the event loop: an allocation does not wait for it, and a burst of
+ * allocations shares one write of the newest mark. Before the file has it, an id is known only to
+ * this process until the request's durable writes name it (its outbox entry, which the boot's
+ * mirror listing includes, and its job record), and nobody was answered about it yet; so an id
+ * anyone was told about is still never handed out twice.
  *
  * The external sources are read once, not per request: `stack ls` spawns the Pulumi CLI (hundreds
  * of milliseconds) and a full `instances` select grows with the fleet, and neither belongs in the
@@ -21,7 +26,7 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeJsonAtomic } from "../atomic-file";
+import { writeJsonDurable } from "../atomic-file";
 import type { InstanceMirror, TenantStacks } from "../ports";
 import { Failure, shortReason } from "../errors";
 import type { InstanceRegistry } from "./registry";
@@ -43,6 +48,9 @@ export class IdAllocator {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly file: string;
   private mark: number;
+  /** The write of the mark in flight, and whether the mark moved on since it started. */
+  private writing?: Promise<void>;
+  private stale = false;
   private sourcesLoaded: boolean;
 
   constructor(private readonly o: IdAllocatorOptions) {
@@ -67,9 +75,28 @@ export class IdAllocator {
     if (!this.sourcesLoaded) await this.loadSources();
     const id = Math.max(this.mark, highest(this.o.registry.ids())) + 1;
     if (id > MAX_INSTANCE_ID) throw new Failure("failed", "Failed to insert instance: instance ids exhausted");
-    writeJsonAtomic(this.file, { last_instance_id: id }, "none");
     this.mark = id;
+    this.writeMark();
     return id;
+  }
+
+  /**
+   * Writes the newest mark behind: one write at a time, and one more after it when the mark moved
+   * on meanwhile. A failed write (disk full) is retried by the next allocation; the job records
+   * that carry the ids are what the boot relies on, and their writes fail the request loudly.
+   */
+  private writeMark(): void {
+    if (this.writing) {
+      this.stale = true;
+      return;
+    }
+    this.stale = false;
+    this.writing = writeJsonDurable(this.file, { last_instance_id: this.mark }, "none")
+      .catch(() => undefined)
+      .then(() => {
+        this.writing = undefined;
+        if (this.stale) this.writeMark();
+      });
   }
 
   /** Folds every stack and mirror row id into the mark; a failure leaves the flag unset so the next call retries. */
