@@ -25,7 +25,7 @@ export const registerProvision: Register = (program, run) => {
     .description("create a tenant (or re-provision one with --instance); answers with its job at once")
     .option("--subscription <uuid>", "the subscription the tenant belongs to (required for a new tenant)", uuid)
     .option("--account <uuid>", "the owner's account (its email becomes the owner's Matrix id)", uuid)
-    .option("--tier <tier>", "free, byok, hobby, pro or enterprise (the API's default: free)")
+    .option("--tier <tier>", "free, byok, hobby, pro or enterprise (default: free for a new tenant, its own tier on a re-provision)")
     .option("--instance <id>", "re-provision this existing tenant instead of creating one", instanceId)
     .option("--wait", "follow the job until it ends, with progress on stderr")
     .option("--timeout <duration>", TIMEOUT_HELP, duration)
