@@ -73,7 +73,7 @@ function strict<S extends z.ZodRawShape>(shape: S) {
         const key = issue.keys[0];
         const best = known.map((k) => [k, editDistance(key, k)] as const).sort((a, b) => a[1] - b[1])[0];
         const hint = best && best[1] <= Math.max(2, Math.floor(key.length / 3)) ? `did you mean "${best[0]}"?` : "remove it";
-        return `unknown key "${key}"; ${hint} (the keys are listed in docs/instance.md)`;
+        return `unknown key "${key}"; ${hint} (every key: docs/instance.md#values-keys)`;
       }
       return `expected a map, got ${got(issue.input)}`;
     },

@@ -4,7 +4,8 @@
  * Prints the Kubernetes objects a component registers as a multi-document YAML stream. Any error
  * (invalid values, a missing or unreadable -f file, bad YAML, an unknown target, a usage mistake):
  * exit code 1, one line on stderr, nothing on stdout, so `render … > out.yaml` never leaves a
- * half-written or misleading file behind.
+ * half-written or misleading file behind. A reader that stops early (`render … | head`) ends the
+ * command quietly with exit code 0, as it would any other stream writer.
  */
 // First: keeps the SDK's Automation API and closure serializer from loading (see lazy-sdk.ts).
 import "./lazy-sdk";
@@ -33,6 +34,14 @@ const program = new Command()
     const yaml = await renderYaml(target, values, opts);
     process.stdout.write(yaml);
   });
+
+// With the reader gone, a pipe write fails with EPIPE (Node ignores SIGPIPE); without this
+// listener it surfaced as an unhandled 'error' event: a stack trace and exit code 1.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  process.stderr.write(`render: cannot write the output: ${err.message}\n`);
+  process.exit(1);
+});
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // --help and --version end through exitOverride too; they already printed to stdout.

@@ -89,10 +89,16 @@ export async function recordProgram(program: () => unknown, options: RecordOptio
   );
   // In-process generated secrets repeat from one render to the next (keyed by what they are for).
   const restore = useSecretSource((label, length) => fakeRandom(`generated:${label}`, length));
+  // The SDK reads a full stack trace for every resource (its source position, which the mock
+  // monitor drops); under tsx each frame would be source-mapped, a third of a render's time. An
+  // error's own trace is formatted when read, so one that escapes is still mapped.
+  const sourceMaps = process.sourceMapsEnabled;
+  process.setSourceMapsEnabled(false);
   try {
     program();
     await pulumi.runtime.disconnect();
   } finally {
+    process.setSourceMapsEnabled(sourceMaps);
     restore();
   }
   return attachUrns(seen);

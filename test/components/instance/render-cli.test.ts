@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,10 +11,12 @@ import { container, envOf } from "./helpers";
 const ROOT = join(__dirname, "../../..");
 const fixture = (name: string) => join(ROOT, "test/fixtures/instance", name);
 
-/** `npx tsx infra/render/cli.ts …`, exactly as `npm run --silent render -- …` runs it. */
+/** `npm run --silent render -- …` runs exactly this (package.json). */
+const RENDER = ["tools/run-ts.cjs", "infra/render/cli.ts"];
+
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("npx", ["tsx", "infra/render/cli.ts", ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...RENDER, ...args], { cwd: ROOT }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -162,10 +164,31 @@ describe("render instance (CLI)", function () {
     expect(out.stderr).to.match(/matrixOidc\.issuer: required when matrixOidc\.enabled is true/);
   });
 
+  it("piped into `head -1`: the first line, then a clean end (no EPIPE stack trace)", async () => {
+    const cmd = `set -o pipefail 2>/dev/null; "${process.execPath}" ${RENDER.join(" ")} instance -f "${fixture("tenant.yaml")}" | head -1`;
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile("bash", ["-c", cmd], { cwd: ROOT }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+    expect(out.stderr).to.equal("");
+    expect(out.stdout).to.equal("---\n");
+    expect(out.code).to.equal(0);
+  });
+
+  it("a reader that is gone before the output is written (EPIPE on every write): exit 0, nothing on stderr", async () => {
+    const child = spawn(process.execPath, [...RENDER, "instance", "-f", fixture("tenant.yaml")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy(); // closes the read end now: the render's write finds no reader
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).to.equal("");
+    expect(code).to.equal(0);
+  });
+
   it("every other mistake also exits 1 with one line on stderr and nothing on stdout", async () => {
     const dir = mkdtempSync(join(tmpdir(), "render-cli-"));
     writeFileSync(join(dir, "broken.yaml"), "customer: [42\n");
     writeFileSync(join(dir, "list.yaml"), "- customer: 42\n");
+    writeFileSync(join(dir, "unknown.yaml"), "customer: 42\nmindroom_imgae: x\n");
     const cases: [string[], RegExp][] = [
       [["instance", "-f", join(dir, "missing.yaml")], /^render: values file .*missing\.yaml: not found; check the -f path$/],
       [["instance", "-f", join(dir, "broken.yaml")], /^render: values file .*broken\.yaml: invalid YAML: /],
@@ -175,6 +198,8 @@ describe("render instance (CLI)", function () {
       [[], /^render: missing required argument 'target' \(render --help for usage\)$/],
       [["instance", "-f"], /^render: option '-f, --values <file>' argument missing/],
       [["instance", "-f", fixture("tenant.yaml"), "--show-secret"], /^render: unknown option '--show-secret'/],
+      // The key list it points at spells keys as a values file does (docs/instance.md, values-keys.test.ts).
+      [["instance", "-f", join(dir, "unknown.yaml")], /^render: unknown key "mindroom_imgae"; did you mean "mindroom_image"\? \(every key: docs\/instance\.md#values-keys\)$/],
     ];
     const results = await Promise.all(cases.map(([args]) => cli(args)));
     results.forEach((out, i) => {
