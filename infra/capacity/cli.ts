@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { capacityModel, type CapacityReport, type NodeSpec } from "./model";
 import { PRICES_AS_OF, SERVER_TYPES } from "./prices";
+import { LEGACY_TIERS, TIER_ERROR, TIERS } from "../tiers";
 
 function pairs(flag: string, value: string): [string, number][] {
   return value.split(",").map((part) => {
@@ -21,8 +22,15 @@ export function parseNodes(value: string): NodeSpec[] {
   });
 }
 
+/** Tier counts; tiers as the provisioner API takes them (legacy names mapped), anything else refused. */
 export function parseMix(value: string): Record<string, number> {
-  return Object.fromEntries(pairs("--mix", value));
+  const mix: Record<string, number> = {};
+  for (const [name, count] of pairs("--mix", value)) {
+    const tier = LEGACY_TIERS[name] ?? name;
+    if (!(TIERS as readonly string[]).includes(tier)) throw new InvalidArgumentError(`--mix: ${TIER_ERROR} (got "${name}")`);
+    mix[tier] = (mix[tier] ?? 0) + count;
+  }
+  return mix;
 }
 
 export function formatReport(r: CapacityReport): string {

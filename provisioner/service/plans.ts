@@ -2,11 +2,10 @@
  * Plans from upstream `saas-platform/pricing-config.yaml` (spec provisioner.md §9): the included
  * OpenRouter budget per tier and the resource profile whose overrides reach the tenant values.
  */
-export const TIERS = ["free", "byok", "hobby", "pro", "enterprise"] as const;
-export type Tier = (typeof TIERS)[number];
+import { LEGACY_TIERS, type Tier } from "../../infra/tiers";
 
-/** Tier names of the first pricing model, mapped as upstream's migration renamed them. */
-export const LEGACY_TIERS: Readonly<Record<string, Tier>> = { starter: "byok", professional: "pro" };
+// The names live in infra/ so the capacity CLI refuses the same ones (infra never imports provisioner/).
+export { LEGACY_TIERS, TIERS, type Tier } from "../../infra/tiers";
 
 /** A tier name as the plans know it (legacy names mapped); undefined for none. Unknown names pass through. */
 export function normaliseTier(tier: string | null | undefined): string | undefined {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { formatReport, parseMix, parseNodes } from "../../../infra/capacity/cli";
 import { capacityModel, nodeCapacity, PROFILES, profileOf, tenantsPerNode } from "../../../infra/capacity/model";
 import { LB11_EUR_PER_MONTH, PRICES_AS_OF, SERVER_TYPES, VOLUME_EUR_PER_GB_MONTH } from "../../../infra/capacity/prices";
+import { TIERS } from "../../../infra/tiers";
 
 describe("capacity model", () => {
   it("tier profiles sum the three containers' requests (instance.md §15)", () => {
@@ -84,6 +85,18 @@ describe("capacity model", () => {
     expect(bad.stdout).to.equal("");
     expect(bad.stderr.trim().split("\n")).to.have.length(1);
     expect(bad.stderr).to.contain('unknown server type "cpx99"');
+    // An unknown tier is refused as the provisioner API refuses it (POST /system/provision: 400).
+    const tier = cli("--nodes", "cpx31:1", "--mix", "free:1,gold:2");
+    expect(tier.status).to.equal(1);
+    expect(tier.stdout).to.equal("");
+    expect(tier.stderr.trim().split("\n")).to.have.length(1);
+    expect(tier.stderr).to.contain('--mix: tier must be one of free, byok, hobby, pro, enterprise (got "gold")');
+  });
+
+  it("takes the API's tiers, maps its legacy names, and refuses any other name", () => {
+    expect(parseMix("free:1,byok:2,hobby:3,pro:4,enterprise:5")).to.deep.equal({ free: 1, byok: 2, hobby: 3, pro: 4, enterprise: 5 });
+    expect(parseMix("starter:1,byok:2,professional:3")).to.deep.equal({ byok: 3, pro: 3 });
+    expect(() => parseMix("gold:1")).to.throw(`--mix: tier must be one of ${TIERS.join(", ")} (got "gold")`);
   });
 
   it("rejects unknown server types and malformed flags with the fix", () => {
