@@ -17,7 +17,7 @@ export interface TenantSpec {
   /** Chart-compatible values for `stacks/tenant.ts` (upstream keys verbatim), secrets included. */
   values: Record<string, unknown>;
   /** Non-secret bookkeeping recorded as stack tags. */
-  tags: { customer: string; account: string; tier: string; desiredState: DesiredState };
+  tags: { customer: string; account: string; tier: string; desiredState: DesiredState; subscription?: string };
   /**
    * The operator's choices for this tenant beyond its tier (images, value overrides, opt-ins):
    * non-secret, exported as the stack output `settings` so the next re-provision or upgrade
@@ -85,6 +85,8 @@ export interface StackSummary {
   desiredState?: DesiredState;
   tier?: string;
   account?: string;
+  /** The subscription the tenant was provisioned for (a retry by subscription finds it without Supabase). */
+  subscription?: string;
   lastUpdate?: string;
   resourceCount?: number;
 }

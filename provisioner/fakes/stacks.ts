@@ -106,7 +106,8 @@ export class FakeTenantStacks implements TenantStacks {
       stackName: this.stackName(id),
       desiredState: s.desiredState,
       tier: s.spec.tags.tier,
-      account: s.spec.tags.account,
+      account: s.spec.tags.account || undefined,
+      subscription: s.spec.tags.subscription || undefined,
       lastUpdate: s.lastUpdate,
       resourceCount: s.resourceCount,
     }));

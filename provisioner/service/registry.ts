@@ -46,6 +46,8 @@ export class InstanceRegistry {
           stack_name: s.stackName,
           desired_state: deprovisioned ? undefined : s.desiredState,
           tier: s.tier ?? null,
+          ...(s.account ? { account_id: s.account } : {}),
+          ...(s.subscription ? { subscription_id: s.subscription } : {}),
           status: deprovisioned ? "deprovisioned" : (s.desiredState ?? "running"),
         });
       }

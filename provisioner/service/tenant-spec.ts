@@ -86,7 +86,14 @@ export class TenantSpecBuilder {
       spec: {
         instanceId: input.instanceId,
         values: withSettings(base, input.settings, input.desiredState),
-        tags: { customer: input.instanceId, account: input.accountId ?? "", tier: input.tier, desiredState: input.desiredState },
+        tags: {
+          customer: input.instanceId,
+          account: input.accountId ?? "",
+          tier: input.tier,
+          desiredState: input.desiredState,
+          // Recorded so a retry by subscription finds its tenant after a restart, also without Supabase.
+          subscription: this.d.registry.get(input.instanceId)?.subscription_id ?? "",
+        },
         settings: input.settings,
       },
       secretValues: Object.values(secrets),

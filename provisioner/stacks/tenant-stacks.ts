@@ -53,6 +53,7 @@ export const TAG_KEYS = {
   account: "mindroom:account",
   tier: "mindroom:tier",
   desiredState: "mindroom:desired-state",
+  subscription: "mindroom:subscription",
 } as const;
 
 /** First CLI release that stores tags on DIY backends (PR #19882). */
@@ -240,6 +241,7 @@ export class LocalTenantStacks implements TenantStacks {
           desiredState: meta.desiredState === "running" || meta.desiredState === "stopped" ? meta.desiredState : undefined,
           tier: meta.tier,
           account: meta.account,
+          ...(meta.subscription ? { subscription: meta.subscription } : {}),
           lastUpdate: entry.lastUpdate,
           resourceCount: entry.resourceCount,
         };

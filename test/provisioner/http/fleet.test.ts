@@ -69,6 +69,19 @@ describe("provisioner HTTP: fleet upgrade, preview, drift, re-provision keeps wh
       expect(JSON.stringify(bad.body)).to.include("tier must be one of free, byok, hobby, pro, enterprise");
     });
 
+    it("a retry by subscription after a restart finds its tenant from the stack's tag alone (no Supabase)", async () => {
+      await h.close();
+      const { FakeInstanceMirror } = await import("../../../provisioner/fakes/mirror");
+      h = await startHarness({ mirror: new FakeInstanceMirror(false) });
+      const id = await provision(7);
+      expect(lastUp(h, id).tags.subscription).to.equal(subscription(7));
+      await h.close({ keepData: true });
+      h = await startHarness({ dataDir: h.dataDir, stacks: h.stacks, kube: h.kube, mirror: new FakeInstanceMirror(false) });
+      const again = await call(h, "POST", "/system/provision?wait=true", { body: { subscription_id: subscription(7), tier: "byok" } });
+      expect(again.status, JSON.stringify(again.body)).to.equal(200);
+      expect(String(again.body.customer_id)).to.equal(id);
+    });
+
     it("keeps the image an upgrade gave the tenant", async () => {
       const id = await provision(6);
       await rollout("/system/upgrade", { instance_ids: [id], mindroom_image: NEW_IMAGE });
