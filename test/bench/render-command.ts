@@ -60,7 +60,7 @@ function main(): void {
   console.log(line("npm run --silent env (npm's own start)", time("npm", ["run", "--silent", "env"])));
   console.log(line("npm run --silent render -- instance -f …", time("npm", ["run", "--silent", "render", "--", ...TENANT])));
   console.log(line("node tools/run-ts.cjs infra/render/cli.ts …", time(process.execPath, ["tools/run-ts.cjs", "infra/render/cli.ts", ...TENANT])));
-  console.log(line("the same CLI under tsx (the old script)", time(join(ROOT, "node_modules/.bin/tsx"), ["infra/render/cli.ts", ...TENANT])));
+  console.log(line("tsx infra/render/cli.ts (the old script)", time(join(ROOT, "node_modules/.bin/tsx"), ["infra/render/cli.ts", ...TENANT])));
 }
 
 main();
