@@ -4,7 +4,7 @@
  */
 import { PassThrough } from "node:stream";
 import { PodNotFound, type PodLogOptions, type PodLogStream, type TenantKube } from "../ports";
-import { tenantVolumes } from "../../infra/tenant-names";
+import { tenantObjectNames, tenantVolumes } from "../../infra/tenant-names";
 
 export interface FakeDeployment {
   replicas: number;
@@ -192,12 +192,15 @@ export class FakeTenantKube implements TenantKube {
    * values' secret keys, and the PVCs (an existing PVC keeps its class, as a bound claim does).
    */
   applyTenant(id: string, values: Record<string, unknown>): void {
-    for (const name of [`mindroom-${id}`, `synapse-${id}`]) {
-      this.deployments.set(name, { replicas: 1, rolledOut: this.rolloutReady });
-      if (![...this.pods.values()].some((p) => p.deployment === name)) this.addPod(name);
+    const n = tenantObjectNames(id);
+    // A stopped tenant (values `stopped: true`) is rendered at 0 replicas: no pods.
+    const replicas = values.stopped === true ? 0 : 1;
+    for (const name of [n.mindroom, n.synapse]) {
+      this.deployments.set(name, { replicas, rolledOut: this.rolloutReady });
+      if (replicas > 0 && ![...this.pods.values()].some((p) => p.deployment === name)) this.addPod(name);
     }
     const v = values as Record<string, unknown> & { matrixOidc?: { clientSecret?: string } };
-    this.secrets.set(`mindroom-api-keys-${id}`, {
+    this.secrets.set(n.apiKeysSecret, {
       openai_key: String(v.openai_key ?? ""),
       anthropic_key: String(v.anthropic_key ?? ""),
       google_key: String(v.google_key ?? ""),
@@ -215,9 +218,10 @@ export class FakeTenantKube implements TenantKube {
 
   /** What a tenant stack's `destroy` removes (Deviation 9): the Deployments; never the PVCs or the Secret. */
   destroyTenant(id: string): void {
-    this.deployments.delete(`mindroom-${id}`);
-    this.deployments.delete(`synapse-${id}`);
-    for (const [pod, p] of this.pods) if (p.deployment === `mindroom-${id}` || p.deployment === `synapse-${id}`) this.pods.delete(pod);
+    const n = tenantObjectNames(id);
+    this.deployments.delete(n.mindroom);
+    this.deployments.delete(n.synapse);
+    for (const [pod, p] of this.pods) if (p.deployment === n.mindroom || p.deployment === n.synapse) this.pods.delete(pod);
   }
 
   /** Calls other than reads, for "the fakes saw nothing" assertions. */

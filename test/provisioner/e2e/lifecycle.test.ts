@@ -56,6 +56,7 @@ describe("provisioner end to end: real routes, jobs, Automation API adapter and 
       `stack tag set mindroom:account none --stack ${stack}`,
       `stack tag set mindroom:tier byok --stack ${stack}`,
       `stack tag set mindroom:desired-state running --stack ${stack}`,
+      `stack tag set mindroom:subscription ${SUBSCRIPTION} --stack ${stack}`,
       `up --yes --skip-preview --client=HOST --exec-kind auto.inline --event-log LOG --stack ${stack}`,
       `stack output --json --stack ${stack}`,
       `stack output --json --show-secrets --stack ${stack}`,

@@ -128,6 +128,8 @@ describe("provisioner HTTP: fleet upgrade, preview, drift, re-provision keeps wh
       expect(lastUp(h, stopped).tags.desiredState).to.equal("stopped");
       expect(lastUp(h, running).values).to.not.have.property("stopped");
       expect(h.mirror.rows.get(stopped)!.status).to.equal("stopped");
+      expect(h.kube.deployments.get(`mindroom-${stopped}`)!.replicas).to.equal(0);
+      expect(h.kube.deployments.get(`mindroom-${running}`)!.replicas).to.equal(1);
       expect((await call(h, "GET", `/system/instances/${stopped}`)).body.desired_state).to.equal("stopped");
     });
 

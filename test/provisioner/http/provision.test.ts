@@ -66,7 +66,7 @@ describe("provisioner HTTP: POST /system/provision", () => {
     expect(v).to.include({ customer: 1, baseDomain: "mindroom.test", accountId: ACCOUNT, supabaseUrl: "", supabaseAnonKey: "" });
     expect(v.instanceSecrets).to.deep.include({ create: true, name: "mindroom-api-keys-1" });
     expect(v.authorizationGlobalUsers).to.deep.equal(["@owner.user+test:1.mindroom.test"]);
-    expect(spec.tags).to.deep.equal({ customer: "1", account: ACCOUNT, tier: "byok", desiredState: "running" });
+    expect(spec.tags).to.deep.equal({ customer: "1", account: ACCOUNT, tier: "byok", desiredState: "running", subscription: SUB });
     const secret = secretOf(h, "1");
     expect(Object.keys(secret).sort()).to.deep.equal([
       "anthropic_key", "credentials_encryption_key", "deepseek_key", "google_key", "matrix_oidc_client_secret",
