@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { apiRequest, type ApiTarget } from "./support/api";
-import { sharedCluster } from "./support/cluster";
+import { tenantNamespaceTarget } from "./support/tenant-namespace";
 import { startEngineProvisioner, type EngineProvisioner } from "./support/provisioner";
 
 const NS = "mindroom-instances";
@@ -32,10 +32,9 @@ describe("engine: fleet upgrade through the real provisioner (HTTP â†’ rollout â
 
   before(async function () {
     this.timeout(180_000);
-    const cluster = await sharedCluster();
-    target = { server: cluster.server, ca: cluster.ca, token: cluster.token };
-    const ns = await apiRequest(target, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-    expect(ns.status, ns.text).to.be.oneOf([201, 409]);
+    const ready = await tenantNamespaceTarget();
+    const cluster = ready.cluster;
+    target = ready.target;
     p = await startEngineProvisioner({
       kubeconfigPath: cluster.kubeconfigPath,
       env: { INSTANCE_STORAGE_CLASS_NAME: "engine-local", PROVISIONER_READINESS_TIMEOUT_SECONDS: "2", PROVISIONER_CONCURRENCY: "2" },

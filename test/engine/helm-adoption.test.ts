@@ -16,8 +16,8 @@ import { derivationRoot, deriveInstanceSecret } from "../../infra/derived-secret
 import { rolloutHash } from "../../provisioner/service/rollout-hash";
 import { FakePostgrest } from "../provisioner/mirror/fake-postgrest";
 import { apiRequest, type ApiTarget } from "./support/api";
+import { tenantNamespaceTarget } from "./support/tenant-namespace";
 import { id as objId, render, type Obj } from "./support/apply";
-import { sharedCluster } from "./support/cluster";
 import { ENGINE_API_KEY, ENGINE_ROOT_SECRET, filesBelow, startEngineProvisioner, type EngineProvisioner } from "./support/provisioner";
 
 const NS = "mindroom-instances";
@@ -69,10 +69,9 @@ describe("engine: a Helm-era tenant adopted by the real provisioner (docs/migrat
 
   before(async function () {
     this.timeout(240_000);
-    const cluster = await sharedCluster();
-    target = { server: cluster.server, ca: cluster.ca, token: cluster.token };
-    const ns = await apiRequest(target, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-    expect(ns.status, ns.text).to.be.oneOf([201, 409]);
+    const ready = await tenantNamespaceTarget();
+    const cluster = ready.cluster;
+    target = ready.target;
     dir = mkdtempSync(join(tmpdir(), "helm-adoption-"));
 
     // The Helm era's Secret values: what the provisioner keeps (sandbox token, credentials key:

@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { apiRequest, type ApiTarget } from "./support/api";
-import { sharedCluster } from "./support/cluster";
+import { tenantNamespaceTarget } from "./support/tenant-namespace";
 import { filesBelow, startEngineProvisioner, type EngineProvisioner, type Exchange } from "./support/provisioner";
 
 const NS = "mindroom-instances";
@@ -72,11 +72,9 @@ describe("engine: one tenant through the real provisioner (HTTP → Automation A
 
   before(async function () {
     this.timeout(180_000);
-    const cluster = await sharedCluster();
-    target = { server: cluster.server, ca: cluster.ca, token: cluster.token };
-    // The root stack owns this namespace in production; the provisioner never creates it.
-    const ns = await apiRequest(target, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-    expect(ns.status, ns.text).to.be.oneOf([201, 409]);
+    const ready = await tenantNamespaceTarget();
+    const cluster = ready.cluster;
+    target = ready.target;
     const started = Date.now();
     p = await startEngineProvisioner({ kubeconfigPath: cluster.kubeconfigPath, env: { INSTANCE_STORAGE_CLASS_NAME: STORAGE_CLASS }, lastInstanceId: FIRST_ID - 1 });
     timings.boot = Date.now() - started;

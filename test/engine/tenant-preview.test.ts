@@ -14,7 +14,7 @@ import { join, relative } from "node:path";
 import { EngineError, StackNotFound, type PreviewResult, type ProgressEvent, type TenantSettings, type TenantSpec, type TenantStacks } from "../../provisioner/ports";
 import { createTenantStacks } from "../../provisioner/stacks";
 import { apiRequest, type ApiTarget } from "./support/api";
-import { sharedCluster } from "./support/cluster";
+import { tenantNamespaceTarget } from "./support/tenant-namespace";
 import { engineBinDir } from "./support/engine";
 
 const NS = "mindroom-instances";
@@ -102,10 +102,9 @@ describe("engine: TenantStacks.preview and the settings output on a real tenant 
 
   before(async function () {
     this.timeout(180_000);
-    const cluster = await sharedCluster();
-    target = { server: cluster.server, ca: cluster.ca, token: cluster.token };
-    const ns = await apiRequest(target, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-    expect(ns.status, ns.text).to.be.oneOf([201, 409]);
+    const ready = await tenantNamespaceTarget();
+    const cluster = ready.cluster;
+    target = ready.target;
     delete process.env.PULUMI_K8S_ENABLE_PATCH_FORCE;
     dataDir = mkdtempSync(join(tmpdir(), "engine-preview-"));
     stacks = await createTenantStacks({
