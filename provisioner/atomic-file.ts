@@ -39,7 +39,7 @@ export const durableIo = {
     try {
       await handle.sync();
     } finally {
-      await handle.close();
+      void handle.close().catch(() => undefined);
     }
   },
 };
@@ -89,7 +89,8 @@ export async function writeFileDurable(path: string, data: string, durability: D
       await handle.writeFile(data);
       if (durability !== "none") await durableIo.syncFile(handle, path);
     } finally {
-      await handle.close();
+      // Written (and fsynced if asked): the close need not delay the rename, nor can it lose data.
+      void handle.close().catch(() => undefined);
     }
     if (track.newest < number) {
       renameSync(tmp, path);
