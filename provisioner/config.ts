@@ -43,6 +43,8 @@ export interface ProvisionerConfig {
   /** Raw comma-separated list; split and trimmed where used. */
   imagePullSecretNames: string;
   matrixHomeserverStartupTimeoutSeconds: string;
+  /** `INSTANCE_SEED_CONFIG_PATH` made absolute: the tenants' seed `config.yaml` (`seedConfigPath`); empty → the project's. */
+  seedConfigPath: string;
   trustedUpstream: Record<TrustedUpstreamKey, string>;
   matrixOidcEnabled: string;
   matrixOidcIssuer: string;
@@ -123,6 +125,7 @@ const plainSchema = z.object({
   INSTANCE_SYNAPSE_IMAGE_PULL_POLICY: str(),
   INSTANCE_IMAGE_PULL_SECRET_NAMES: str(),
   INSTANCE_MATRIX_HOMESERVER_STARTUP_TIMEOUT_SECONDS: str(),
+  INSTANCE_SEED_CONFIG_PATH: str(),
   INSTANCE_MATRIX_OIDC_ENABLED: str(),
   INSTANCE_MATRIX_OIDC_ISSUER: str(),
   INSTANCE_MATRIX_OIDC_CLIENT_ID: str(),
@@ -182,6 +185,7 @@ export function loadConfig(env: Env = process.env): ProvisionerConfig {
     synapseImagePullPolicy: e.INSTANCE_SYNAPSE_IMAGE_PULL_POLICY,
     imagePullSecretNames: e.INSTANCE_IMAGE_PULL_SECRET_NAMES,
     matrixHomeserverStartupTimeoutSeconds: e.INSTANCE_MATRIX_HOMESERVER_STARTUP_TIMEOUT_SECONDS,
+    seedConfigPath: e.INSTANCE_SEED_CONFIG_PATH ? resolve(e.INSTANCE_SEED_CONFIG_PATH) : "",
     trustedUpstream,
     matrixOidcEnabled: e.INSTANCE_MATRIX_OIDC_ENABLED,
     matrixOidcIssuer: e.INSTANCE_MATRIX_OIDC_ISSUER,

@@ -104,6 +104,14 @@ export interface MindroomInstanceArgs {
   matrixOidc?: MatrixOidcArgs;
   /** Default `[]`; replaces `authorization.global_users` of the seed config. */
   authorizationGlobalUsers?: string[];
+  /**
+   * Project key, default `""` → the project's `components/instance/seed-config.yaml`: the path of a
+   * MindRoom `config.yaml` (on the machine that runs the program; relative to its working directory)
+   * that seeds the tenant instead, e.g. the catalogue a MindRoom release ships. The two per-tenant
+   * overrides still replace its `authorization.global_users` and `matrix_room_access`. It must be a
+   * YAML map with the `models` and `agents` maps the runtime requires.
+   */
+  seedConfigPath?: string;
   matrixRoomAccess?: MatrixRoomAccessArgs;
   /** Default `[]`; Synapse `auto_join_rooms` (only with OIDC on). */
   matrixAutoJoinRoomKeys?: string[];

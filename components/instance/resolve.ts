@@ -4,6 +4,7 @@
  * objects exist is a plain value.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { join } from "node:path";
 import { TRUSTED_UPSTREAM_AUTH_DEFAULTS as TUA_DEFAULTS, type TrustedUpstreamAuthSettings } from "../../infra/trusted-upstream";
 import { TENANT_NAMESPACE } from "../../infra/tenant-names";
 import { truthy } from "../../infra/truthy";
@@ -12,6 +13,8 @@ import type { ContainerResources, MindroomInstanceArgs } from "./args";
 export const NAMESPACE = TENANT_NAMESPACE;
 export const DEFAULT_MINDROOM_IMAGE = "ghcr.io/mindroom-ai/mindroom:latest";
 export const DEFAULT_SYNAPSE_IMAGE = "matrixdotorg/synapse:latest";
+/** The project's catalogue, the default tenant seed. */
+export const DEFAULT_SEED_CONFIG_PATH = join(__dirname, "seed-config.yaml");
 
 export const DEFAULT_MINDROOM_RESOURCES: ContainerResources = { requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } };
 export const DEFAULT_SYNAPSE_RESOURCES: ContainerResources = { requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } };
@@ -66,6 +69,8 @@ export interface ResolvedInstance {
   imagePullSecrets: { name: string }[];
   matrixOidc: { enabled: string; on: boolean; issuer: string; clientId: string };
   authorizationGlobalUsers: string[];
+  /** The seed `config.yaml` to read: `seedConfigPath`, else the project's seed. */
+  seedConfigPath: string;
   matrixRoomAccess: { mode: string; multiUserJoinRule: string; publishToRoomDirectory: boolean; inviteOnlyRooms: string[]; reconcileExistingRooms: boolean };
   matrixAutoJoinRoomKeys: string[];
   matrixHomeserverStartupTimeoutSeconds: string;
@@ -148,6 +153,7 @@ export function resolveInstance(args: MindroomInstanceArgs): ResolvedInstance {
       clientId: str(oidc.clientId, "mindroom-synapse"),
     },
     authorizationGlobalUsers: args.authorizationGlobalUsers ?? [],
+    seedConfigPath: orDefault(args.seedConfigPath, DEFAULT_SEED_CONFIG_PATH),
     matrixRoomAccess: {
       mode: rooms.mode ?? "single_user_private",
       multiUserJoinRule: rooms.multiUserJoinRule ?? "public",

@@ -5,6 +5,7 @@
 import { trustedUpstreamAuthProblem } from "../../infra/trusted-upstream";
 import { ValuesError } from "../../infra/values/errors";
 import type { ResolvedInstance } from "./resolve";
+import { seedConfigProblem } from "./mindroom-config";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -59,5 +60,5 @@ function firstProblem(r: ResolvedInstance): string | undefined {
     if (!r.matrixOidc.issuer) return "matrixOidc.issuer: required when matrixOidc.enabled is true; set the OIDC issuer URL (the platform's https://api.<domain>/matrix-oidc) or disable Matrix OIDC";
     if (!r.matrixOidc.clientId) return "matrixOidc.clientId: required when matrixOidc.enabled is true; set the OIDC client id (default mindroom-synapse) or disable Matrix OIDC";
   }
-  return undefined;
+  return seedConfigProblem(r);
 }

@@ -102,6 +102,7 @@ export const instanceValuesSchema = strict({
   imagePullSecrets: opt(z.array(strict({ name: text }), { error: (i) => `expected a list of {name: <secret>}, got ${got(i.input)}` })),
   matrixOidc: opt(strict({ enabled: opt(flag), issuer: opt(text), clientId: opt(text), clientSecret: opt(secret) })),
   authorizationGlobalUsers: opt(textList),
+  seedConfigPath: opt(text),
   matrixRoomAccess: opt(
     strict({
       mode: opt(text),
@@ -197,6 +198,7 @@ export function parseInstanceValues(raw: Record<string, unknown>): MindroomInsta
     imagePullSecrets: v.imagePullSecrets,
     matrixOidc: v.matrixOidc,
     authorizationGlobalUsers: v.authorizationGlobalUsers,
+    seedConfigPath: v.seedConfigPath,
     matrixRoomAccess: v.matrixRoomAccess,
     matrixAutoJoinRoomKeys: v.matrixAutoJoinRoomKeys,
     matrixHomeserverStartupTimeoutSeconds: v.matrixHomeserverStartupTimeoutSeconds,

@@ -30,6 +30,8 @@ const OWNED_KEYS: Readonly<Record<string, string>> = {
   synapseMacaroonSecretKey: "a secret",
   synapseFormSecret: "a secret",
   matrixOidc: "the provisioner's OIDC settings",
+  // A path read on the provisioner's host: only its operator's setting may name one, never a request.
+  seedConfigPath: "the provisioner's INSTANCE_SEED_CONFIG_PATH",
 };
 
 export interface OverrideProblem {

@@ -79,6 +79,7 @@ export function buildTenantValues(config: ProvisionerConfig, input: TenantValues
   }
   if (config.synapseImage) v.synapse_image = helmTyped(config.synapseImage);
   if (config.synapseImagePullPolicy) v.synapse_image_pull_policy = helmTyped(config.synapseImagePullPolicy);
+  if (config.seedConfigPath) v.seedConfigPath = config.seedConfigPath; // a path: never helm-typed
   const trusted = Object.fromEntries(
     Object.entries(config.trustedUpstream).filter(([, raw]) => raw !== "").map(([key, raw]) => [key, helmTyped(raw)]),
   );

@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import { resolve } from "node:path";
 import { loadConfig } from "../../../provisioner/config";
+import { overrideProblem } from "../../../provisioner/service/overrides";
 import { includedBudget, profileOverrides } from "../../../provisioner/service/plans";
 import { AUTO_JOIN_ROOM_KEYS, buildTenantValues, helmTyped, type TenantSecrets } from "../../../provisioner/service/tenant-values";
 
@@ -41,6 +43,14 @@ describe("provisioner service: tenant values (§6.9) and plans (§9)", () => {
       openai_key: "", anthropic_key: "", google_key: "", deepseek_key: "", openrouter_key: "or",
       supabaseServiceKey: "svc", sandbox_proxy_token: "tok", credentials_encryption_key: "cek", matrixRegistrationSharedSecret: "reg",
     });
+  });
+
+  it("INSTANCE_SEED_CONFIG_PATH: every tenant's seedConfigPath, made absolute and kept a string; unset adds nothing", () => {
+    const v = buildTenantValues(loadConfig({ INSTANCE_SEED_CONFIG_PATH: "seeds/release-1.2.yaml" }), input);
+    expect(v.seedConfigPath).to.equal(resolve("seeds/release-1.2.yaml"));
+    expect(buildTenantValues(loadConfig({}), input)).to.not.have.property("seedConfigPath");
+    // A path read on the provisioner's host comes from its operator only, never from a fleet request.
+    expect(overrideProblem({ seedConfigPath: "/etc/passwd" })?.message).to.match(/^seedConfigPath is the provisioner's INSTANCE_SEED_CONFIG_PATH, .* cannot be overridden$/);
   });
 
   it("forwards a null account as the literal None (upstream defect kept)", () => {
