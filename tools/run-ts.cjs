@@ -129,6 +129,8 @@ process.once("exit", () => {
   if (compiled.size === 0) return;
   // After the run, so the entries hold the functions V8 compiled lazily while it ran.
   for (const [filename, { key, script }] of compiled) entries.set(filename, { key, data: script.createCachedData() });
+  // Every run reads the whole file: drop the entries of files that are gone (temporary entry points).
+  for (const filename of entries.keys()) if (!fs.existsSync(filename)) entries.delete(filename);
   const header = Buffer.from(JSON.stringify([...entries].map(([filename, { key, data }]) => [filename, key, data.length])));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
