@@ -9,6 +9,9 @@ import { ValuesError, formatPath } from "../../infra/values/errors";
 /** k3s release installed on new nodes: newest v1.31 patch, the minor upstream's kube-hetzner tracks. */
 export const DEFAULT_K3S_VERSION = "v1.31.13+k3s1";
 
+const K3S_INSTALLER_SHA256_HINT =
+  "set the SHA-256 of k3s's install.sh at the k3sVersion tag: curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/<k3sVersion, + as %2B>/install.sh | sha256sum (check it against a clone: git show <k3sVersion>:install.sh | sha256sum)";
+
 const cidr = z.string().refine((value) => {
   const [address, prefix, ...rest] = value.split("/");
   const family = isIP(address ?? "");
@@ -97,6 +100,15 @@ export const k3sClusterSchema = z
     image: z.string().default("ubuntu-24.04"),
     /** Pinned k3s release (`INSTALL_K3S_VERSION`), never a floating channel. */
     k3sVersion: z.string().regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "must be a k3s release such as v1.31.13+k3s1").default(DEFAULT_K3S_VERSION),
+    /**
+     * SHA-256 of `install.sh` at the `k3sVersion` tag (the script each node downloads and runs as
+     * root). Required, no default: this project cannot download it to pin it, and a value nobody
+     * checked would be no pin. Change it together with `k3sVersion`.
+     */
+    k3sInstallerSha256: z
+      .string({ error: (issue) => (issue.input === undefined ? K3S_INSTALLER_SHA256_HINT : "must be a string of 64 hex digits") })
+      .regex(/^[0-9a-fA-F]{64}$/, `must be 64 hex digits (a SHA-256); ${K3S_INSTALLER_SHA256_HINT}`)
+      .transform((value) => value.toLowerCase()),
     controlPlane: z
       .object({
         /** Default cpx31, upstream's single server. */

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
+import { ADMISSION_CONFIG_PATH, admissionConfiguration, AUDIT_POLICY_PATH, auditPolicy, KUBELET_SYSCTL_PATH, kubeApiserverArgs, kubeletSysctlConf, yamlFile } from "./hardening";
 import { k3sGuardDropIn, k3sUnit, METADATA_GUARD_SCRIPT, METADATA_GUARD_UNIT, metadataGuardScript, metadataGuardUnit } from "./metadata-guard";
 import { CLUSTER_CIDR, CLUSTER_DNS, CONTROL_PLANE_IP, SERVICE_CIDR } from "./network";
 
@@ -28,6 +29,8 @@ export const DISABLED_COMPONENTS = ["traefik", "servicelb", "local-storage", "me
 
 export interface NodeBase {
   k3sVersion: string;
+  /** SHA-256 (hex) of `install.sh` at the `k3sVersion` tag; the script refuses any other installer. */
+  installerSha256: string;
   nodeIp: string;
   labels: Record<string, string>;
   taints: string[];
@@ -59,17 +62,26 @@ export function agentJoinToken(agentToken: string, serverCaCert: string): string
   return `K10${createHash("sha256").update(serverCaCert, "utf8").digest("hex")}::node:${agentToken}`;
 }
 
+/**
+ * The installer at the k3s release's own tag, not get.k3s.io (which serves whatever the main
+ * branch has today). `+` is escaped for the URL path.
+ */
+export function k3sInstallerUrl(k3sVersion: string): string {
+  return `https://raw.githubusercontent.com/k3s-io/k3s/${encodeURIComponent(k3sVersion)}/install.sh`;
+}
+
 const nodeLabels = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 
 /**
  * Finds the NIC that carries the node's private address (ens10 on Intel, enp7s0 on AMD types), so
  * flannel keeps pod traffic on the private network whatever the server type, then installs k3s.
  */
-function installScript(role: "server" | "agent", nodeIp: string, k3sVersion: string): string {
+function installScript(role: "server" | "agent", node: NodeBase): string {
+  const url = k3sInstallerUrl(node.k3sVersion);
   return [
     "#!/bin/sh",
     "set -eu",
-    `NODE_IP='${nodeIp}'`,
+    `NODE_IP='${node.nodeIp}'`,
     "IFACE=''",
     "# The private network attachment can come up a little after cloud-init starts.",
     "for _ in $(seq 1 150); do",
@@ -82,10 +94,19 @@ function installScript(role: "server" | "agent", nodeIp: string, k3sVersion: str
     "printf 'flannel-iface: %s\\n' \"$IFACE\" > /etc/rancher/k3s/config.yaml.d/10-flannel-iface.yaml",
     "# To a file first: with `curl | sh` a failed download runs an empty script and \"succeeds\".",
     "INSTALLER=$(mktemp)",
-    "curl -sfL --retry 10 --retry-delay 5 --retry-all-errors -o \"$INSTALLER\" https://get.k3s.io",
+    `INSTALLER_URL='${url}'`,
+    `INSTALLER_SHA256='${node.installerSha256}'`,
+    "curl -sfL --retry 10 --retry-delay 5 --retry-all-errors -o \"$INSTALLER\" \"$INSTALLER_URL\"",
+    "# Pinned by checksum: a changed or substituted installer (it runs as root) is never run.",
+    "ACTUAL=$(sha256sum \"$INSTALLER\" | cut -d ' ' -f 1)",
+    "if [ \"$ACTUAL\" != \"$INSTALLER_SHA256\" ]; then",
+    "  echo \"k3s installer $INSTALLER_URL has sha256 $ACTUAL, expected $INSTALLER_SHA256 (cluster.k3sInstallerSha256); not running it\" >&2",
+    "  rm -f \"$INSTALLER\"",
+    "  exit 1",
+    "fi",
     "# The installer downloads the k3s binary once, without retrying; rerunning it is safe.",
     "attempt=1",
-    `until INSTALL_K3S_VERSION='${k3sVersion}' INSTALL_K3S_EXEC='${role}' sh "$INSTALLER"; do`,
+    `until INSTALL_K3S_VERSION='${node.k3sVersion}' INSTALL_K3S_EXEC='${role}' sh "$INSTALLER"; do`,
     `  [ "$attempt" -lt ${INSTALL_ATTEMPTS} ] || { echo "k3s installer failed $attempt times" >&2; exit 1; }`,
     "  attempt=$((attempt + 1))",
     "  sleep 15",
@@ -107,10 +128,12 @@ function metadataGuardFiles(role: "server" | "agent"): File[] {
 }
 
 function cloudConfig(files: File[], role: "server" | "agent"): string {
+  const sysctl: File = { path: KUBELET_SYSCTL_PATH, permissions: "0644", content: kubeletSysctlConf() };
   const doc = {
-    write_files: [...files, ...metadataGuardFiles(role)].map((f) => ({ path: f.path, permissions: f.permissions, owner: "root:root", content: f.content })),
-    // The guard is up before the k3s install starts the first pod.
-    runcmd: [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", METADATA_GUARD_UNIT], [INSTALL_SCRIPT]],
+    write_files: [...files, sysctl, ...metadataGuardFiles(role)].map((f) => ({ path: f.path, permissions: f.permissions, owner: "root:root", content: f.content })),
+    // The kernel settings hold before the kubelet checks them (protect-kernel-defaults: systemd-sysctl
+    // ran before cloud-init wrote the file on this first boot), and the guard is up before the first pod.
+    runcmd: [["systemctl", "daemon-reload"], ["sysctl", "-p", KUBELET_SYSCTL_PATH], ["systemctl", "enable", "--now", METADATA_GUARD_UNIT], [INSTALL_SCRIPT]],
   };
   return `#cloud-config\n# mindroom k3s ${role}\n${stringify(doc, { lineWidth: 0 })}`;
 }
@@ -133,6 +156,11 @@ export function serverK3sConfig(node: ServerNode): Record<string, unknown> {
     "write-kubeconfig-mode": "0600",
     "node-label": nodeLabels(node.labels),
     "node-taint": node.taints,
+    // Hardening (hardening.ts, docs/cluster.md "k3s hardening"): Secrets encrypted at rest with a
+    // key k3s generates at first start; Pod Security defaults, audit log, DenyServiceExternalIPs.
+    "secrets-encryption": true,
+    "protect-kernel-defaults": true,
+    "kube-apiserver-arg": kubeApiserverArgs(),
   };
 }
 
@@ -144,6 +172,7 @@ export function agentK3sConfig(node: AgentNode): Record<string, unknown> {
     "kubelet-arg": ["cloud-provider=external", ...KUBELET_RESERVED],
     "node-label": nodeLabels(node.labels),
     "node-taint": node.taints,
+    "protect-kernel-defaults": true,
   };
 }
 
@@ -155,7 +184,9 @@ export function serverUserData(node: ServerNode): string {
       { path: `${K3S_TLS_DIR}/server-ca.key`, permissions: "0600", content: node.pki.serverCaKey },
       { path: `${K3S_TLS_DIR}/client-ca.crt`, permissions: "0644", content: node.pki.clientCaCert },
       { path: `${K3S_TLS_DIR}/client-ca.key`, permissions: "0600", content: node.pki.clientCaKey },
-      { path: INSTALL_SCRIPT, permissions: "0700", content: installScript("server", node.nodeIp, node.k3sVersion) },
+      { path: ADMISSION_CONFIG_PATH, permissions: "0600", content: yamlFile(admissionConfiguration()) },
+      { path: AUDIT_POLICY_PATH, permissions: "0600", content: yamlFile(auditPolicy()) },
+      { path: INSTALL_SCRIPT, permissions: "0700", content: installScript("server", node) },
     ],
     "server",
   );
@@ -165,7 +196,7 @@ export function agentUserData(node: AgentNode): string {
   return cloudConfig(
     [
       { path: "/etc/rancher/k3s/config.yaml", permissions: "0600", content: stringify(agentK3sConfig(node)) },
-      { path: INSTALL_SCRIPT, permissions: "0700", content: installScript("agent", node.nodeIp, node.k3sVersion) },
+      { path: INSTALL_SCRIPT, permissions: "0700", content: installScript("agent", node) },
     ],
     "agent",
   );

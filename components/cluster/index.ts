@@ -103,6 +103,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           .apply(([t, at, serverCaCert, serverCaKey, clientCaCert, clientCaKey, ip]) =>
             serverUserData({
               k3sVersion: cfg.k3sVersion,
+              installerSha256: cfg.k3sInstallerSha256,
               nodeIp: CONTROL_PLANE_IP,
               labels: cfg.controlPlane.labels,
               taints: cfg.controlPlane.taints,
@@ -139,7 +140,7 @@ export class K3sCluster extends pulumi.ComponentResource {
               labels: labels({ role: "agent", pool: pool.name }),
               userData: pulumi
                 .all([agentToken.result, pki.serverCaCert])
-                .apply(([at, serverCaCert]) => agentUserData({ k3sVersion: cfg.k3sVersion, nodeIp: ip, labels: pool.labels, taints: pool.taints, agentToken: at, serverCaCert }))
+                .apply(([at, serverCaCert]) => agentUserData({ k3sVersion: cfg.k3sVersion, installerSha256: cfg.k3sInstallerSha256, nodeIp: ip, labels: pool.labels, taints: pool.taints, agentToken: at, serverCaCert }))
                 .apply(pulumi.secret),
             },
             // Agents join the fixed control-plane address, so they may boot alongside it.

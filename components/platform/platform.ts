@@ -26,6 +26,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { podSecurityLabels } from "../../infra/pod-security";
 import type { PlatformArgs } from "./args";
 import { configMapData, platformSecretData } from "./config";
 import { platformIngress, rootRedirectIngress } from "./ingress";
@@ -66,7 +67,8 @@ export class Platform extends pulumi.ComponentResource {
     // Children do not inherit the component's dependsOn (e.g. the caller's mindroom-instances
     // Namespace, cluster services): every child gets it, directly or through our Namespace.
     const afterCaller = () => child({ dependsOn: opts?.dependsOn });
-    const ns = new k8s.core.v1.Namespace(id(nsName), { metadata: { name: nsName } }, afterCaller());
+    // Pod Security baseline enforced, restricted warned and audited (docs/platform.md).
+    const ns = new k8s.core.v1.Namespace(id(nsName), { metadata: { name: nsName, labels: podSecurityLabels() } }, afterCaller());
     const inNs = (deps: pulumi.Resource[] = []) => child({ dependsOn: [ns, ...deps] });
 
     const config = new k8s.core.v1.ConfigMap(id(CONFIG_MAP_NAME), { metadata: { name: CONFIG_MAP_NAME, namespace: nsName }, data: configMapData(args) }, inNs());

@@ -24,6 +24,26 @@ const pullSecrets = (args: PlatformArgs) => (args.imagePullSecrets.length > 0 ? 
 /** `replicas` only without autoscaling: with an HPA the Deployment must not fight it. */
 const replicas = (args: PlatformArgs): { replicas?: number } => (args.autoscaling.enabled ? {} : { replicas: args.replicas });
 
+/** Container settings both platform images run with (Pod Security `restricted` asks for all three). */
+const NO_PRIVILEGES = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+const RUNTIME_DEFAULT_SECCOMP = { seccompProfile: { type: "RuntimeDefault" } };
+
+/**
+ * The frontend image (upstream `saas-platform/Dockerfile.platform-frontend`) runs as user `nextjs`,
+ * uid 1001, group `nodejs` 1001, and owns its files under that uid. The kubelet cannot check a
+ * user *name* against `runAsNonRoot`, so the uid is stated here; with it the pod meets Pod
+ * Security `restricted`. Upstream sets no securityContext (platform.md §6, hazard 4).
+ */
+export const FRONTEND_POD_SECURITY = { runAsNonRoot: true, runAsUser: 1001, runAsGroup: 1001, ...RUNTIME_DEFAULT_SECCOMP };
+
+/**
+ * The backend image (`Dockerfile.platform-backend`) has no USER: it runs as root, reads its Secret
+ * files mounted with mode 0400 (owner root only) and keeps kubectl/helm state under /root. So it
+ * stays root, but without any capability, privilege escalation or unconfined syscalls: root
+ * without capabilities can use only what root owns. Pod Security: `baseline`, not `restricted`.
+ */
+export const BACKEND_POD_SECURITY = { ...RUNTIME_DEFAULT_SECCOMP };
+
 /**
  * One of the two upstream Deployments: `app` + `environment` labels and selector, one container
  * `app` with `envFrom` the ConfigMap, plus what differs per workload in `pod` and `container`.
@@ -45,7 +65,7 @@ function platformDeployment(
         spec: {
           ...pod,
           ...pullSecrets(args),
-          containers: [{ name: "app", imagePullPolicy: args.imagePullPolicy, envFrom: [{ configMapRef: { name: CONFIG_MAP_NAME } }], ...container }],
+          containers: [{ name: "app", imagePullPolicy: args.imagePullPolicy, envFrom: [{ configMapRef: { name: CONFIG_MAP_NAME } }], ...container, securityContext: NO_PRIVILEGES }],
         },
       },
     },
@@ -53,7 +73,7 @@ function platformDeployment(
 }
 
 export function frontendDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArgs {
-  return platformDeployment(args, FRONTEND_NAME, {}, {
+  return platformDeployment(args, FRONTEND_NAME, { securityContext: FRONTEND_POD_SECURITY }, {
     image: `${args.registry}/platform-frontend:${args.frontendImageTag || args.imageTag}`,
     ports: [{ containerPort: FRONTEND_PORT }],
     env: [
@@ -72,6 +92,7 @@ export function backendDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArg
     BACKEND_NAME,
     {
       serviceAccountName: SERVICE_ACCOUNT_NAME,
+      securityContext: BACKEND_POD_SECURITY,
       // The Secret is mounted whether or not the component created it (platformSecrets.create=false).
       volumes: [{ name: "platform-sensitive", secret: { secretName: args.platformSecrets.name, defaultMode: 0o400 } }],
     },

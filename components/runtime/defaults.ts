@@ -28,7 +28,10 @@ export const RUNTIME_DEFAULTS = {
   topologySpreadConstraints: [],
   // The runtime needs an API token in kubernetes worker mode, hence automount true.
   serviceAccount: { create: true, name: "", annotations: {}, automountServiceAccountToken: true },
-  podSecurityContext: { fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch" },
+  // Deviation (docs/runtime.md, Pod Security): upstream has only fsGroup + OnRootMismatch. The image
+  // runs as uid 1000 (USER 1000:1000), so runAsNonRoot and RuntimeDefault seccomp cost nothing and
+  // make the pod meet Pod Security `restricted`; `null` clears either, as in Helm.
+  podSecurityContext: { fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch", runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
   securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
   service: { type: "ClusterIP", port: 8765, annotations: {} },
   podDisruptionBudget: { create: false, maxUnavailable: 1, minAvailable: "" },
@@ -59,8 +62,11 @@ export const RUNTIME_DEFAULTS = {
       resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
       podAnnotations: {},
       podLabels: {},
-      podSecurityContext: {},
-      securityContext: {},
+      // Deviation (docs/runtime.md, Pod Security): upstream leaves both empty. postgres:17 starts as
+      // root (it fixes PGDATA ownership, then gosu drops to uid 999), so it cannot run non-root or
+      // without capabilities; it gets what that start tolerates. `null` clears either.
+      podSecurityContext: { seccompProfile: { type: "RuntimeDefault" } },
+      securityContext: { allowPrivilegeEscalation: false },
       nodeSelector: {},
       tolerations: [],
       affinity: {},

@@ -41,7 +41,23 @@ export function validateRuntimeValues(raw: unknown, prefix = ""): RuntimeValues 
     throw new ValuesError(`${prefix || "values"}: must be a map of runtime chart values`);
   }
   const merged = mergeValues(RUNTIME_DEFAULTS, (raw ?? {}) as Record<string, unknown>);
+  dropNullKeys(merged, ["podSecurityContext"], ["securityContext"], ["eventCache", "postgres", "podSecurityContext"], ["eventCache", "postgres", "securityContext"]);
   return parseOrThrow(runtimeValuesSchema, merged, prefix);
+}
+
+/**
+ * Helm deletes a key that a values file sets to `null`, at any depth; so `seccompProfile: null`
+ * under `podSecurityContext` removes that default (docs/runtime.md, Pod Security) instead of
+ * sending a null to the API server. Done for the security contexts, whose defaults are the project's.
+ */
+function dropNullKeys(values: Record<string, unknown>, ...paths: string[][]): void {
+  for (const path of paths) {
+    let node: unknown = values;
+    for (const part of path) node = node && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined;
+    if (!node || typeof node !== "object" || Array.isArray(node)) continue;
+    const map = node as Record<string, unknown>;
+    for (const key of Object.keys(map)) if (map[key] === null) delete map[key];
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The committed stack files ship placeholders the operator must replace (docs/cluster.md, step 5):
- * a documentation address as the admin CIDR and a template Supabase URL. A preview only warns, so
- * CI can preview a fresh checkout; an `up` refuses before creating anything, because servers built
+ * a documentation address as the admin CIDR, a template Supabase URL and an all-zero k3s installer
+ * checksum. A preview only warns, so CI can preview a fresh checkout; an `up` refuses before creating anything, because servers built
  * with a documentation address as the only admin CIDR would leave `ApiReady` waiting 15 minutes
  * for an API nobody can reach.
  */
@@ -15,6 +15,9 @@ function documentationRanges(): BlockList {
   list.addSubnet("2001:db8::", 32, "ipv6");
   return list;
 }
+
+/** The stack files' stand-in for `cluster.k3sInstallerSha256`: no installer has this hash. */
+export const INSTALLER_SHA256_PLACEHOLDER = "0".repeat(64);
 
 /** Marker of the template Supabase URL in the stack files. */
 export const SUPABASE_PLACEHOLDER = "YOUR-PROJECT";
@@ -31,6 +34,9 @@ export function placeholderProblems(config: StackConfig): string[] {
           problems.push(`mindroom:cluster.adminCidrs.${key}[${i}]: ${cidr} is a documentation placeholder; put your own address there (curl -4 ifconfig.me), e.g. <your IP>/32`);
         }
       });
+    }
+    if (config.cluster.k3sInstallerSha256 === INSTALLER_SHA256_PLACEHOLDER) {
+      problems.push(`mindroom:cluster.k3sInstallerSha256: the zeros are a placeholder; set the SHA-256 of https://raw.githubusercontent.com/k3s-io/k3s/${encodeURIComponent(config.cluster.k3sVersion)}/install.sh (curl -sfL <url> | sha256sum), or every node refuses to install k3s`);
     }
   }
   const supabaseUrl = (config.platform.supabase as { url?: unknown } | undefined)?.url;

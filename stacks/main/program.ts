@@ -10,6 +10,7 @@ import { ClusterServices } from "../../components/cluster-services";
 import { HcloudVolumes } from "../../components/hetzner";
 import { Platform, parsePlatformValues } from "../../components/platform";
 import { capacityModel } from "../../infra/capacity/model";
+import { podSecurityLabels } from "../../infra/pod-security";
 import { TENANT_NAMESPACE } from "../../infra/tenant-names";
 import { ValuesError } from "../../infra/values/errors";
 import type { StackConfig } from "../config";
@@ -78,7 +79,8 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
     // engine warn on every run.
   }
 
-  const instances = new k8s.core.v1.Namespace("mindroom-instances", { metadata: { name: INSTANCES_NAMESPACE } }, { provider, dependsOn: storage });
+  // Tenant pods: Pod Security baseline enforced, restricted warned and audited (docs/instance.md).
+  const instances = new k8s.core.v1.Namespace("mindroom-instances", { metadata: { name: INSTANCES_NAMESPACE, labels: podSecurityLabels() } }, { provider, dependsOn: storage });
   const services = new ClusterServices(
     "cluster-services",
     {

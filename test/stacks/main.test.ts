@@ -13,6 +13,8 @@ import { readStackSecrets, type ConfigSource } from "../../stacks/main/secrets";
 import { clusterState } from "../fixtures/cluster/mocks";
 
 const root = join(__dirname, "..", "..");
+/** Stands in for the real checksum of install.sh (any 64 hex digits but the stack files' zeros). */
+const INSTALLER_SHA256 = "ab".repeat(32);
 
 /** The `mindroom:*` keys of a stack file, as Pulumi hands them to the program. */
 function stackFile(stack: string): Record<string, unknown> {
@@ -24,6 +26,7 @@ function stackFile(stack: string): Record<string, unknown> {
 function filled(stack: string): Record<string, unknown> {
   const raw = structuredClone(stackFile(stack)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   if (raw.cluster) raw.cluster.adminCidrs.kubeApi = ["5.9.10.11/32"];
+  if (raw.cluster) raw.cluster.k3sInstallerSha256 = INSTALLER_SHA256;
   if (raw.platform?.supabase) raw.platform.supabase.url = "https://abcdefgh.supabase.co";
   return raw;
 }
@@ -48,7 +51,7 @@ function configError(raw: Record<string, unknown>): string {
   return "";
 }
 
-const minimal = { cluster: { adminCidrs: { kubeApi: ["192.0.2.10/32"] } }, clusterServices: { acmeEmail: "ops@example.com" } };
+const minimal = { cluster: { adminCidrs: { kubeApi: ["192.0.2.10/32"] }, k3sInstallerSha256: INSTALLER_SHA256 }, clusterServices: { acmeEmail: "ops@example.com" } };
 
 describe("root stack config", () => {
   it("staging and production stack files parse", () => {
@@ -77,7 +80,7 @@ describe("root stack config", () => {
 
   const invalid: [string, Record<string, unknown>, string | RegExp][] = [
     ["an unknown key", { ...minimal, clustr: {} }, /^mindroom:clustr: unknown config key; known keys: mode, cluster,/],
-    ["a bad admin CIDR", { ...minimal, cluster: { adminCidrs: { kubeApi: ["office"] } } }, "mindroom:cluster.adminCidrs.kubeApi[0]: must be a CIDR such as 203.0.113.7/32 or 2001:db8::/64"],
+    ["a bad admin CIDR", { ...minimal, cluster: { ...minimal.cluster, adminCidrs: { kubeApi: ["office"] } } }, "mindroom:cluster.adminCidrs.kubeApi[0]: must be a CIDR such as 203.0.113.7/32 or 2001:db8::/64"],
     ["hetzner mode without a cluster", { clusterServices: { acmeEmail: "ops@example.com" } }, /^mindroom:cluster: required in hetzner mode/],
     ["a bad mode", { ...minimal, mode: "aws" }, 'mindroom:mode: must be "hetzner" or "local"'],
     ["a bad reclaim policy", { ...minimal, storage: { reclaimPolicy: "Keep" } }, "mindroom:storage.reclaimPolicy: must be Delete or Retain"],
@@ -102,12 +105,13 @@ describe("root stack config", () => {
     const lines = configError({
       mode: "hetzner",
       clustr: {},
-      cluster: { adminCidrs: { kubeApi: ["office", "0.0.0.0/0"] }, deleteProtection: "yes" },
+      cluster: { adminCidrs: { kubeApi: ["office", "0.0.0.0/0"] }, deleteProtection: "yes", k3sInstallerSha256: "abc" },
       storage: { reclaimPolicy: "Keep" },
       clusterServices: { acmeEmail: "ops@example.com", metricsServer: { enabled: false } },
       platform: { autoscaling: { enabled: true }, supabase: { serviceKey: "eyJhbGciOi" } },
     }).split("\n");
     expect(lines).to.deep.equal([
+      lines.find((l) => l.startsWith("mindroom:cluster.k3sInstallerSha256: must be 64 hex digits (a SHA-256); set the SHA-256 of k3s's install.sh at the k3sVersion tag: curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/"))!,
       "mindroom:cluster.adminCidrs.kubeApi[0]: must be a CIDR such as 203.0.113.7/32 or 2001:db8::/64",
       "mindroom:cluster.adminCidrs.kubeApi: must not contain 0.0.0.0/0 or ::/0, which opens the Kubernetes API to the whole internet (upstream's hazard); list the operators' and the CI runner's addresses, e.g. 203.0.113.7/32",
       "mindroom:cluster.deleteProtection: must be a boolean",
@@ -146,6 +150,16 @@ describe("root program (mock runtime)", () => {
     expect([...t].some((x) => x.startsWith("mindroom:platform:"))).to.equal(true);
     const ns = kubeObjects(regs).filter((o) => o.kind === "Namespace").map((o) => o.metadata?.name);
     expect(ns).to.include.members(["mindroom-instances", "mindroom-staging", "ingress-nginx", "cert-manager"]);
+    // Tenants and the platform: Pod Security baseline enforced at the cluster's minor, restricted warned and audited.
+    const labels = (name: string) => kubeObjects(regs).find((o) => o.kind === "Namespace" && o.metadata?.name === name)!.metadata!.labels;
+    for (const name of ["mindroom-instances", "mindroom-staging"]) {
+      expect(labels(name), name).to.deep.equal({
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/enforce-version": "v1.31",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+      });
+    }
     // Every Kubernetes object goes through the cluster's provider, never the ambient kubeconfig.
     for (const r of regs.filter((x) => x.custom && x.type.startsWith("kubernetes:"))) expect(r.provider, r.name).to.match(/pulumi:providers:kubernetes::k8s::/);
     const provider = regs.find((r) => r.type === "pulumi:providers:kubernetes")!;
@@ -303,6 +317,7 @@ describe("root stack secrets and placeholders", () => {
     expect(regs).to.have.length(0);
     expect(error?.message.split("\n")).to.deep.equal([
       "mindroom:cluster.adminCidrs.kubeApi[0]: 192.0.2.10/32 is a documentation placeholder; put your own address there (curl -4 ifconfig.me), e.g. <your IP>/32",
+      "mindroom:cluster.k3sInstallerSha256: the zeros are a placeholder; set the SHA-256 of https://raw.githubusercontent.com/k3s-io/k3s/v1.31.13%2Bk3s1/install.sh (curl -sfL <url> | sha256sum), or every node refuses to install k3s",
       "mindroom:platform.supabase.url: https://YOUR-PROJECT.supabase.co is a placeholder; set your Supabase project's URL (Supabase dashboard → Project Settings → API)",
     ]);
     expect(placeholderProblems(parseStackConfig(filled("production")))).to.deep.equal([]);
@@ -353,7 +368,8 @@ describe("stacks/main.ts as the engine runs it (own process, mock runtime)", () 
     this.timeout(60_000);
     const up = entry({ STACK: "staging", PREVIEW: "false", SECRETS: JSON.stringify(credentials) }).result;
     expect(up).to.include({ runError: true, registered: 0 });
-    expect(up.error.split("\n")).to.have.length(2);
+    // The admin CIDR, the installer checksum and the Supabase URL.
+    expect(up.error.split("\n")).to.have.length(3);
     const plain = entry({ STACK: "staging", PREVIEW: "true", SECRETS: JSON.stringify({ ...credentials, "hcloud:token": undefined }), PLAIN: JSON.stringify({ "hcloud:token": "hc" }) }).result;
     expect(plain).to.include({ runError: true, registered: 0 });
     expect(plain.error).to.match(/^hcloud:token: stored in plain text in the stack file; remove it \(pulumi config rm hcloud:token\)/);

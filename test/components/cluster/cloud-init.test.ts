@@ -6,16 +6,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { DEFAULT_K3S_VERSION } from "../../../components/cluster/args";
-import { agentUserData, serverUserData } from "../../../components/cluster/cloud-init";
+import { agentUserData, k3sInstallerUrl, serverUserData } from "../../../components/cluster/cloud-init";
+import { KUBELET_SYSCTLS, PSA_EXEMPT_NAMESPACES } from "../../../components/cluster/hardening";
+import { POD_SECURITY_VERSION } from "../../../infra/pod-security";
 import { testPki } from "../../fixtures/cluster/mocks";
 
 const TOKEN = "s".repeat(48);
 const AGENT_TOKEN = "a".repeat(48);
+/** What the stand-in curl below downloads as the installer, and the checksum the user-data pins. */
+const STAND_IN_INSTALLER = "# k3s installer\n";
+const INSTALLER_SHA256 = createHash("sha256").update(STAND_IN_INSTALLER).digest("hex");
 
 function server(): string {
   const pki = testPki();
   return serverUserData({
     k3sVersion: DEFAULT_K3S_VERSION,
+    installerSha256: INSTALLER_SHA256,
     nodeIp: "10.255.0.101",
     labels: { "mindroom.chat/role": "control-plane" },
     taints: [],
@@ -26,8 +32,8 @@ function server(): string {
   });
 }
 
-function agent(): string {
-  return agentUserData({ k3sVersion: DEFAULT_K3S_VERSION, nodeIp: "10.0.0.101", labels: {}, taints: ["dedicated=tenants:NoSchedule"], agentToken: AGENT_TOKEN, serverCaCert: testPki().serverCaCert });
+function agent(sha256 = INSTALLER_SHA256): string {
+  return agentUserData({ k3sVersion: DEFAULT_K3S_VERSION, installerSha256: sha256, nodeIp: "10.0.0.101", labels: {}, taints: ["dedicated=tenants:NoSchedule"], agentToken: AGENT_TOKEN, serverCaCert: testPki().serverCaCert });
 }
 
 type Doc = { write_files: { path: string; content: string; permissions: string }[]; runcmd: string[][] };
@@ -92,6 +98,86 @@ describe("k3s cloud-init user-data", () => {
     expect(c).to.include({ "cluster-cidr": "10.42.0.0/16", "service-cidr": "10.43.0.0/16", "cluster-dns": "10.43.0.10", token: TOKEN, "agent-token": AGENT_TOKEN });
   });
 
+  describe("k3s hardening (docs/cluster.md)", () => {
+    type Psa = { apiVersion: string; kind: string; plugins: { name: string; configuration: { apiVersion: string; kind: string; defaults: Record<string, string>; exemptions: Record<string, string[]> } }[] };
+    type Audit = { apiVersion: string; kind: string; omitStages: string[]; rules: { level: string; verbs?: string[]; nonResourceURLs?: string[]; resources?: { group: string; resources: string[] }[] }[] };
+    const apiArgs = () => Object.fromEntries((k3sConfig(server())["kube-apiserver-arg"] as string[]).map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]));
+
+    it("server: secrets encrypted at rest, kernel defaults protected, and the API server's admission, audit and plugin flags", () => {
+      const c = k3sConfig(server());
+      expect(c).to.include({ "secrets-encryption": true, "protect-kernel-defaults": true });
+      expect(c["kube-apiserver-arg"]).to.deep.equal([
+        // k3s's own value is NodeRestriction, and ours replaces it: both must be listed.
+        "enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs",
+        "admission-control-config-file=/var/lib/rancher/k3s/server/psa.yaml",
+        "audit-policy-file=/var/lib/rancher/k3s/server/audit.yaml",
+        "audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log",
+        "audit-log-maxage=30",
+        "audit-log-maxbackup=10",
+        "audit-log-maxsize=100",
+      ]);
+    });
+
+    it("agents protect kernel defaults too (every kubelet), and hold no API server file", () => {
+      const doc = parse(agent()) as Doc;
+      expect(k3sConfig(agent())).to.include({ "protect-kernel-defaults": true });
+      expect(k3sConfig(agent())).not.to.have.property("kube-apiserver-arg");
+      expect(doc.write_files.map((f) => f.path)).not.to.include.members(["/var/lib/rancher/k3s/server/psa.yaml"]);
+    });
+
+    for (const [role, text] of [["server", server], ["agent", agent]] as const) {
+      it(`${role}: writes the sysctls protect-kernel-defaults checks and applies them before the k3s install`, () => {
+        const doc = parse(text()) as Doc;
+        const conf = file(doc, "/etc/sysctl.d/90-kubelet.conf");
+        expect(conf.permissions).to.equal("0644");
+        const values = Object.fromEntries(conf.content.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("=")));
+        // k3s's CIS hardening guide lists these four; the kubelet also checks the root key quotas (kernel defaults).
+        expect(values).to.include({ "vm.panic_on_oom": "0", "vm.overcommit_memory": "1", "kernel.panic": "10", "kernel.panic_on_oops": "1" });
+        expect(values).to.deep.equal(Object.fromEntries(Object.entries(KUBELET_SYSCTLS).map(([k, v]) => [k, String(v)])));
+        expect(values).to.include({ "kernel.keys.root_maxkeys": "1000000", "kernel.keys.root_maxbytes": "25000000" });
+        const sysctl = doc.runcmd.findIndex((c) => c.join(" ") === "sysctl -p /etc/sysctl.d/90-kubelet.conf");
+        expect(sysctl).to.be.within(0, doc.runcmd.findIndex((c) => c[0] === "/usr/local/bin/mindroom-k3s-install.sh") - 1);
+      });
+    }
+
+    it("the admission config: PodSecurity enforces baseline at the cluster's minor, warns and audits restricted, exempts only kube-system and ingress-nginx", () => {
+      const doc = parse(server()) as Doc;
+      const f = file(doc, apiArgs()["admission-control-config-file"]);
+      expect(f.permissions).to.equal("0600");
+      const psa = parse(f.content) as Psa;
+      expect(psa).to.include({ apiVersion: "apiserver.config.k8s.io/v1", kind: "AdmissionConfiguration" });
+      expect(psa.plugins.map((p) => p.name)).to.deep.equal(["PodSecurity"]);
+      const cfg = psa.plugins[0].configuration;
+      expect(cfg).to.include({ apiVersion: "pod-security.admission.config.k8s.io/v1", kind: "PodSecurityConfiguration" });
+      expect(cfg.defaults).to.deep.equal({ enforce: "baseline", "enforce-version": "v1.31", audit: "restricted", "audit-version": "latest", warn: "restricted", "warn-version": "latest" });
+      expect(cfg.exemptions).to.deep.equal({ usernames: [], runtimeClasses: [], namespaces: ["kube-system", "ingress-nginx"] });
+      expect(PSA_EXEMPT_NAMESPACES).to.deep.equal(["kube-system", "ingress-nginx"]);
+    });
+
+    it("the Pod Security version is the minor of the k3s release the cluster installs", () => {
+      const [, minor] = /^(v\d+\.\d+)\./.exec(DEFAULT_K3S_VERSION)!;
+      expect(POD_SECURITY_VERSION).to.equal(minor);
+    });
+
+    it("the audit policy: a Policy of audit.k8s.io/v1, credentials never with a body, writes with their request, reads as metadata", () => {
+      const doc = parse(server()) as Doc;
+      const f = file(doc, apiArgs()["audit-policy-file"]);
+      expect(f.permissions).to.equal("0600");
+      const policy = parse(f.content) as Audit;
+      expect(policy).to.include({ apiVersion: "audit.k8s.io/v1", kind: "Policy" });
+      expect(policy.omitStages).to.deep.equal(["RequestReceived"]);
+      // First match wins: the rule naming Secrets must come before any rule that logs bodies.
+      const secretsRule = policy.rules.findIndex((r) => r.resources?.some((g) => g.group === "" && g.resources.includes("secrets")));
+      const bodies = policy.rules.findIndex((r) => r.level === "Request" || r.level === "RequestResponse");
+      expect(policy.rules[secretsRule].level).to.equal("Metadata");
+      expect(secretsRule).to.be.below(bodies);
+      expect(policy.rules[secretsRule].resources).to.deep.include({ group: "authentication.k8s.io", resources: ["tokenreviews"] });
+      expect(policy.rules[bodies]).to.deep.equal({ level: "Request", verbs: ["create", "update", "patch", "delete", "deletecollection"] });
+      expect(policy.rules[policy.rules.length - 1]).to.deep.equal({ level: "Metadata" });
+      expect(policy.rules.some((r) => r.level === "RequestResponse")).to.equal(false);
+    });
+  });
+
   it("sets flannel-iface to the NIC that holds the private IP, found at boot", () => {
     const script = file(parse(server()) as Doc, "/usr/local/bin/mindroom-k3s-install.sh").content;
     expect(script).to.contain("NODE_IP='10.255.0.101'");
@@ -122,6 +208,7 @@ describe("k3s cloud-init user-data", () => {
         const doc = parse(text()) as Doc;
         expect(doc.runcmd).to.deep.equal([
           ["systemctl", "daemon-reload"],
+          ["sysctl", "-p", "/etc/sysctl.d/90-kubelet.conf"],
           ["systemctl", "enable", "--now", "mindroom-metadata-guard.service"],
           ["/usr/local/bin/mindroom-k3s-install.sh"],
         ]);
@@ -207,7 +294,7 @@ describe("k3s cloud-init user-data", () => {
       const r = spawnSync("/bin/sh", [join(dir, "install.sh")], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` }, timeout: 30_000 });
       const lines = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
       const dropIn = join(dir, "etc", "config.yaml.d", "10-flannel-iface.yaml");
-      return { status: r.status, stderr: r.stderr, installs: lines.filter((l) => l.startsWith("installer ")), flannel: existsSync(dropIn) ? readFileSync(dropIn, "utf8") : undefined };
+      return { status: r.status, stderr: r.stderr, installs: lines.filter((l) => l.startsWith("installer ")), curls: lines.filter((l) => l.startsWith("curl ")), flannel: existsSync(dropIn) ? readFileSync(dropIn, "utf8") : undefined };
     }
 
     it("installs k3s as the role says, with flannel on the NIC that holds the private IP", () => {
@@ -218,7 +305,24 @@ describe("k3s cloud-init user-data", () => {
       expect(run.installs[0]).to.contain(`VERSION=${DEFAULT_K3S_VERSION} EXEC=agent`);
     });
 
-    it("fails (so cloud-init reports it) when get.k3s.io cannot be downloaded, instead of running an empty script", () => {
+    it("downloads the installer from the k3s release's own tag, never get.k3s.io", () => {
+      const run = runInstall(server(), 0, 0);
+      expect(run.status, run.stderr).to.equal(0);
+      expect(run.curls).to.have.length(1);
+      expect(run.curls[0]).to.contain(" https://raw.githubusercontent.com/k3s-io/k3s/v1.31.13%2Bk3s1/install.sh");
+      expect(run.curls[0]).not.to.contain("get.k3s.io");
+      expect(k3sInstallerUrl("v1.32.1+k3s2")).to.equal("https://raw.githubusercontent.com/k3s-io/k3s/v1.32.1%2Bk3s2/install.sh");
+    });
+
+    it("never runs an installer whose SHA-256 is not the pinned one, and says which it got", () => {
+      const other = createHash("sha256").update("# another installer\n").digest("hex");
+      const run = runInstall(agent(other), 0, 0);
+      expect(run.status).not.to.equal(0);
+      expect(run.installs).to.deep.equal([]);
+      expect(run.stderr).to.contain(`has sha256 ${INSTALLER_SHA256}, expected ${other} (cluster.k3sInstallerSha256); not running it`);
+    });
+
+    it("fails (so cloud-init reports it) when the installer cannot be downloaded, instead of running an empty script", () => {
       const run = runInstall(server(), 1000, 0);
       expect(run.status).not.to.equal(0);
       expect(run.installs).to.deep.equal([]);

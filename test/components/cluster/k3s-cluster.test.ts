@@ -8,7 +8,8 @@ import { recordProgram, type Registration } from "../../../infra/render/record";
 import { clusterState, LB_IP, PUBLIC_IP, testPki } from "../../fixtures/cluster/mocks";
 
 const ADMIN = "192.0.2.10/32";
-const base: K3sClusterInput = { adminCidrs: { kubeApi: [ADMIN] } };
+const INSTALLER_SHA256 = "0123456789abcdef".repeat(4);
+const base: K3sClusterInput = { adminCidrs: { kubeApi: [ADMIN] }, k3sInstallerSha256: INSTALLER_SHA256 };
 
 async function record(args: K3sClusterInput, grab?: (c: K3sCluster) => void): Promise<Registration[]> {
   return recordProgram(() => {
@@ -114,6 +115,12 @@ describe("K3sCluster (mock runtime)", () => {
     expect(agentData).to.contain("dedicated=tenants:NoSchedule");
     // Every node, not only the control plane, keeps its pods away from the metadata service.
     for (const s of servers) expect(unwrap(s.userData) as string).to.contain("- mindroom-metadata-guard.service");
+    // Every node runs the installer of the pinned tag only if it has the configured checksum.
+    for (const s of servers) {
+      const script = (parse(unwrap(s.userData) as string) as { write_files: { path: string; content: string }[] }).write_files.find((f) => f.path === "/usr/local/bin/mindroom-k3s-install.sh")!.content;
+      expect(script).to.contain(`INSTALLER_SHA256='${INSTALLER_SHA256}'`);
+      expect(script).to.contain("INSTALLER_URL='https://raw.githubusercontent.com/k3s-io/k3s/v1.31.13%2Bk3s1/install.sh'");
+    }
     expect(ofType(regs, "hcloud:index/loadBalancer:LoadBalancer")).to.have.length(0);
   });
 
@@ -170,14 +177,18 @@ describe("K3sCluster (mock runtime)", () => {
   });
 
   const invalid: [string, unknown, RegExp][] = [
-    ["missing kubeApi CIDRs", { adminCidrs: { kubeApi: [] } }, /^cluster\.adminCidrs\.kubeApi: list at least one CIDR/],
-    ["a bad CIDR", { adminCidrs: { kubeApi: ["10.0.0.300/32"] } }, /^cluster\.adminCidrs\.kubeApi\[0\]: must be a CIDR/],
-    ["the Kubernetes API open to the internet", { adminCidrs: { kubeApi: ["192.0.2.10/32", "0.0.0.0/0"] } }, /^cluster\.adminCidrs\.kubeApi: must not contain 0\.0\.0\.0\/0 or ::\/0, which opens the Kubernetes API to the whole internet/],
-    ["SSH open to the internet", { adminCidrs: { kubeApi: [ADMIN], ssh: ["::/0"] } }, /^cluster\.adminCidrs\.ssh: must not contain 0\.0\.0\.0\/0 or ::\/0, which opens SSH/],
+    ["missing kubeApi CIDRs", { ...base, adminCidrs: { kubeApi: [] } }, /^cluster\.adminCidrs\.kubeApi: list at least one CIDR/],
+    ["a bad CIDR", { ...base, adminCidrs: { kubeApi: ["10.0.0.300/32"] } }, /^cluster\.adminCidrs\.kubeApi\[0\]: must be a CIDR/],
+    ["the Kubernetes API open to the internet", { ...base, adminCidrs: { kubeApi: ["192.0.2.10/32", "0.0.0.0/0"] } }, /^cluster\.adminCidrs\.kubeApi: must not contain 0\.0\.0\.0\/0 or ::\/0, which opens the Kubernetes API to the whole internet/],
+    ["SSH open to the internet", { ...base, adminCidrs: { kubeApi: [ADMIN], ssh: ["::/0"] } }, /^cluster\.adminCidrs\.ssh: must not contain 0\.0\.0\.0\/0 or ::\/0, which opens SSH/],
     ["an LB on one node", { ...base, loadBalancer: { enabled: true } }, /^cluster\.loadBalancer\.enabled: a load balancer needs at least two nodes/],
     ["duplicate pools", { ...base, agentPools: [{ name: "a" }, { name: "a" }] }, /^cluster\.agentPools\[1\]\.name: pool name "a" is used twice/],
     ["a pool in another location", { ...base, agentPools: [{ name: "a", location: "hel1" }] }, /^cluster\.agentPools\[0\]\.location: must equal the cluster location fsn1/],
     ["a floating k3s version", { ...base, k3sVersion: "v1.31" }, /^cluster\.k3sVersion: must be a k3s release/],
+    // No default: an installer checksum nobody checked would pin nothing.
+    ["no installer checksum", { adminCidrs: { kubeApi: [ADMIN] } }, /^cluster\.k3sInstallerSha256: set the SHA-256 of k3s's install\.sh at the k3sVersion tag: curl -sfL https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/.* \| sha256sum/],
+    ["an installer checksum that is not a SHA-256", { ...base, k3sInstallerSha256: "sha256:abc" }, /^cluster\.k3sInstallerSha256: must be 64 hex digits \(a SHA-256\); set the SHA-256/],
+    ["an installer checksum one digit short", { ...base, k3sInstallerSha256: INSTALLER_SHA256.slice(1) }, /^cluster\.k3sInstallerSha256: must be 64 hex digits/],
     ["a bad taint", { ...base, controlPlane: { taints: ["oops"] } }, /^cluster\.controlPlane\.taints\[0\]: taints are key/],
     ["an unknown key", { ...base, sever: 1 }, /^cluster: Unrecognized key/],
     ["a malformed label key, naming the fix", { ...base, controlPlane: { labels: { "Bad Key": "x" } } }, /^cluster\.controlPlane\.labels\.Bad Key: label keys must be Kubernetes label keys/],

@@ -9,7 +9,7 @@ import { testPki } from "../../fixtures/cluster/mocks";
 
 type Doc = { write_files: { path: string; content: string }[] };
 const userDataFile = (path: string) =>
-  (parse(agentUserData({ k3sVersion: "v1.31.4+k3s1", nodeIp: "10.0.0.101", labels: {}, taints: [], agentToken: "a".repeat(48), serverCaCert: testPki().serverCaCert })) as Doc).write_files.find((f) => f.path === path)!.content;
+  (parse(agentUserData({ k3sVersion: "v1.31.4+k3s1", installerSha256: "0".repeat(64), nodeIp: "10.0.0.101", labels: {}, taints: [], agentToken: "a".repeat(48), serverCaCert: testPki().serverCaCert })) as Doc).write_files.find((f) => f.path === path)!.content;
 
 const PATH = `${process.env.PATH ?? ""}:/usr/sbin:/sbin`;
 

@@ -27,9 +27,9 @@ describe("MindroomInstance: MindRoom Deployment (spec §17 items 14-31)", () => 
     expect(() => renderValues({ customer: "t1", stopped: "yes" })).to.throw(/stopped: expected true or false/);
   });
 
-  it("15: the pod runs as uid/gid/fsGroup 1000, non-root, fsGroupChangePolicy OnRootMismatch, no seccomp", () => {
+  it("15: the pod runs as uid/gid/fsGroup 1000, non-root, fsGroupChangePolicy OnRootMismatch; project: RuntimeDefault seccomp (Pod Security restricted)", () => {
     expect(podSpec(r.get("Deployment", "mindroom-t1")).securityContext).to.deep.equal({
-      runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, fsGroupChangePolicy: "OnRootMismatch",
+      runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" },
     });
   });
 
@@ -39,7 +39,8 @@ describe("MindroomInstance: MindRoom Deployment (spec §17 items 14-31)", () => 
     expect(init.image).to.equal("ghcr.io/mindroom-ai/mindroom:latest");
     expect(init.args[0]).to.contain('"versions"').and.contain("sleep 2").and.contain("--max-time 5");
     expect(init).to.not.have.property("resources");
-    expect(init).to.not.have.property("securityContext");
+    // Project: no escalation, no capabilities (upstream sets none); a curl loop needs neither.
+    expect(init.securityContext).to.deep.equal({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
   });
 
   it("17: container mindroom exposes 8765 as api with the startup/readiness/liveness probes", () => {

@@ -87,7 +87,8 @@ describe("runtime §13 checklist", () => {
     expect(mindroom.resources).to.deep.equal({ requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } });
     expect(mindroom.resources.limits).to.not.have.property("cpu");
     expect(mindroom.securityContext).to.deep.equal({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
-    expect(deployment.spec.template.spec.securityContext).to.deep.equal({ fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch" });
+    // Project: runAsNonRoot and RuntimeDefault seccomp on top of upstream's fsGroup (Pod Security restricted, docs/runtime.md).
+    expect(deployment.spec.template.spec.securityContext).to.deep.equal({ fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch", runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
   });
 
   it("§13.9 Service mindroom-runtime: ClusterIP, api 8765 → api", async () => {
@@ -369,6 +370,9 @@ describe("runtime §13 checklist", () => {
     expect(c.readinessProbe.exec.command).to.deep.equal(["pg_isready", "-U", "mindroom_cache", "-d", "mindroom_cache"]);
     expect(c.livenessProbe.exec.command).to.deep.equal(["pg_isready", "-U", "mindroom_cache", "-d", "mindroom_cache"]);
     expect(c.livenessProbe.periodSeconds).to.equal(30);
+    // Project (docs/runtime.md, Pod Security): what the image's root start tolerates; upstream sets none.
+    expect(sts.spec.template.spec.securityContext).to.deep.equal({ seccompProfile: { type: "RuntimeDefault" } });
+    expect(c.securityContext).to.deep.equal({ allowPrivilegeEscalation: false });
     const claim = sts.spec.volumeClaimTemplates[0] as Obj;
     expect(claim.metadata?.name).to.equal("data");
     expect(claim.spec).to.deep.equal({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "20Gi" } } });

@@ -211,9 +211,9 @@ describe("runtime values: parsing", () => {
   });
 
   it("maps merge over the chart defaults as with helm -f; lists replace; null clears", async () => {
-    const { mindroom, deployment } = runtime(await renderSqlite({ resources: { limits: { memory: "4Gi" } }, podSecurityContext: { runAsNonRoot: true } }));
+    const { mindroom, deployment } = runtime(await renderSqlite({ resources: { limits: { memory: "4Gi" } }, podSecurityContext: { runAsUser: 1000, seccompProfile: null } }));
     expect(mindroom.resources).to.deep.equal({ requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "4Gi" } });
-    expect(deployment.spec.template.spec.securityContext).to.deep.equal({ fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch", runAsNonRoot: true });
+    expect(deployment.spec.template.spec.securityContext).to.deep.equal({ fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch", runAsNonRoot: true, runAsUser: 1000 });
     const pvc = find((await renderSqlite({ storage: { accessModes: ["ReadWriteMany"] } })).objects, "PersistentVolumeClaim", "mindroom-runtime-storage");
     expect(pvc.spec.accessModes).to.deep.equal(["ReadWriteMany"]);
     const cleared = runtime(await renderSqlite({ resources: null, env: { extra: null } })).mindroom;
