@@ -135,7 +135,12 @@ export interface MindroomInstanceArgs {
   kubernetesWorkerImagePullPolicy?: string;
   /** Default `""` → `default`. */
   kubernetesWorkerServiceAccountName?: string;
-  /** Default `mindroom-worker`. */
+  /**
+   * Default `mindroom-worker-{customer}` (upstream: `mindroom-worker`, shared by every tenant): worker
+   * names are `{prefix}-{24 hex}` in the shared namespace, so each tenant gets its own prefix and the
+   * worker admission policy admits only names under it. In kubernetes mode it must be a DNS label of
+   * at most 38 characters. Two tenants must never be given the same prefix.
+   */
   kubernetesWorkerNamePrefix?: string;
   /** Default `workers`. */
   kubernetesWorkerStorageSubpathPrefix?: string;

@@ -171,7 +171,8 @@ export function resolveInstance(args: MindroomInstanceArgs): ResolvedInstance {
       image: orDefault(args.kubernetesWorkerImage, mindroomImage),
       imagePullPolicy: orDefault(args.kubernetesWorkerImagePullPolicy, mindroomImagePullPolicy),
       serviceAccountName: orDefault(args.kubernetesWorkerServiceAccountName, "default"),
-      namePrefix: str(args.kubernetesWorkerNamePrefix, "mindroom-worker"),
+      // Project default: one prefix per tenant, so two tenants never name a worker alike (worker-admission.ts).
+      namePrefix: orDefault(args.kubernetesWorkerNamePrefix, `mindroom-worker-${customer}`),
       storageSubpathPrefix: str(args.kubernetesWorkerStorageSubpathPrefix, "workers"),
       port: str(args.kubernetesWorkerPort, "8766"),
       readyTimeoutSeconds: str(args.kubernetesWorkerReadyTimeoutSeconds, "60"),

@@ -5,6 +5,7 @@
 import { trustedUpstreamAuthProblem } from "../../infra/trusted-upstream";
 import { ValuesError } from "../../infra/values/errors";
 import type { ResolvedInstance } from "./resolve";
+import { MAX_WORKER_NAME_PREFIX_LENGTH } from "./worker-admission";
 import { seedConfigProblem } from "./mindroom-config";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -49,6 +50,11 @@ function firstProblem(r: ResolvedInstance): string | undefined {
   }
   if (r.workerBackend === "kubernetes" && r.storageAccessMode !== "ReadWriteMany" && r.controlPlaneNodeName === "") {
     return "workerBackend: kubernetes workers share the MindRoom PVC; set storageAccessMode=ReadWriteMany or pin them to one node with controlPlaneNodeName";
+  }
+  // The worker admission policy admits only `{prefix}-{24 hex}`; the runtime would shorten or reshape a longer or non-DNS prefix.
+  const prefix = r.kubernetesWorker.namePrefix;
+  if (r.workerBackend === "kubernetes" && (!DNS_LABEL.test(prefix) || prefix.length > MAX_WORKER_NAME_PREFIX_LENGTH)) {
+    return `kubernetesWorkerNamePrefix: "${prefix}" cannot prefix worker names ({prefix}-{24 hex} within 63 characters); use a DNS label of at most ${MAX_WORKER_NAME_PREFIX_LENGTH} characters, unique to this tenant`;
   }
   const port = Number(r.kubernetesWorker.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {

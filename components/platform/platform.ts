@@ -40,9 +40,10 @@ import {
   SERVICE_ACCOUNT_NAME,
   TENANT_RBAC_NAME,
   platformNamespace,
+  workerAdmissionManagerName,
 } from "./names";
 import { PASSPHRASE_KEY, provisionerDataClaim, provisionerDeployment, provisionerService } from "./provisioner";
-import { BACKEND_ROLE_RULES, TENANT_RBAC_RULES, clusterRole, clusterRoleBinding, role, roleBinding, serviceAccount } from "./rbac";
+import { BACKEND_ROLE_RULES, TENANT_RBAC_RULES, WORKER_ADMISSION_RULES, clusterRole, clusterRoleBinding, role, roleBinding, serviceAccount } from "./rbac";
 import { validatePlatformArgs } from "./validate";
 import { backendDeployment, backendService, frontendDeployment, frontendService, hpa } from "./workloads";
 
@@ -90,6 +91,9 @@ export class Platform extends pulumi.ComponentResource {
     new k8s.rbac.v1.RoleBinding(id(`rolebinding-${TENANT_RBAC_NAME}`), roleBinding(TENANT_RBAC_NAME, env), afterCaller());
     new k8s.rbac.v1.ClusterRole(id("namespace-manager"), clusterRole(env), afterCaller());
     new k8s.rbac.v1.ClusterRoleBinding(id("namespace-manager"), clusterRoleBinding(env), afterCaller());
+    const admission = workerAdmissionManagerName(env);
+    new k8s.rbac.v1.ClusterRole(id("worker-admission"), clusterRole(env, admission, WORKER_ADMISSION_RULES), afterCaller());
+    new k8s.rbac.v1.ClusterRoleBinding(id("worker-admission"), clusterRoleBinding(env, admission), afterCaller());
 
     new k8s.apps.v1.Deployment(id(FRONTEND_NAME), frontendDeployment(args), inNs([config]));
     new k8s.core.v1.Service(id(FRONTEND_NAME), frontendService(args), inNs());

@@ -109,6 +109,8 @@ export async function startCluster(): Promise<Cluster> {
       `--service-account-key-file=${join(dir, "sa.pub")}`, `--service-account-signing-key-file=${join(dir, "sa.key")}`,
       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
       "--enable-garbage-collector=false", "--disable-admission-plugins=StorageObjectInUseProtection", "--profiling=false",
+      // As k3s runs it: privileged pods pass API validation, so only admission policy can refuse them.
+      "--allow-privileged=true",
     ], apiLog);
     entry.children.push(apiserver);
     const server = `https://127.0.0.1:${apiPort}`;
