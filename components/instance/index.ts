@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 // The API groups it uses, not the package index (which loads all ~30 groups: a render's start-up).
+import * as admissionv1 from "@pulumi/kubernetes/admissionregistration/v1";
 import * as appsv1 from "@pulumi/kubernetes/apps/v1";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
@@ -28,6 +29,7 @@ import { ingress } from "./ingress";
 import { mindroomClaim, synapseClaim } from "./storage";
 import { mindroomService, synapseService } from "./services";
 import { workerAuthSecret, workerManagerRole, workerManagerRoleBinding, workerManagerServiceAccount } from "./worker-rbac";
+import { workerAdmissionPolicy, workerAdmissionPolicyBinding } from "./worker-admission";
 
 export type * from "./args";
 export { parseInstanceValues } from "./values";
@@ -64,7 +66,12 @@ export class MindroomInstance extends pulumi.ComponentResource {
       new corev1.Secret(`${name}-worker-auth`, workerAuthSecret(r, n), { ...child, ignoreChanges: ["data", "stringData"] });
       new corev1.ServiceAccount(`${name}-worker-manager`, workerManagerServiceAccount(r, n), child);
       new rbacv1.Role(`${name}-worker-manager`, workerManagerRole(r, n), child);
-      new rbacv1.RoleBinding(`${name}-worker-manager`, workerManagerRoleBinding(r, n), child);
+      // The grant only after the policy that confines it to this tenant's workers (and on destroy, gone first).
+      const guard = [
+        new admissionv1.ValidatingAdmissionPolicy(`${name}-worker-admission`, workerAdmissionPolicy(r, n), child),
+        new admissionv1.ValidatingAdmissionPolicyBinding(`${name}-worker-admission`, workerAdmissionPolicyBinding(r, n), child),
+      ];
+      new rbacv1.RoleBinding(`${name}-worker-manager`, workerManagerRoleBinding(r, n), { ...child, dependsOn: guard });
     }
     new corev1.ConfigMap(`${name}-mindroom-config`, mindroomConfigMap(r, n), child);
     new corev1.ConfigMap(`${name}-synapse-config`, synapseConfigMap(r, n, secrets.macaroonSecretKey, secrets.formSecret), child);

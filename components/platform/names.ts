@@ -18,6 +18,8 @@ export const SERVICE_ACCOUNT_NAME = "platform-backend";
 export const TENANT_RBAC_NAME = "platform-backend-tenant-rbac";
 /** Cluster-scoped, so it carries the environment (Deviation 4). */
 export const namespaceManagerName = (environment: string): string => `platform-backend-namespace-manager-${environment}`;
+/** Cluster-scoped too: the tenant worker admission policies (docs/instance.md "Worker isolation"). */
+export const workerAdmissionManagerName = (environment: string): string => `platform-backend-worker-admission-${environment}`;
 export const INGRESS_NAME = "platform-ingress";
 export const INGRESS_TLS_SECRET = "platform-tls-cert";
 export const REDIRECT_INGRESS_NAME = "platform-root-redirect";

@@ -14,6 +14,13 @@
  * `bind` would let it grant itself anything in the namespace, e.g. `pods/exec` or secrets of other
  * tenants via a broader Role.
  *
+ * Cluster-scoped, besides namespaces: a kubernetes-worker-mode tenant's stack owns a
+ * ValidatingAdmissionPolicy and its binding (`mindroom-worker-manager-{c}`), which confine that
+ * tenant's worker manager to its own workers. Kubernetes cannot narrow `create` by name, so the
+ * provisioner may manage every such policy in the cluster: it could remove or add admission policies
+ * (deny-only; a policy can never grant, and a `paramKind` needs read access to that kind, which the
+ * API server checks at creation), nothing more. It already holds every tenant's Secrets.
+ *
  * Not granted on purpose: Endpoints and StorageClasses (tenant objects carry
  * `pulumi.com/skipAwait`, pulumi.md §5.5, so the provider never waits on Endpoints or looks up a
  * PVC's StorageClass; the storage class the provisioner preserves is read from the PVC itself,
@@ -87,6 +94,14 @@ export const NAMESPACE_MANAGER_RULES: PolicyRule[] = [
   { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
 ];
 
+/**
+ * ClusterRole `platform-backend-worker-admission-{env}` (project): the tenant worker admission
+ * policies and bindings, which are cluster-scoped (see the file comment).
+ */
+export const WORKER_ADMISSION_RULES: PolicyRule[] = [
+  { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingadmissionpolicies", "validatingadmissionpolicybindings"], verbs: MANAGE },
+];
+
 const subjects = (environment: string) => [{ kind: "ServiceAccount", name: SERVICE_ACCOUNT_NAME, namespace: platformNamespace(environment) }];
 
 export function serviceAccount(environment: string): k8s.core.v1.ServiceAccountArgs {
@@ -105,12 +120,11 @@ export function roleBinding(name: string, environment: string): k8s.rbac.v1.Role
   };
 }
 
-export function clusterRole(environment: string): k8s.rbac.v1.ClusterRoleArgs {
-  return { metadata: { name: namespaceManagerName(environment) }, rules: NAMESPACE_MANAGER_RULES };
+export function clusterRole(environment: string, name = namespaceManagerName(environment), rules = NAMESPACE_MANAGER_RULES): k8s.rbac.v1.ClusterRoleArgs {
+  return { metadata: { name }, rules };
 }
 
-export function clusterRoleBinding(environment: string): k8s.rbac.v1.ClusterRoleBindingArgs {
-  const name = namespaceManagerName(environment);
+export function clusterRoleBinding(environment: string, name = namespaceManagerName(environment)): k8s.rbac.v1.ClusterRoleBindingArgs {
   return {
     metadata: { name },
     subjects: subjects(environment),

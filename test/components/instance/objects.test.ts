@@ -10,10 +10,13 @@ const kinds = (objects: Obj[]) => objects.map((o) => `${o.kind}/${o.metadata?.na
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 describe("MindroomInstance: objects and naming (spec §17 items 1-13)", () => {
-  it("1: every object is in mindroom-instances, whatever the provider's namespace", async () => {
+  it("1: every object is in mindroom-instances, whatever the provider's namespace (the worker admission policy is cluster-scoped)", async () => {
     const r = await renderArgs({ customer: "t1", ...K8S_RWX });
-    expect(r.objects).to.have.length(15);
-    for (const o of r.objects) expect(o.metadata?.namespace, `${o.kind}/${o.metadata?.name}`).to.equal("mindroom-instances");
+    expect(r.objects).to.have.length(17);
+    for (const o of r.objects) {
+      const clusterScoped = o.kind.startsWith("ValidatingAdmissionPolicy");
+      expect(o.metadata?.namespace, `${o.kind}/${o.metadata?.name}`).to.equal(clusterScoped ? undefined : "mindroom-instances");
+    }
   });
 
   it("2: defaults register exactly the 11 objects of the chart", async () => {
@@ -25,13 +28,15 @@ describe("MindroomInstance: objects and naming (spec §17 items 1-13)", () => {
     ]);
   });
 
-  it("3: workerBackend=kubernetes with RWX adds the worker-manager ServiceAccount, Role, RoleBinding and worker-auth Secret (15)", async () => {
+  it("3: workerBackend=kubernetes with RWX adds the worker-manager ServiceAccount, Role, RoleBinding and worker-auth Secret (15; 17 with the worker admission policy and binding)", async () => {
     const r = await renderArgs({ customer: "t1", ...K8S_RWX });
     const extra = kinds(r.objects).filter((k) => k.includes("worker"));
     expect(extra).to.deep.equal([
       "Role/mindroom-worker-manager-t1", "RoleBinding/mindroom-worker-manager-t1",
       "Secret/mindroom-worker-auth-t1", "ServiceAccount/mindroom-worker-manager-t1",
+      "ValidatingAdmissionPolicy/mindroom-worker-manager-t1", "ValidatingAdmissionPolicyBinding/mindroom-worker-manager-t1",
     ]);
+    expect(r.objects).to.have.length(17);
   });
 
   it("4: mindroom-worker-auth-{c} has neither data nor stringData and labels app=mindroom, customer", async () => {

@@ -103,7 +103,7 @@ describe("MindroomInstance: kubernetes worker mode (spec §17 items 37-49)", () 
   it("42: worker defaults as strings, and the whole block right after the cleanup interval in the chart's order", () => {
     const env = mindroomEnv(r, "t1");
     expect(env).to.include({
-      [`${P}ENABLE_SERVICE_LINKS`]: "false", [`${P}PORT`]: "8766", [`${P}NAME_PREFIX`]: "mindroom-worker",
+      [`${P}ENABLE_SERVICE_LINKS`]: "false", [`${P}PORT`]: "8766", [`${P}NAME_PREFIX`]: "mindroom-worker-t1",
       [`${P}STORAGE_SUBPATH_PREFIX`]: "workers", [`${P}IDLE_TIMEOUT_SECONDS`]: "1800", [`${P}READY_TIMEOUT_SECONDS`]: "60",
     });
     const names = Object.keys(env);

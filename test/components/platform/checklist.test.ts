@@ -198,11 +198,11 @@ describe("platform checklist (platform.md §13)", () => {
     }
   });
 
-  it("14: (Deviation 5) defaults register no ServiceMonitor or PrometheusRule; project default is 15 objects", async () => {
+  it("14: (Deviation 5) defaults register no ServiceMonitor or PrometheusRule; project default is 17 objects", async () => {
     const r = await renderPlatform();
     expect(r.objects.filter((o) => ["ServiceMonitor", "PrometheusRule"].includes(o.kind))).to.deep.equal([]);
     expect(r.regs.some((x) => x.type.startsWith("kubernetes:monitoring.coreos.com"))).to.equal(false);
-    expect(r.objects).to.have.length(15);
+    expect(r.objects).to.have.length(17);
   });
 
   it("15: monitoring.enabled=true adds the ServiceMonitor and the PrometheusRule with three alerts", async () => {
@@ -225,7 +225,7 @@ describe("platform checklist (platform.md §13)", () => {
     expect(rules[0].expr).to.equal("mindroom_blocked_ips > 0");
     expect(rules[1].expr).to.equal('increase(mindroom_admin_verifications_total{outcome="unauthorized"}[5m]) > 5');
     expect(rules[2].expr).to.equal('increase(mindroom_auth_events_total{actor="user", outcome="blocked_request"}[5m]) > 10');
-    expect(r.objects).to.have.length(17);
+    expect(r.objects).to.have.length(19);
   });
 
   it("15: monitoring thresholds and labels follow the values", async () => {
@@ -347,6 +347,20 @@ describe("platform checklist (platform.md §13)", () => {
     expect(crb.subjects).to.deep.equal([{ kind: "ServiceAccount", name: "platform-backend", namespace: "mindroom-prod" }]);
     expect(crb.roleRef).to.deep.equal({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "platform-backend-namespace-manager-prod" });
     r.get("ServiceAccount", "platform-backend", "mindroom-prod");
+  });
+
+  it("project: ClusterRole/Binding platform-backend-worker-admission-{env}: the tenant worker admission policies and bindings, nothing else", async () => {
+    const r = await renderPlatform({ environment: "prod" });
+    expect(r.get("ClusterRole", "platform-backend-worker-admission-prod").rules).to.deep.equal([
+      {
+        apiGroups: ["admissionregistration.k8s.io"],
+        resources: ["validatingadmissionpolicies", "validatingadmissionpolicybindings"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+      },
+    ]);
+    const crb = r.get("ClusterRoleBinding", "platform-backend-worker-admission-prod");
+    expect(crb.subjects).to.deep.equal([{ kind: "ServiceAccount", name: "platform-backend", namespace: "mindroom-prod" }]);
+    expect(crb.roleRef).to.deep.equal({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "platform-backend-worker-admission-prod" });
   });
 
   // Items 25 and 26 (validations) are covered case by case in validation.test.ts; these are the headline cases.

@@ -20,7 +20,11 @@ const RESOURCE_OF: Record<string, [group: string, resource: string]> = {
   Ingress: ["networking.k8s.io", "ingresses"],
   Role: ["rbac.authorization.k8s.io", "roles"],
   RoleBinding: ["rbac.authorization.k8s.io", "rolebindings"],
+  ValidatingAdmissionPolicy: ["admissionregistration.k8s.io", "validatingadmissionpolicies"],
+  ValidatingAdmissionPolicyBinding: ["admissionregistration.k8s.io", "validatingadmissionpolicybindings"],
 };
+/** Tenant kinds without a namespace: the worker admission policy and its binding (cluster-scoped). */
+const CLUSTER_SCOPED = new Set(["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]);
 
 const env = (dep: Obj) => dep.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
 
@@ -143,13 +147,17 @@ describe("provisioner RBAC", () => {
     const r = await renderPlatform(ON);
     return [...r.get("Role", "platform-backend", "mindroom-instances").rules, ...r.get("Role", "platform-backend-tenant-rbac", "mindroom-instances").rules];
   }
+  /** The cluster-wide rules of the same ServiceAccount (its ClusterRoles). */
+  async function clusterRules(): Promise<Rule[]> {
+    return (await renderPlatform(ON)).objects.filter((o) => o.kind === "ClusterRole").flatMap((o) => o.rules as Rule[]);
+  }
 
   it("lets Pulumi manage every kind the tenant component creates (kubernetes worker mode included)", async () => {
-    const rules = await namespaceRules();
+    const rules = [...(await namespaceRules()), ...(await clusterRules())];
     const tenant = await renderObjects("instance", { customer: 42, workerBackend: "kubernetes", controlPlaneNodeName: "node-1" });
     const kinds = [...new Set(tenant.map((o) => o.kind))].sort();
     expect(kinds).to.include.members(["Deployment", "Role", "RoleBinding", "ServiceAccount", "NetworkPolicy", "Ingress", "PersistentVolumeClaim"]);
-    for (const o of tenant) expect(o.metadata?.namespace, `${o.kind}/${o.metadata?.name}`).to.equal("mindroom-instances");
+    for (const o of tenant) expect(o.metadata?.namespace, `${o.kind}/${o.metadata?.name}`).to.equal(CLUSTER_SCOPED.has(o.kind) ? undefined : "mindroom-instances");
     for (const kind of kinds) {
       const target = RESOURCE_OF[kind];
       expect(target, `tenant kind ${kind} has no RBAC mapping`).not.to.equal(undefined);
@@ -208,11 +216,14 @@ describe("provisioner RBAC", () => {
     for (const name of names.slice(0, -1)) expect(PROVISIONER_OWNED_ENV.has(name), name).to.equal(true);
   });
 
-  it("grants nothing cluster-wide beyond namespaces, and nothing on pods/exec, endpoints or storage classes", async () => {
-    const r = await renderPlatform(ON);
-    const cluster = r.objects.filter((o) => o.kind === "ClusterRole").flatMap((o) => o.rules as Rule[]);
-    expect(cluster.flatMap((x) => x.resources)).to.deep.equal(["namespaces"]);
-    expect(cluster.flatMap((x) => x.verbs)).not.to.include("delete");
+  it("grants nothing cluster-wide beyond namespaces (no delete) and the tenant worker admission policies, and nothing on pods/exec, endpoints or storage classes", async () => {
+    const cluster = await clusterRules();
+    const namespaces = cluster.filter((x) => x.resources.includes("namespaces"));
+    expect(namespaces.flatMap((x) => x.resources)).to.deep.equal(["namespaces"]);
+    expect(namespaces.flatMap((x) => x.verbs)).not.to.include("delete");
+    expect(cluster.filter((x) => !namespaces.includes(x))).to.deep.equal([
+      { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingadmissionpolicies", "validatingadmissionpolicybindings"], verbs: PULUMI_VERBS },
+    ]);
     const rules = await namespaceRules();
     expect(allows(rules, "", "pods/exec", "create")).to.equal(false);
     expect(allows(rules, "", "endpoints", "get")).to.equal(false);
