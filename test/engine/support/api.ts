@@ -5,7 +5,12 @@ export interface ApiResponse {
   status: number;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   text: string;
+  /** The `Warning` headers' texts (e.g. Pod Security's "would violate PodSecurity ..."). */
+  warnings: string[];
 }
+
+/** `299 - "text"` (RFC 7234 warn-code, agent, quoted text) → text. */
+const warningText = (h: string) => /^\d{3} \S+ "(.*)"$/.exec(h)?.[1]?.replace(/\\(.)/g, "$1") ?? h;
 
 export interface ApiTarget {
   server: string;
@@ -31,7 +36,10 @@ export function apiRequest(target: ApiTarget, method: string, path: string, body
         } catch {
           // plain text (e.g. /readyz)
         }
-        resolve({ status: res.statusCode ?? 0, body: parsed, text });
+        // rawHeaders (name, value, name, value, …): Node joins repeated headers with ", ", which the texts contain.
+        const warnings: string[] = [];
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) if (res.rawHeaders[i].toLowerCase() === "warning") warnings.push(warningText(res.rawHeaders[i + 1]));
+        resolve({ status: res.statusCode ?? 0, body: parsed, text, warnings });
       });
     });
     req.on("timeout", () => req.destroy(new Error(`${method} ${path}: timed out`)));

@@ -74,7 +74,12 @@ function writeKubeconfig(dir: string, server: string, ca: string, token: string)
   return { path, text };
 }
 
-export async function startCluster(): Promise<Cluster> {
+export interface ClusterOptions {
+  /** More kube-apiserver flags, given the cluster's temp dir (for files the flags name). */
+  apiserverArgs?: (dir: string) => string[];
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const etcdBin = engineBinary("etcd");
   const apiserverBin = engineBinary("kube-apiserver");
   hookExit();
@@ -111,6 +116,7 @@ export async function startCluster(): Promise<Cluster> {
       "--enable-garbage-collector=false", "--disable-admission-plugins=StorageObjectInUseProtection", "--profiling=false",
       // As k3s runs it: privileged pods pass API validation, so only admission policy can refuse them.
       "--allow-privileged=true",
+      ...(options.apiserverArgs?.(dir) ?? []),
     ], apiLog);
     entry.children.push(apiserver);
     const server = `https://127.0.0.1:${apiPort}`;
