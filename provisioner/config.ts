@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 
-/** The 13 trusted-upstream settings: env suffix → tenant value key under `trustedUpstreamAuth`. */
+/** The trusted-upstream settings (13 upstream, 3 project): env suffix → tenant value key under `trustedUpstreamAuth`. */
 export const TRUSTED_UPSTREAM_KEYS = {
   ENABLED: "enabled",
   USER_ID_HEADER: "userIdHeader",
@@ -23,6 +23,10 @@ export const TRUSTED_UPSTREAM_KEYS = {
   JWT_EMAIL_CLAIM: "jwtEmailClaim",
   JWT_USER_ID_CLAIM: "jwtUserIdClaim",
   JWT_MATRIX_USER_ID_CLAIM: "jwtMatrixUserIdClaim",
+  // Project: how the tenant Ingress admits the identity headers (infra/trusted-upstream.ts).
+  AUTH_URL: "authUrl",
+  AUTH_SIGNIN: "authSignin",
+  ACKNOWLEDGE_UNVERIFIED_HEADERS: "acknowledgeUnverifiedHeaders",
 } as const;
 
 export type TrustedUpstreamKey = (typeof TRUSTED_UPSTREAM_KEYS)[keyof typeof TRUSTED_UPSTREAM_KEYS];
