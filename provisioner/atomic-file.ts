@@ -4,20 +4,21 @@
  * Every fsync costs milliseconds, so callers say how much must survive a power loss before the
  * call returns.
  *
- * Two forms. `writeFileAtomic` is synchronous: simple, but its open, fsyncs and rename block the
- * event loop, so every request in flight waits for them (20 provisions at once queued up ~4 ms of
- * them each). `writeFileDurable` is for the request path: the open, write, fsync and close run on
- * libuv's thread pool, and concurrent `entry` writes in one directory share one directory fsync
- * (group commit; see `DirSync`). Only the rename stays on the event loop (below).
+ * Two forms. `writeFileAtomic` is synchronous: its fsyncs block the event loop, so every request
+ * in flight waits for them (20 provisions at once queued up 2 fsyncs and 2 directory fsyncs each).
+ * `writeFileDurable` is for the request path: the create, write, close and rename of a small file
+ * stay on the event loop (tens of microseconds each; a trip through libuv's thread pool costs
+ * more), only the fsyncs run on the thread pool, and concurrent `entry` writes in one directory
+ * share one directory fsync (group commit; see `DirSync`).
  *
  * Writes to one path land in call order, whichever form they use: an asynchronous write whose
  * rename would come after a later write's rename (sync or async) drops its temporary file instead,
- * so an older version never replaces a newer one. That is why the asynchronous rename is a
- * `renameSync` on the event loop: the check and the rename cannot be overtaken by a later write.
+ * so an older version never replaces a newer one. The check and the rename are one synchronous
+ * step, so no later write can come between them.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
-import { type FileHandle, open, unlink } from "node:fs/promises";
+import { closeSync, fsync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { promisify } from "node:util";
 
 /**
  * - `entry`: content and directory entry are on disk (a new file that must exist after a crash:
@@ -28,18 +29,21 @@ import { dirname } from "node:path";
  */
 export type Durability = "entry" | "content" | "none";
 
+const fsyncAsync = promisify(fsync);
+
 /**
- * The fsyncs of `writeFileDurable`, replaceable so tests can simulate a failing or slow disk (an
- * EIO from fsync is otherwise impossible to provoke). Production code never changes them.
+ * The fsyncs of `writeFileDurable` (file descriptor, the target path it is written for),
+ * replaceable so tests can simulate a failing or slow disk (an EIO from fsync is otherwise
+ * impossible to provoke). Production code never changes them.
  */
 export const durableIo = {
-  syncFile: (handle: FileHandle, _path: string): Promise<void> => handle.sync(),
+  syncFile: (fd: number, _path: string): Promise<void> => fsyncAsync(fd),
   syncDir: async (dir: string): Promise<void> => {
-    const handle = await open(dir, "r");
+    const fd = openSync(dir, "r");
     try {
-      await handle.sync();
+      await fsyncAsync(fd);
     } finally {
-      void handle.close().catch(() => undefined);
+      closeSync(fd);
     }
   },
 };
@@ -84,24 +88,23 @@ export async function writeFileDurable(path: string, data: string, durability: D
   track.inFlight++;
   let renamed = false;
   try {
-    const handle = await open(tmp, "w", 0o600);
+    const fd = openSync(tmp, "w", 0o600);
     try {
-      await handle.writeFile(data);
-      if (durability !== "none") await durableIo.syncFile(handle, path);
+      writeSync(fd, data);
+      if (durability !== "none") await durableIo.syncFile(fd, path);
     } finally {
-      // Written (and fsynced if asked): the close need not delay the rename, nor can it lose data.
-      void handle.close().catch(() => undefined);
+      closeSync(fd);
     }
     if (track.newest < number) {
       renameSync(tmp, path);
       track.newest = number;
     } else {
-      await unlink(tmp); // a later write is already in place
+      unlinkSync(tmp); // a later write is already in place
     }
     renamed = true;
     if (durability === "entry") await DirSync.of(dirname(path)).sync();
   } catch (err) {
-    if (!renamed) await unlink(tmp).catch(() => undefined);
+    if (!renamed) removeQuietly(tmp);
     throw new Error(`cannot write ${path}${renamed ? " durably (directory fsync)" : ""}: ${(err as Error).message}`, { cause: err });
   } finally {
     if (--track.inFlight === 0) landed.delete(path);
@@ -156,6 +159,14 @@ class DirSync {
     };
     run.then(done, done);
     return run;
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // never created, or already gone
   }
 }
 

@@ -11,13 +11,19 @@
  * another one of the same subscription; a level of C sends bursts of C requests at once (each burst
  * after the previous one answered). The client and the fake PostgREST run in worker threads, as the
  * callers and Supabase are remote in production: their CPU does not delay the provisioner's event
- * loop (on this machine they still compete for its cores; the background jobs share the loop). The data dir is on the machine's temp disk, so the figures include its real fsyncs.
+ * loop (on this machine they still compete for its cores; the background jobs share the loop).
  * Besides the latencies it prints the provisioner thread's busy time per request (event-loop
  * utilisation), steadier than latency on a shared machine.
  *
- * Run: npx tsx test/bench/provision-latency.ts [samplesPerLevel] [cliMs] [levels]
+ * The data dir is on the machine's temp disk, so the figures include its real fsyncs, which on a
+ * development machine take a fraction of a millisecond. FSYNC_MS=<ms> adds that much to every
+ * fsync, as a network volume (the provisioner's PVC) takes: a synchronous fsync blocks its thread
+ * for it, an asynchronous one holds one of libuv's 4 pool threads for it.
+ *
+ * Run: [FSYNC_MS=2] npx tsx test/bench/provision-latency.ts [samplesPerLevel] [cliMs] [levels]
  *   e.g. npx tsx test/bench/provision-latency.ts 200 250 1,5,20
  */
+import fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import { FakePulumi } from "../provisioner/stacks/fake-cli";
 import { E2E_API_KEY, startRealHarness } from "../provisioner/e2e/harness";
@@ -59,6 +65,38 @@ parentPort.on("message", async ({ concurrency, rounds }) => {
 });
 `;
 
+/** FSYNC_MS: every fsync of the provisioner's files takes that much longer (see above). */
+async function slowDisk(ms: number): Promise<void> {
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  const fsyncSync = fs.fsyncSync;
+  fs.fsyncSync = (fd) => {
+    fsyncSync(fd);
+    Atomics.wait(wait, 0, 0, ms);
+  };
+  // The asynchronous writer's fsyncs (provisioner/atomic-file.ts), where it has them: 4 at a time, as on the pool.
+  const atomic = (await import("../../provisioner/atomic-file")) as { durableIo?: Record<"syncFile" | "syncDir", (...a: never[]) => Promise<void>> };
+  if (!atomic.durableIo) return;
+  const io = atomic.durableIo;
+  let free = 4;
+  const waiting: Array<() => void> = [];
+  const slot = async <T>(work: () => Promise<T>): Promise<T> => {
+    while (free === 0) await new Promise<void>((r) => waiting.push(r));
+    free--;
+    try {
+      const out = await work();
+      await new Promise((r) => setTimeout(r, ms));
+      return out;
+    } finally {
+      free++;
+      waiting.shift()?.();
+    }
+  };
+  for (const key of ["syncFile", "syncDir"] as const) {
+    const real = io[key];
+    io[key] = (...args: never[]) => slot(() => real(...args));
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -67,6 +105,8 @@ async function main(): Promise<void> {
   const samples = Number(process.argv[2] ?? 200);
   const cliMs = Number(process.argv[3] ?? 250);
   const levels = (process.argv[4] ?? "1,5,20").split(",").map(Number);
+  const fsyncMs = Number(process.env.FSYNC_MS ?? 0);
+  if (fsyncMs > 0) await slowDisk(fsyncMs);
   const cli = new FakePulumi("3.220.0");
   cli.beforeAnswer = () => new Promise((r) => setTimeout(r, cliMs));
   const supabase = new Worker(POSTGREST, { eval: true });
@@ -81,7 +121,7 @@ async function main(): Promise<void> {
     });
   await run(1, 20); // warm-up
   let tenants = 20;
-  console.log(`provision acceptance (202) over HTTP, real adapters, fake CLI at ${cliMs} ms per command, ${samples} requests per level`);
+  console.log(`provision acceptance (202) over HTTP, real adapters, fake CLI at ${cliMs} ms per command, ${samples} requests per level${fsyncMs ? `, fsync + ${fsyncMs} ms` : ""}`);
   for (const concurrency of levels) {
     const rounds = Math.max(1, Math.ceil(samples / concurrency));
     const elu0 = performance.eventLoopUtilization();

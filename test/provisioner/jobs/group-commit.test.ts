@@ -45,9 +45,9 @@ describe("provisioner jobs: group-committed durable writes", () => {
   it("20 concurrent entry writes: each resolves only after its fsynced content was renamed and a later directory fsync finished; they share a few directory fsyncs", async () => {
     const syncs: Array<{ names: string[]; done: boolean }> = [];
     const fsyncedBeforeRename: boolean[] = [];
-    durableIo.syncFile = async (handle, path) => {
+    durableIo.syncFile = async (fd, path) => {
       fsyncedBeforeRename.push(!existsSync(path));
-      return original.syncFile(handle, path);
+      return original.syncFile(fd, path);
     };
     durableIo.syncDir = async (d) => {
       const sync = { names: readdirSync(d), done: false };
@@ -82,13 +82,13 @@ describe("provisioner jobs: group-committed durable writes", () => {
       const inside = new Promise<void>((r) => (entered = r));
       const held = new Promise<void>((r) => (release = r));
       let first = true;
-      durableIo.syncFile = async (handle, p) => {
+      durableIo.syncFile = async (fd, p) => {
         if (first) {
           first = false;
           entered();
           await held;
         }
-        return original.syncFile(handle, p);
+        return original.syncFile(fd, p);
       };
       return { inside, release };
     };
@@ -114,9 +114,9 @@ describe("provisioner jobs: group-committed durable writes", () => {
   it("an fsync error fails that save only, with an error naming the file; the new record is gone from memory and disk", async () => {
     const store = new JobStore(dir);
     const bad = "bbbbbbbb-0000-4000-8000-000000000000";
-    durableIo.syncFile = async (handle, path) => {
+    durableIo.syncFile = async (fd, path) => {
       if (path.includes(bad)) throw eio();
-      return original.syncFile(handle, path);
+      return original.syncFile(fd, path);
     };
     const ids = [bad, ...Array.from({ length: 5 }, (_, i) => `aaaaaaaa-0000-4000-8000-00000000000${i}`)];
     const results = await Promise.allSettled(ids.map((id) => store.saveDurable(record(id))));
@@ -196,9 +196,9 @@ describe("provisioner jobs: group-committed durable writes", () => {
 
     it("a job record fsync error answers 500 with the reason, not 202; no job is listed or on disk, and the next request works", async () => {
       h = await startHarness();
-      durableIo.syncFile = async (handle, path) => {
+      durableIo.syncFile = async (fd, path) => {
         if (dirname(path).endsWith("jobs")) throw eio();
-        return original.syncFile(handle, path);
+        return original.syncFile(fd, path);
       };
       const res = await call(h, "POST", "/system/provision", { body: { subscription_id: "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f" } });
       expect(res.status, JSON.stringify(res.body)).to.equal(500);

@@ -29,9 +29,9 @@ describe("provisioner/mirror: outbox appends", () => {
 
   it("an append resolves with its entry on disk and pending; entries become pending in sequence order even when a later write finishes first", async () => {
     const outbox = new Outbox(dir, silent);
-    durableIo.syncFile = async (handle, path) => {
+    durableIo.syncFile = async (fd, path) => {
       if (path.endsWith(name(1))) await sleep(40); // seq 1 is slow
-      return original.syncFile(handle, path);
+      return original.syncFile(fd, path);
     };
     const seen: number[][] = [];
     const first = outbox.append({ instance_id: 4, status: "provisioning" }).then(() => seen.push(outbox.list().map((e) => e.seq)));
@@ -48,9 +48,9 @@ describe("provisioner/mirror: outbox appends", () => {
 
   it("a failed append rejects and is neither pending nor on disk (no later start delivers it); the appends around it go on", async () => {
     const outbox = new Outbox(dir, silent);
-    durableIo.syncFile = async (handle, path) => {
+    durableIo.syncFile = async (fd, path) => {
       if (path.endsWith(name(2))) throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
-      return original.syncFile(handle, path);
+      return original.syncFile(fd, path);
     };
     const results = await Promise.allSettled([1, 2, 3].map((id) => outbox.append({ instance_id: id, status: "provisioning" })));
     expect(results.map((r) => r.status)).to.deep.equal(["fulfilled", "rejected", "fulfilled"]);
