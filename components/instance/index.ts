@@ -82,7 +82,7 @@ export class MindroomInstance extends pulumi.ComponentResource {
     new corev1.Service(`${name}-synapse`, synapseService(r, n), child);
     new appsv1.Deployment(`${name}-mindroom`, mindroomDeployment(r, n, secrets.hash, configHash(r)), child);
     new appsv1.Deployment(`${name}-synapse`, synapseDeployment(r, n, secrets.hash, synapseConfigHash(r)), child);
-    new networkingv1.Ingress(`${name}-ingress`, ingress(n), child);
+    new networkingv1.Ingress(`${name}-ingress`, ingress(r, n), child);
 
     this.customer = r.customer;
     this.namespace = NAMESPACE;

@@ -124,6 +124,9 @@ export function resolveInstance(args: MindroomInstanceArgs): ResolvedInstance {
     jwtEmailClaim: orDefault(tua.jwtEmailClaim, TUA_DEFAULTS.jwtEmailClaim),
     jwtUserIdClaim: str(tua.jwtUserIdClaim),
     jwtMatrixUserIdClaim: str(tua.jwtMatrixUserIdClaim),
+    authUrl: str(tua.authUrl),
+    authSignin: str(tua.authSignin),
+    acknowledgeUnverifiedHeaders: str(tua.acknowledgeUnverifiedHeaders),
     on: truthy(tua.enabled),
     strict: truthy(tua.enabled) && truthy(tua.requireJwt),
   };

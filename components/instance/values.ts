@@ -154,6 +154,10 @@ export const instanceValuesSchema = strict({
       jwtEmailClaim: opt(text),
       jwtUserIdClaim: opt(text),
       jwtMatrixUserIdClaim: opt(text),
+      // Project keys: how the tenant Ingress admits the identity headers (docs/instance.md).
+      authUrl: opt(text),
+      authSignin: opt(text),
+      acknowledgeUnverifiedHeaders: opt(text),
     }),
   ),
   matrix_admin_password: opt(secret),

@@ -73,6 +73,16 @@ export const PROVISIONER_CONFIG_KEYS = [
  */
 const TRUSTED_UPSTREAM_ENABLED_ENV = "INSTANCE_TRUSTED_UPSTREAM_ENABLED";
 
+/**
+ * Project settings of trusted upstream auth (infra/trusted-upstream.ts; docs/instance.md): not in
+ * the upstream ConfigMap, so they reach only the provisioner, which forwards them to every tenant.
+ */
+export const TRUSTED_UPSTREAM_ACCESS_ENV = [
+  ["INSTANCE_TRUSTED_UPSTREAM_AUTH_URL", "authUrl"],
+  ["INSTANCE_TRUSTED_UPSTREAM_AUTH_SIGNIN", "authSignin"],
+  ["INSTANCE_TRUSTED_UPSTREAM_ACKNOWLEDGE_UNVERIFIED_HEADERS", "acknowledgeUnverifiedHeaders"],
+] as const;
+
 /** Env the component sets itself (some only when their value is non-empty); `provisioner.extraEnv` may not override them. */
 export const PROVISIONER_OWNED_ENV: ReadonlySet<string> = new Set([
   "NODE_ENV",
@@ -81,6 +91,7 @@ export const PROVISIONER_OWNED_ENV: ReadonlySet<string> = new Set([
   "POD_IP",
   ...PROVISIONER_CONFIG_KEYS,
   TRUSTED_UPSTREAM_ENABLED_ENV,
+  ...TRUSTED_UPSTREAM_ACCESS_ENV.map(([name]) => name),
   "PULUMI_BACKEND_URL",
   ...PROVISIONER_PLATFORM_SECRET_FILES.map(([name]) => name),
   "PULUMI_CONFIG_PASSPHRASE_FILE",
@@ -101,6 +112,7 @@ export function provisionerEnv(args: PlatformArgs): k8s.types.input.core.v1.EnvV
     { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
     ...PROVISIONER_CONFIG_KEYS.filter((key) => config[key] !== "").map((name) => ({ name, value: config[name] })),
     ...(trustedUpstreamEnabled ? [{ name: TRUSTED_UPSTREAM_ENABLED_ENV, value: trustedUpstreamEnabled }] : []),
+    ...TRUSTED_UPSTREAM_ACCESS_ENV.filter(([, key]) => p.trustedUpstreamAuth[key] !== "").map(([name, key]) => ({ name, value: p.trustedUpstreamAuth[key] })),
     // Empty → the service's default file://<data dir>/state on the data volume.
     ...(p.backendUrl ? [{ name: "PULUMI_BACKEND_URL", value: p.backendUrl }] : []),
     ...PROVISIONER_PLATFORM_SECRET_FILES.map(([name, key]) => ({ name, value: file(key) })),

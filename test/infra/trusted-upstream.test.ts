@@ -2,6 +2,8 @@
 import { expect } from "chai";
 import {
   TRUSTED_UPSTREAM_AUTH_DEFAULTS,
+  UNVERIFIED_HEADERS_ACK,
+  identityHeaders,
   trustedUpstreamAuthProblem,
   type TrustedUpstreamAuthSettings,
   type TrustedUpstreamCheckOrder,
@@ -11,11 +13,16 @@ const ORDERS: TrustedUpstreamCheckOrder[] = ["userIdHeaderFirst", "emailHeaderFi
 const P = "provisioner.trustedUpstreamAuth.";
 const STRICT = { requireJwt: "true", jwtHeader: "X-Jwt", jwksUrl: "https://idp/jwks", jwtAudience: "mindroom", jwtIssuer: "https://idp" };
 
-/** Enabled with a user id header, plus `fields`. */
+const AUTH_URL = "https://auth.example.org/oauth2/auth";
+/** What enabled without requireJwt needs (project rules): the access layer's auth endpoint and the acknowledgement. */
+const ACCESS = { authUrl: AUTH_URL, acknowledgeUnverifiedHeaders: UNVERIFIED_HEADERS_ACK };
+
+/** Enabled with a user id header and the access layer (valid without strict mode), plus `fields`. */
 const on = (fields: Partial<TrustedUpstreamAuthSettings> = {}): TrustedUpstreamAuthSettings => ({
   ...TRUSTED_UPSTREAM_AUTH_DEFAULTS,
   enabled: "true",
   userIdHeader: "X-User",
+  ...ACCESS,
   ...fields,
 });
 
@@ -71,6 +78,50 @@ describe("trusted upstream auth validation (instance.md §14, platform.md §10)"
         expect(problem(on({ ...STRICT, jwksUrl: "", jwtIssuer: "" }))).to.match(/^provisioner\.trustedUpstreamAuth\.jwksUrl: /);
       });
 
+      it("without requireJwt: refused unless acknowledgeUnverifiedHeaders is exactly the documented value", () => {
+        const message =
+          `${P}acknowledgeUnverifiedHeaders: without requireJwt nothing verifies the identity headers; turn on requireJwt (strict mode), ` +
+          `or set acknowledgeUnverifiedHeaders to "i-understand-anyone-can-set-these-headers" and authUrl to your access layer's auth endpoint`;
+        expect(UNVERIFIED_HEADERS_ACK).to.equal("i-understand-anyone-can-set-these-headers");
+        for (const ack of ["", "true", "yes", "I-UNDERSTAND-ANYONE-CAN-SET-THESE-HEADERS", ` ${UNVERIFIED_HEADERS_ACK}`]) {
+          expect(problem(on({ acknowledgeUnverifiedHeaders: ack })), JSON.stringify(ack)).to.equal(message);
+        }
+        expect(problem(on({ acknowledgeUnverifiedHeaders: UNVERIFIED_HEADERS_ACK }))).to.equal(undefined);
+      });
+
+      it("without requireJwt: authUrl is required (after the acknowledgement)", () => {
+        expect(problem(on({ authUrl: "" }))).to.equal(
+          `${P}authUrl: required when trusted upstream auth runs without requireJwt (the tenant Ingress takes the identity headers only from this auth endpoint of your access layer); set it, or turn on requireJwt`,
+        );
+        expect(problem(on({ authUrl: "", acknowledgeUnverifiedHeaders: "" }))).to.match(/\.acknowledgeUnverifiedHeaders: /);
+      });
+
+      it("strict mode (requireJwt) needs neither the acknowledgement nor authUrl; both may still be given", () => {
+        expect(problem(on({ ...STRICT, authUrl: "", acknowledgeUnverifiedHeaders: "" }))).to.equal(undefined);
+        expect(problem(on({ ...STRICT }))).to.equal(undefined);
+        // Disabled: nothing is checked, the new rules neither.
+        expect(problem({ ...TRUSTED_UPSTREAM_AUTH_DEFAULTS, userIdHeader: "X-User" })).to.equal(undefined);
+      });
+
+      it("authUrl and authSignin must be http(s) URLs ingress-nginx accepts", () => {
+        for (const [key, value] of [["authUrl", "auth.example.org/verify"], ["authUrl", "https://a/b c"], ["authUrl", "https://a/\"x"], ["authSignin", "ftp://a/b"], ["authSignin", "https://a/{b}"]] as const) {
+          expect(problem(on({ [key]: value })), `${key}=${value}`).to.equal(
+            `${P}${key}: "${value}" is not a URL ingress-nginx accepts; use http(s)://host/path with letters, digits and -._~/:,?&=$ only`,
+          );
+        }
+        expect(problem(on({ authUrl: "http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth" }))).to.equal(undefined);
+        expect(problem(on({ authSignin: "https://auth.example.org/oauth2/start?rd=$scheme://$host$request_uri" }))).to.equal(undefined);
+      });
+
+      it("with authUrl, every identity header must be a header name nginx passes on", () => {
+        for (const key of ["userIdHeader", "emailHeader", "matrixUserIdHeader"] as const) {
+          expect(problem(on({ [key]: "X_User" })), key).to.equal(`${P}${key}: "X_User" is not a header name the tenant Ingress can pass on from authUrl; use letters, digits and '-'`);
+        }
+        expect(problem(on({ ...STRICT, jwtHeader: "Jwt Header" }))).to.match(/\.jwtHeader: "Jwt Header" is not a header name/);
+        // Without authUrl (strict mode) the names are not put into the Ingress, so not checked (as upstream).
+        expect(problem(on({ ...STRICT, authUrl: "", userIdHeader: "X_User" }))).to.equal(undefined);
+      });
+
       it("the header rules come before the JWT rules", () => {
         expect(problem(on({ ...STRICT, userIdHeader: "", jwtHeader: "" }))).to.match(/\.userIdHeader: /);
         expect(problem(on({ ...STRICT, emailToMatrixUserIdTemplate: "@{localpart}:x", jwtHeader: "" }))).to.match(/\.emailHeader: /);
@@ -101,6 +152,14 @@ describe("trusted upstream auth validation (instance.md §14, platform.md §10)"
         /^provisioner\.trustedUpstreamAuth\.userIdHeader: required/,
       );
     });
+  });
+
+  it("identityHeaders: the headers the tenant Ingress takes only from authUrl's answer (enabled and authUrl set only)", () => {
+    expect(identityHeaders(on({ emailHeader: "X-Email", matrixUserIdHeader: "X-Matrix", ...STRICT }))).to.deep.equal(["X-User", "X-Email", "X-Matrix", "X-Jwt"]);
+    expect(identityHeaders(on())).to.deep.equal(["X-User"]);
+    expect(identityHeaders(on({ emailHeader: "X-User" })), "each once").to.deep.equal(["X-User"]);
+    expect(identityHeaders(on({ authUrl: "" }))).to.deep.equal([]);
+    expect(identityHeaders(on({ enabled: "false" }))).to.deep.equal([]);
   });
 
   it("messages are one line and carry the caller's values path", () => {

@@ -9,13 +9,15 @@ import { K8S_RWX, mindroomEnv, renderArgs, renderValues } from "./helpers";
 const T = "MINDROOM_TRUSTED_UPSTREAM_";
 const trusted = (env: Record<string, unknown>) => Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith(T)));
 const STRICT = { enabled: "true", userIdHeader: "X-User", requireJwt: "true", jwtHeader: "X-Jwt", jwksUrl: "https://idp/jwks", jwtAudience: "mindroom", jwtIssuer: "https://idp" };
+/** Enabled without strict mode also needs these (project rules; trusted-upstream-ingress.test.ts). */
+const ACCESS = { authUrl: "https://auth.example.org/oauth2/auth", acknowledgeUnverifiedHeaders: "i-understand-anyone-can-set-these-headers" };
 
 describe("MindroomInstance: trusted upstream auth (spec §17 items 77-80)", () => {
   it("77: enabled without userIdHeader throws; a template without emailHeader throws; valid settings pass", () => {
     expect(() => parseInstanceValues({ customer: "t1", trustedUpstreamAuth: { enabled: "true" } })).to.throw(/^trustedUpstreamAuth\.userIdHeader: required/);
     expect(() => parseInstanceValues({ customer: "t1", trustedUpstreamAuth: { enabled: "yes", userIdHeader: "X-User", emailToMatrixUserIdTemplate: "@{localpart}:example.org" } }))
       .to.throw(/^trustedUpstreamAuth\.emailHeader: required/);
-    expect(() => parseInstanceValues({ customer: "t1", trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-User", emailHeader: "X-Email", emailToMatrixUserIdTemplate: "@{localpart}:example.org" } }))
+    expect(() => parseInstanceValues({ customer: "t1", trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-User", emailHeader: "X-Email", emailToMatrixUserIdTemplate: "@{localpart}:example.org", ...ACCESS } }))
       .to.not.throw();
     expect(() => parseInstanceValues({ customer: "t1", trustedUpstreamAuth: { enabled: "false", emailToMatrixUserIdTemplate: "no placeholder" } })).to.not.throw();
   });

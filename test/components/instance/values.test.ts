@@ -7,6 +7,9 @@ import { recordProgram } from "../../../infra/render/record";
 import { mindroomEnv, renderValues } from "./helpers";
 
 /** Every render-time rule: a valid and an invalid case, and the start of the one-line error. */
+/** Enabled without strict mode needs the access layer and the acknowledgement (project rules). */
+const ACCESS = { authUrl: "https://auth.example.org/oauth2/auth", acknowledgeUnverifiedHeaders: "i-understand-anyone-can-set-these-headers" };
+
 const RULES: { rule: string; valid: Record<string, unknown>; invalid: Record<string, unknown>; error: RegExp }[] = [
   { rule: "customer is a DNS label", valid: { customer: "tenant-7" }, invalid: { customer: "Foo_1" }, error: /^customer: "Foo_1" cannot form valid object names; use lower-case/ },
   { rule: "customer length", valid: { customer: "a".repeat(54) }, invalid: { customer: "a".repeat(55) }, error: /^customer: .* at most 54/ },
@@ -17,13 +20,16 @@ const RULES: { rule: string; valid: Record<string, unknown>; invalid: Record<str
   { rule: "image pull policies are Kubernetes'", valid: { mindroom_image_pull_policy: "IfNotPresent" }, invalid: { kubernetesWorkerImagePullPolicy: "always" }, error: /^kubernetesWorkerImagePullPolicy: "always" is not an image pull policy; use Always, IfNotPresent or Never/ },
   { rule: "kubernetes workers need RWX or a node pin", valid: { workerBackend: "kubernetes", controlPlaneNodeName: "n1" }, invalid: { workerBackend: "kubernetes" }, error: /^workerBackend: .*storageAccessMode=ReadWriteMany.*controlPlaneNodeName/ },
   { rule: "worker port is a TCP port", valid: { kubernetesWorkerPort: "8800" }, invalid: { kubernetesWorkerPort: "http" }, error: /^kubernetesWorkerPort: "http" is not a TCP port/ },
-  { rule: "trusted auth needs userIdHeader", valid: { trustedUpstreamAuth: { enabled: "on", userIdHeader: "X-U" } }, invalid: { trustedUpstreamAuth: { enabled: "on" } }, error: /^trustedUpstreamAuth\.userIdHeader: required/ },
-  { rule: "template needs emailHeader", valid: { trustedUpstreamAuth: { enabled: 1, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "@{localpart}:x.org" } }, invalid: { trustedUpstreamAuth: { enabled: 1, userIdHeader: "X-U", emailToMatrixUserIdTemplate: "@{localpart}:x.org" } }, error: /^trustedUpstreamAuth\.emailHeader: required/ },
-  { rule: "template has one {localpart}", valid: { trustedUpstreamAuth: { enabled: true, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "{localpart}" } }, invalid: { trustedUpstreamAuth: { enabled: true, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "@{local}:x.org" } }, error: /^trustedUpstreamAuth\.emailToMatrixUserIdTemplate: must contain exactly one/ },
+  { rule: "trusted auth needs userIdHeader", valid: { trustedUpstreamAuth: { enabled: "on", userIdHeader: "X-U", ...ACCESS } }, invalid: { trustedUpstreamAuth: { enabled: "on" } }, error: /^trustedUpstreamAuth\.userIdHeader: required/ },
+  { rule: "template needs emailHeader", valid: { trustedUpstreamAuth: { enabled: 1, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "@{localpart}:x.org", ...ACCESS } }, invalid: { trustedUpstreamAuth: { enabled: 1, userIdHeader: "X-U", emailToMatrixUserIdTemplate: "@{localpart}:x.org" } }, error: /^trustedUpstreamAuth\.emailHeader: required/ },
+  { rule: "template has one {localpart}", valid: { trustedUpstreamAuth: { enabled: true, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "{localpart}", ...ACCESS } }, invalid: { trustedUpstreamAuth: { enabled: true, userIdHeader: "X-U", emailHeader: "X-E", emailToMatrixUserIdTemplate: "@{local}:x.org" } }, error: /^trustedUpstreamAuth\.emailToMatrixUserIdTemplate: must contain exactly one/ },
   ...["jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer"].map((key) => {
     const strict = { enabled: "true", userIdHeader: "X-U", requireJwt: "yes", jwtHeader: "h", jwksUrl: "u", jwtAudience: "a", jwtIssuer: "i" };
     return { rule: `strict mode needs ${key}`, valid: { trustedUpstreamAuth: strict }, invalid: { trustedUpstreamAuth: { ...strict, [key]: "" } }, error: new RegExp(`^trustedUpstreamAuth\\.${key}: required when requireJwt is true`) };
   }),
+  { rule: "(project) trusted auth without requireJwt needs the acknowledgement", valid: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-U", ...ACCESS } }, invalid: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-U", authUrl: ACCESS.authUrl } }, error: /^trustedUpstreamAuth\.acknowledgeUnverifiedHeaders: without requireJwt nothing verifies the identity headers; turn on requireJwt \(strict mode\), or set acknowledgeUnverifiedHeaders to "i-understand-anyone-can-set-these-headers"/ },
+  { rule: "(project) trusted auth without requireJwt needs authUrl", valid: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-U", ...ACCESS } }, invalid: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-U", acknowledgeUnverifiedHeaders: ACCESS.acknowledgeUnverifiedHeaders } }, error: /^trustedUpstreamAuth\.authUrl: required when trusted upstream auth runs without requireJwt/ },
+  { rule: "(project) authUrl is a URL ingress-nginx accepts", valid: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-U", ...ACCESS } }, invalid: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-U", ...ACCESS, authUrl: "auth:4180" } }, error: /^trustedUpstreamAuth\.authUrl: "auth:4180" is not a URL ingress-nginx accepts/ },
   { rule: "OIDC needs issuer", valid: { matrixOidc: { enabled: true, issuer: "https://i" } }, invalid: { matrixOidc: { enabled: true } }, error: /^matrixOidc\.issuer: required when matrixOidc\.enabled is true/ },
   { rule: "OIDC needs clientId", valid: { matrixOidc: { enabled: "true", issuer: "https://i", clientId: "c" } }, invalid: { matrixOidc: { enabled: "true", issuer: "https://i", clientId: "" } }, error: /^matrixOidc\.clientId: required when matrixOidc\.enabled is true/ },
 ];

@@ -365,7 +365,8 @@ describe("platform checklist (platform.md §13)", () => {
 
   // Items 25 and 26 (validations) are covered case by case in validation.test.ts; these are the headline cases.
   it("25: trusted upstream without userIdHeader, template without emailHeader, strict mode without JWT fields all throw", async () => {
-    const tua = (extra: Record<string, unknown>) => ({ provisioner: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-User", ...extra } } });
+    const access = { authUrl: "https://auth.example.org/oauth2/auth", acknowledgeUnverifiedHeaders: "i-understand-anyone-can-set-these-headers" };
+    const tua = (extra: Record<string, unknown>) => ({ provisioner: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-User", ...access, ...extra } } });
     expect(() => renderPlatform(tua({ userIdHeader: "" }))).to.throw(/userIdHeader/);
     expect(() => renderPlatform(tua({ emailToMatrixUserIdTemplate: "@{localpart}:x.org" }))).to.throw(/emailHeader/);
     expect(() => renderPlatform(tua({ requireJwt: "true", jwksUrl: "j", jwtAudience: "a", jwtIssuer: "i" }))).to.throw(/jwtHeader/);

@@ -48,7 +48,10 @@ const SECRETS = {
     instanceStorageClassName: "hcloud-volumes",
     instanceImagePullSecretNames: ["regcred", "mirror"],
     instanceMindroomImage: "ghcr.io/mindroom-ai/mindroom:v9",
-    trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-User", emailHeader: "X-Email", emailToMatrixUserIdTemplate: "@{localpart}:example.org" },
+    trustedUpstreamAuth: {
+      enabled: "true", userIdHeader: "X-User", emailHeader: "X-Email", emailToMatrixUserIdTemplate: "@{localpart}:example.org",
+      authUrl: "https://auth.example.org/oauth2/auth", authSignin: "https://auth.example.org/oauth2/start", acknowledgeUnverifiedHeaders: "i-understand-anyone-can-set-these-headers",
+    },
   },
   matrixOidc: { enabled: "true", clientSecret: "oidc-secret", privateKey: "pem" },
   apiKeys: { openrouterProvisioning: "or-mgmt" },
@@ -97,6 +100,10 @@ describe("provisioner workload ↔ provisioner/config.ts", () => {
       emailToMatrixUserIdTemplate: "@{localpart}:example.org",
       requireJwt: "false",
       jwtEmailClaim: "email",
+      // Project settings: provisioner env only (not the upstream ConfigMap), forwarded to every tenant.
+      authUrl: "https://auth.example.org/oauth2/auth",
+      authSignin: "https://auth.example.org/oauth2/start",
+      acknowledgeUnverifiedHeaders: "i-understand-anyone-can-set-these-headers",
     });
   });
 

@@ -202,7 +202,7 @@ describe("provisioner RBAC", () => {
         instanceSynapseImagePullPolicy: "Always",
         instanceImagePullSecretNames: ["r"],
         trustedUpstreamAuth: Object.fromEntries(
-          ["userIdHeader", "emailHeader", "matrixUserIdHeader", "jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer", "jwtUserIdClaim", "jwtMatrixUserIdClaim"].map((k) => [k, "v"]),
+          ["userIdHeader", "emailHeader", "matrixUserIdHeader", "jwtHeader", "jwksUrl", "jwtAudience", "jwtIssuer", "jwtUserIdClaim", "jwtMatrixUserIdClaim", "authSignin", "acknowledgeUnverifiedHeaders"].map((k) => [k, "v"]),
         ),
         extraEnv: { PROVISIONER_CONCURRENCY: "1" },
       },
@@ -210,6 +210,8 @@ describe("provisioner RBAC", () => {
     all.provisioner.trustedUpstreamAuth.enabled = "true";
     all.provisioner.trustedUpstreamAuth.requireJwt = "true";
     all.provisioner.trustedUpstreamAuth.emailToMatrixUserIdTemplate = "@{localpart}:x";
+    all.provisioner.trustedUpstreamAuth.authUrl = "https://auth/verify";
+    all.provisioner.trustedUpstreamAuth.authSignin = "https://auth/start";
     const names = env((await renderPlatform(all)).get("Deployment", "mindroom-provisioner")).map((x) => x.name);
     expect(names[names.length - 1]).to.equal("PROVISIONER_CONCURRENCY");
     expect(new Set(names).size, "no duplicate env names").to.equal(names.length);

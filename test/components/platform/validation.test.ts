@@ -19,7 +19,9 @@ function errorOf(values: Record<string, unknown>): string | undefined {
   }
 }
 
-const tua = (fields: Record<string, unknown>) => ({ provisioner: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-User", ...fields } } });
+/** Enabled without strict mode needs the access layer and the acknowledgement (project rules, tested below). */
+const ACCESS = { authUrl: "https://auth.example.org/oauth2/auth", acknowledgeUnverifiedHeaders: "i-understand-anyone-can-set-these-headers" };
+const tua = (fields: Record<string, unknown>) => ({ provisioner: { trustedUpstreamAuth: { enabled: "true", userIdHeader: "X-User", ...ACCESS, ...fields } } });
 const strict = { requireJwt: "true", jwtHeader: "X-Jwt", jwksUrl: "https://idp/jwks", jwtAudience: "aud", jwtIssuer: "https://idp" };
 
 describe("platform validations", () => {
@@ -73,6 +75,16 @@ describe("platform validations", () => {
 
   it("3-6: strict mode with all four JWT fields is valid", () => {
     expect(errorOf(tua(strict))).to.equal(undefined);
+  });
+
+  it("project: without requireJwt, acknowledgeUnverifiedHeaders (exact value) and authUrl are required; strict mode needs neither", () => {
+    expect(errorOf(tua({ acknowledgeUnverifiedHeaders: "" }))).to.match(
+      /^provisioner\.trustedUpstreamAuth\.acknowledgeUnverifiedHeaders: without requireJwt nothing verifies the identity headers; .*"i-understand-anyone-can-set-these-headers"/,
+    );
+    expect(errorOf(tua({ acknowledgeUnverifiedHeaders: "yes" }))).to.match(/acknowledgeUnverifiedHeaders/);
+    expect(errorOf(tua({ authUrl: "" }))).to.match(/^provisioner\.trustedUpstreamAuth\.authUrl: required when trusted upstream auth runs without requireJwt/);
+    expect(errorOf(tua({ authUrl: "not a url" }))).to.match(/^provisioner\.trustedUpstreamAuth\.authUrl: "not a url" is not a URL ingress-nginx accepts/);
+    expect(errorOf(tua({ ...strict, authUrl: "", acknowledgeUnverifiedHeaders: "" }))).to.equal(undefined);
   });
 
   it("7: OIDC with create=true requires clientSecret", () => {

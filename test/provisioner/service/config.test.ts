@@ -35,16 +35,16 @@ describe("provisioner config", () => {
     expect(() => loadConfig({ MINDROOM_ENVIRONMENT: "Prod_1" })).to.throw(/^MINDROOM_ENVIRONMENT must be a short DNS label/);
   });
 
-  it("collects the 13 trusted-upstream variables, each under its own key", () => {
-    const suffixes = ["ENABLED", "USER_ID_HEADER", "EMAIL_HEADER", "MATRIX_USER_ID_HEADER", "EMAIL_TO_MATRIX_USER_ID_TEMPLATE", "REQUIRE_JWT", "JWT_HEADER", "JWKS_URL", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_EMAIL_CLAIM", "JWT_USER_ID_CLAIM", "JWT_MATRIX_USER_ID_CLAIM"];
+  it("collects the 16 trusted-upstream variables (13 upstream, 3 project), each under its own key", () => {
+    const suffixes = ["ENABLED", "USER_ID_HEADER", "EMAIL_HEADER", "MATRIX_USER_ID_HEADER", "EMAIL_TO_MATRIX_USER_ID_TEMPLATE", "REQUIRE_JWT", "JWT_HEADER", "JWKS_URL", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_EMAIL_CLAIM", "JWT_USER_ID_CLAIM", "JWT_MATRIX_USER_ID_CLAIM", "AUTH_URL", "AUTH_SIGNIN", "ACKNOWLEDGE_UNVERIFIED_HEADERS"];
     const c = loadConfig(Object.fromEntries(suffixes.map((s) => [`INSTANCE_TRUSTED_UPSTREAM_${s}`, `v-${s}`])));
     expect(c.trustedUpstream).to.deep.equal({
       enabled: "v-ENABLED", userIdHeader: "v-USER_ID_HEADER", emailHeader: "v-EMAIL_HEADER", matrixUserIdHeader: "v-MATRIX_USER_ID_HEADER",
       emailToMatrixUserIdTemplate: "v-EMAIL_TO_MATRIX_USER_ID_TEMPLATE", requireJwt: "v-REQUIRE_JWT", jwtHeader: "v-JWT_HEADER", jwksUrl: "v-JWKS_URL",
       jwtAudience: "v-JWT_AUDIENCE", jwtIssuer: "v-JWT_ISSUER", jwtEmailClaim: "v-JWT_EMAIL_CLAIM", jwtUserIdClaim: "v-JWT_USER_ID_CLAIM",
-      jwtMatrixUserIdClaim: "v-JWT_MATRIX_USER_ID_CLAIM",
+      jwtMatrixUserIdClaim: "v-JWT_MATRIX_USER_ID_CLAIM", authUrl: "v-AUTH_URL", authSignin: "v-AUTH_SIGNIN", acknowledgeUnverifiedHeaders: "v-ACKNOWLEDGE_UNVERIFIED_HEADERS",
     });
-    expect(Object.values(loadConfig({}).trustedUpstream)).to.deep.equal(Array(13).fill(""));
+    expect(Object.values(loadConfig({}).trustedUpstream)).to.deep.equal(Array(16).fill(""));
   });
 });
 
