@@ -1,13 +1,17 @@
 /**
  * Durable job records: one JSON file per job under `<data dir>/jobs/`, written atomically, with
  * the whole set mirrored in memory for reads. Finished jobs expire after the retention window.
- * `save` writes synchronously; `saveDurable` is its form for the request path (off the event loop,
- * fsyncs shared with concurrent saves), see atomic-file.ts.
+ * `save` writes synchronously. `saveDurable` is its form for the request path: new records saved
+ * at the same time are committed together, as the lines of one `group-<n>.jsonl` file (one file
+ * fsync and one directory fsync for the lot; atomic-file.ts GroupCommit). A job's own file, once
+ * its first update wrote one, wins over its line in a group; a group file goes once all of its
+ * jobs were pruned (and is rewritten without the pruned ones before that, so a restart never
+ * brings a pruned job back).
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { writeJsonAtomic, writeJsonDurable } from "../atomic-file";
+import { GroupCommit, writeFileAtomic, writeJsonAtomic, writeJsonDurable } from "../atomic-file";
 import { JOB_KINDS, type JobRecord } from "./types";
 
 /** The fields the runner and the routes rely on; anything else in a record is carried as is. */
@@ -23,8 +27,10 @@ const StoredRecord = z.looseObject({
   params: z.record(z.string(), z.unknown()),
 });
 
-/** A temporary file of an atomic write (`<id>.json.<pid>[.<n>].tmp`). */
-const TEMP = /\.json\.\d+(?:\.\d+)?\.tmp$/;
+/** A temporary file of an atomic write (`<id>.json.<pid>[.<n>].tmp`, `group-<n>.jsonl.<pid>.<n>.tmp`). */
+const TEMP = /\.jsonl?\.\d+(?:\.\d+)?\.tmp$/;
+const GROUP = /^group-(\d{16})\.jsonl$/;
+const groupName = (n: number) => `group-${String(n).padStart(16, "0")}.jsonl`;
 
 export interface JobStoreLog {
   error(obj: object, msg: string): void;
@@ -33,6 +39,9 @@ export interface JobStoreLog {
 export class JobStore {
   private readonly records = new Map<string, JobRecord>();
   private readonly dir: string;
+  /** Group files on disk and the jobs whose first version each holds. */
+  private readonly groups = new Map<string, string[]>();
+  private readonly group: GroupCommit<string>;
 
   /**
    * Loads every record. A file that is not a whole record (torn by a disk fault, truncated, edited
@@ -42,9 +51,11 @@ export class JobStore {
   constructor(dataDir: string, log?: JobStoreLog) {
     this.dir = join(dataDir, "jobs");
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const groupFiles: string[] = [];
     for (const name of readdirSync(this.dir).sort()) {
       // A write the crash interrupted before its rename: its caller was never told it was saved.
       if (TEMP.test(name)) unlinkSync(join(this.dir, name));
+      if (GROUP.test(name)) groupFiles.push(name);
       if (!name.endsWith(".json")) continue;
       const path = join(this.dir, name);
       let reason: string;
@@ -61,6 +72,44 @@ export class JobStore {
       renameSync(path, `${path}.corrupt`);
       log?.error({ file: join(this.dir, `${name}.corrupt`), reason }, "unreadable job record set aside; its job is lost (check the instance's status and retry it if needed)");
     }
+    for (const name of groupFiles) this.loadGroup(name, log);
+    const last = groupFiles.length > 0 ? Number(GROUP.exec(groupFiles[groupFiles.length - 1])![1]) : 0;
+    let next = last + 1;
+    this.group = new GroupCommit(this.dir, () => groupName(next++));
+  }
+
+  /**
+   * A group's jobs that have no file of their own yet. A line that is not a whole record means the
+   * file was damaged after its atomic write: the file is set aside as `.corrupt` and logged, and
+   * its readable jobs get files of their own first, so none of them is lost with it.
+   */
+  private loadGroup(name: string, log?: JobStoreLog): void {
+    const path = join(this.dir, name);
+    const ids: string[] = [];
+    const bad: string[] = [];
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      if (line.trim() === "") continue;
+      let parsed;
+      try {
+        parsed = StoredRecord.safeParse(JSON.parse(line));
+      } catch (err) {
+        bad.push((err as Error).message.split("\n")[0]);
+        continue;
+      }
+      if (!parsed.success) {
+        bad.push(`${parsed.error.issues[0].path.join(".") || "record"}: ${parsed.error.issues[0].message}`);
+        continue;
+      }
+      ids.push(parsed.data.job_id);
+      if (!this.records.has(parsed.data.job_id)) this.records.set(parsed.data.job_id, parsed.data as JobRecord);
+    }
+    if (bad.length === 0) {
+      this.groups.set(name, ids);
+      return;
+    }
+    for (const id of ids) writeJsonAtomic(this.path(id), this.records.get(id), "entry");
+    renameSync(path, `${path}.corrupt`);
+    log?.error({ file: `${path}.corrupt`, reason: bad[0], unreadable: bad.length }, "unreadable lines in a job group file set aside; their jobs are lost (check the instances' status and retry them if needed)");
   }
 
   get(id: string): JobRecord | undefined {
@@ -80,20 +129,22 @@ export class JobStore {
 
   /**
    * `save` without blocking the event loop: resolves once the record is on disk (a new one with its
-   * directory entry), its fsyncs shared with concurrent saves. The record is readable (`get`) at
-   * once. When the write fails, a new record is forgotten again, in memory and on disk (a later boot
-   * must not run a job whose caller was told it failed), and the error is thrown.
+   * directory entry). New records saved meanwhile share one group file and its fsyncs. The record
+   * is readable (`get`) at once. When the write fails (for every new record of its group), a new
+   * record is forgotten again and no file holds it (a later boot must not run a job whose caller
+   * was told it failed), and the error is thrown.
    */
   async saveDurable(record: JobRecord): Promise<void> {
-    const known = this.records.has(record.job_id);
+    if (this.records.has(record.job_id)) {
+      this.records.set(record.job_id, record);
+      return writeJsonDurable(this.path(record.job_id), record, "content");
+    }
     this.records.set(record.job_id, record);
     try {
-      await writeJsonDurable(this.path(record.job_id), record, known ? "content" : "entry");
+      const { file } = await this.group.add(record.job_id, JSON.stringify(record));
+      this.groups.set(file, [...(this.groups.get(file) ?? []), record.job_id]);
     } catch (err) {
-      if (!known && this.records.get(record.job_id) === record) {
-        this.records.delete(record.job_id);
-        rmSync(this.path(record.job_id), { force: true });
-      }
+      if (this.records.get(record.job_id) === record) this.records.delete(record.job_id);
       throw err;
     }
   }
@@ -113,7 +164,23 @@ export class JobStore {
       rmSync(this.path(record.job_id), { force: true });
       removed++;
     }
+    if (removed > 0) this.pruneGroups();
     return removed;
+  }
+
+  /** Group files lose their pruned jobs: deleted when none is left, else rewritten with the others (their current versions). */
+  private pruneGroups(): void {
+    for (const [name, ids] of this.groups) {
+      const kept = ids.filter((id) => this.records.has(id));
+      if (kept.length === ids.length) continue;
+      if (kept.length === 0) {
+        rmSync(join(this.dir, name), { force: true });
+        this.groups.delete(name);
+        continue;
+      }
+      writeFileAtomic(join(this.dir, name), kept.map((id) => `${JSON.stringify(this.records.get(id))}\n`).join(""), "entry");
+      this.groups.set(name, kept);
+    }
   }
 
   private path(id: string): string {

@@ -1,18 +1,22 @@
 /**
- * A durable, ordered outbox on the local disk: one JSON file per entry, named by a monotonically
- * increasing sequence number, written to a temp name, fsynced, then renamed (so a crash never leaves
- * a half-written entry under an entry's name; its temp file is removed at the next start), and
- * deleted once delivered. Appends run off the event loop and share their directory fsyncs with
- * concurrent appends (atomic-file.ts `writeJsonDurable`); an entry becomes pending (listed,
- * delivered) only once it and every older entry were written, so entries are delivered in order. An entry file that cannot be read is renamed `*.corrupt` and logged.
- * Entries that Supabase rejects for good are appended to `rejected.jsonl` for an operator instead
- * of blocking the queue.
+ * A durable, ordered outbox on the local disk. Entries carry a monotonically increasing sequence
+ * number and are written in groups (atomic-file.ts GroupCommit): the entries appended while the
+ * previous group was being committed go together into one file named after the group's first
+ * entry, `<seq>.json`, one entry per line (a group of one is the single-entry file of earlier
+ * versions), written to a temp name, fsynced and renamed, with a directory fsync: a crash never
+ * leaves a half-written group under a group's name, and its temp file is removed at the next start.
+ * An entry becomes pending (listed, delivered) once it and every older entry were written, so
+ * entries are delivered in order. A file is deleted once every entry in it was delivered (or
+ * rejected) and every older file is gone, so the files a crash leaves behind are the newest ones:
+ * delivering them again, in order, leaves each row as it was. A file that cannot be read is renamed
+ * `*.corrupt` and logged. Entries that Supabase rejects for good are appended to `rejected.jsonl`
+ * for an operator instead of blocking the queue.
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type pino from "pino";
-import { writeJsonDurable } from "../atomic-file";
+import { GroupCommit } from "../atomic-file";
 import type { InstanceRow } from "../ports";
 
 export interface OutboxEntry {
@@ -22,15 +26,27 @@ export interface OutboxEntry {
 }
 
 const ENTRY = /^(\d{16})\.json$/;
-/** An atomic write's temp file (`<entry>.<pid>.<n>.tmp`; earlier versions: `<entry>.<pid>.tmp`): a crash between its write and its rename leaves one behind. */
+/** An atomic write's temp file (`<file>.<pid>.<n>.tmp`; earlier versions: `<file>.<pid>.tmp`): a crash between its write and its rename leaves one behind. */
 const TEMP = /^\d{16}\.json\.\d+(?:\.\d+)?\.tmp$/;
+
+const fileName = (seq: number) => `${String(seq).padStart(16, "0")}.json`;
+
+/** A file of entries and how many of them are not delivered yet. */
+interface EntryFile {
+  name: string;
+  pending: number;
+}
 
 export class Outbox {
   private readonly entries: OutboxEntry[] = [];
   private nextSeq = 1;
+  /** Files on disk, oldest first. */
+  private readonly files: EntryFile[] = [];
+  private readonly fileOf = new Map<number, EntryFile>();
+  private readonly group: GroupCommit<number>;
   /** Settles once every append so far was written (or failed) and the written ones are pending. */
   private appended: Promise<void> = Promise.resolve();
-  /** The deletions of delivered entries' files, in order (see `remove`). */
+  /** The deletions of delivered files, in order (see `remove`). */
   private removals: Promise<void> = Promise.resolve();
 
   constructor(
@@ -47,16 +63,28 @@ export class Outbox {
       const match = ENTRY.exec(name);
       if (!match) continue;
       const path = join(dir, name);
+      let last = Number(match[1]);
       try {
-        const entry = JSON.parse(readFileSync(path, "utf8")) as OutboxEntry;
-        if (entry.seq !== Number(match[1]) || entry.row?.instance_id === undefined) throw new Error("malformed entry");
-        this.entries.push(entry);
+        const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
+        const group = lines.map((l) => JSON.parse(l) as OutboxEntry);
+        if (group.length === 0 || group[0].seq !== Number(match[1])) throw new Error("malformed file");
+        for (const [i, entry] of group.entries()) {
+          if (entry.row?.instance_id === undefined || (i > 0 && !(entry.seq > group[i - 1].seq))) throw new Error("malformed entry");
+        }
+        const file = { name, pending: group.length };
+        this.files.push(file);
+        for (const entry of group) {
+          this.entries.push(entry);
+          this.fileOf.set(entry.seq, file);
+        }
+        last = group[group.length - 1].seq;
       } catch {
         renameSync(path, `${path}.corrupt`);
         logger.error({ file: `${name}.corrupt` }, "unreadable mirror outbox entry set aside");
       }
-      this.nextSeq = Math.max(this.nextSeq, Number(match[1]) + 1);
+      this.nextSeq = Math.max(this.nextSeq, last + 1);
     }
+    this.group = new GroupCommit(dir, (seqs) => fileName(seqs[0]));
   }
 
   get size(): number {
@@ -69,38 +97,49 @@ export class Outbox {
   }
 
   /**
-   * Queues a write: resolves once its entry is on disk (directory entry included) and pending.
-   * Rejects when the write failed; the entry is then not queued (its file removed, so no later boot
-   * delivers a write whose caller was told it failed).
+   * Queues a write: resolves once its entry is on disk (directory entry included) and pending; the
+   * appends made meanwhile share its fsyncs. Rejects when the write failed (with every entry of
+   * its group): the entry is then not queued and no file holds it, so no later start delivers a
+   * write whose caller was told it failed.
    */
   append(row: InstanceRow): Promise<void> {
     const entry: OutboxEntry = { seq: this.nextSeq++, at: new Date().toISOString(), row };
-    const file = this.file(entry.seq);
-    const written = writeJsonDurable(file, entry, "entry").catch(async (err: unknown) => {
-      await unlink(file).catch(() => undefined);
-      throw err;
-    });
+    const written = this.group.add(entry.seq, JSON.stringify(entry));
     written.catch(() => undefined); // handled below, once the older appends are pending
-    const pending = this.appended.then(() => written).then(() => void this.entries.push(entry));
+    const pending = this.appended
+      .then(() => written)
+      .then(({ file: name, lines }) => {
+        // Registered with all of its lines at once, so no delivery empties it before the last is pending.
+        let file = this.files.at(-1);
+        if (file?.name !== name) this.files.push((file = { name, pending: lines }));
+        this.fileOf.set(entry.seq, file);
+        this.entries.push(entry);
+      });
     this.appended = pending.catch(() => undefined);
     return pending;
   }
 
   /**
-   * Forgets delivered entries at once and deletes their files behind, off the event loop, one after
-   * another in the order of the calls: after a crash, the files left over are the last delivered
-   * entries (delivered again, in order, at the next start: the row ends the same) and the
-   * undelivered ones.
+   * Forgets delivered entries at once. A file goes once none of its entries is pending and every
+   * older file is gone; the deletions run behind, off the event loop, one after another in order.
    */
   remove(seqs: number[]): void {
     const gone = new Set(seqs);
     const kept = this.entries.filter((e) => !gone.has(e.seq));
     this.entries.splice(0, this.entries.length, ...kept);
-    const files = seqs.map((seq) => this.file(seq));
+    for (const seq of seqs) {
+      const file = this.fileOf.get(seq);
+      if (!file) continue;
+      this.fileOf.delete(seq);
+      file.pending--;
+    }
+    const done: string[] = [];
+    while (this.files.length > 0 && this.files[0].pending <= 0) done.push(this.files.shift()!.name);
+    if (done.length === 0) return;
     this.removals = this.removals.then(async () => {
-      for (const file of files) {
-        await unlink(file).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== "ENOENT") this.logger.warn({ file, err: err.message }, "cannot delete a delivered mirror outbox entry; it is delivered again after a restart");
+      for (const name of done) {
+        await unlink(join(this.dir, name)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") this.logger.warn({ file: name, err: err.message }, "cannot delete a delivered mirror outbox file; its entries are delivered again after a restart");
         });
       }
     });
@@ -109,10 +148,6 @@ export class Outbox {
   /** Resolves once every append and deletion so far reached the disk (tests, shutdown). */
   async settled(): Promise<void> {
     await Promise.all([this.appended, this.removals]);
-  }
-
-  private file(seq: number): string {
-    return join(this.dir, `${String(seq).padStart(16, "0")}.json`);
   }
 
   /** Moves entries Supabase will never accept to `rejected.jsonl` (kept for operators), then removes them. */

@@ -1,11 +1,12 @@
 /**
- * The durable writes of the accept path (issue 10 item 8): `writeFileDurable` off the event loop
- * with group-committed directory fsyncs, `JobStore.saveDurable`, `JobRunner.submitDurable` and the
- * provision route on top. What must hold: each save resolves only once its content was fsynced
- * before the rename and a directory fsync that started after the rename has finished; concurrent
- * saves share directory fsyncs; writes to one path land in call order; an fsync error fails the
- * affected saves (and the request: 500, not 202) and leaves no record behind; a provisioner killed
- * right after its 202s loses none of the accepted jobs.
+ * The durable writes of the accept path (issue 10 item 8): `writeFileDurable` with its fsyncs off
+ * the event loop and group-committed directory fsyncs, `JobStore.saveDurable` committing new
+ * records in group files, `JobRunner.submitDurable` and the provision route on top. What must
+ * hold: each save resolves only once its content was fsynced before the rename and a directory
+ * fsync that started after the rename has finished; concurrent saves share fsyncs; writes to one
+ * path land in call order; a restart loads group files (a job's own file wins) and never brings a
+ * pruned job back; an fsync error fails the affected saves (and the request: 500, not 202) and
+ * leaves no record behind; a provisioner killed right after its 202s loses none of the accepted jobs.
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
@@ -111,25 +112,70 @@ describe("provisioner jobs: group-committed durable writes", () => {
     expect(readdirSync(dir)).to.deep.equal(["record.json"]);
   });
 
-  it("an fsync error fails that save only, with an error naming the file; the new record is gone from memory and disk", async () => {
+  it("20 concurrent saveDurable of new records: a few group files, each record on disk when its save resolves; a restart loads them, a job's own file wins over its group line", async () => {
     const store = new JobStore(dir);
-    const bad = "bbbbbbbb-0000-4000-8000-000000000000";
+    const jobs = join(dir, "jobs");
+    let fsyncs = 0;
     durableIo.syncFile = async (fd, path) => {
-      if (path.includes(bad)) throw eio();
+      fsyncs++;
+      await sleep(10); // a slow disk: the burst gathers while one group is written
       return original.syncFile(fd, path);
     };
-    const ids = [bad, ...Array.from({ length: 5 }, (_, i) => `aaaaaaaa-0000-4000-8000-00000000000${i}`)];
-    const results = await Promise.allSettled(ids.map((id) => store.saveDurable(record(id))));
-    expect(results.map((r) => r.status)).to.deep.equal(["rejected", "fulfilled", "fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
-    const err = (results[0] as PromiseRejectedResult).reason as Error;
-    expect(err.message).to.equal(`cannot write ${join(dir, "jobs", `${bad}.json`)}: EIO: i/o error, fsync`);
-    expect((err.cause as NodeJS.ErrnoException).code).to.equal("EIO");
-    expect(store.get(bad)).to.equal(undefined);
-    expect(readdirSync(join(dir, "jobs")).sort()).to.deep.equal(ids.slice(1).map((id) => `${id}.json`));
-    expect(new JobStore(dir).all().map((j) => j.job_id)).to.deep.equal(ids.slice(1));
+    const ids = Array.from({ length: 20 }, (_, i) => `dddddddd-0000-4000-8000-${String(i).padStart(12, "0")}`);
+    const onDisk = await Promise.all(
+      ids.map((id) => store.saveDurable(record(id)).then(() => readdirSync(jobs).some((f) => f.startsWith("group-") && readFileSync(join(jobs, f), "utf8").includes(`"job_id":"${id}"`)))),
+    );
+    expect(onDisk.every(Boolean), "each record is in a group file when its save resolves").to.equal(true);
+    const groups = readdirSync(jobs).filter((f) => f.startsWith("group-"));
+    expect(groups.length, "group files for 20 records").to.be.within(1, 3);
+    expect(fsyncs).to.equal(groups.length);
+    store.save({ ...store.get(ids[0])!, status: "running", started_at: new Date().toISOString() }); // its first update: a file of its own
+    const again = new JobStore(dir);
+    expect(again.all().map((j) => j.job_id)).to.deep.equal(ids);
+    expect(again.get(ids[0])!.status).to.equal("running");
+    expect(again.get(ids[1])!.status).to.equal("queued");
   });
 
-  it("a failed directory fsync fails every save of its batch and removes their new files (renamed, but not durable)", async () => {
+  it("prune: a group file loses its pruned jobs (rewritten without them, deleted once empty), so a restart never brings one back", async () => {
+    const store = new JobStore(dir);
+    const jobs = join(dir, "jobs");
+    durableIo.syncFile = async (fd, path) => {
+      await sleep(10);
+      return original.syncFile(fd, path);
+    };
+    const ids = ["eeeeeeee-0000-4000-8000-000000000001", "eeeeeeee-0000-4000-8000-000000000002", "eeeeeeee-0000-4000-8000-000000000003"];
+    await Promise.all(ids.map((id) => store.saveDurable(record(id)))); // groups: [1], [2, 3]
+    expect(readdirSync(jobs).sort()).to.deep.equal(["group-0000000000000001.jsonl", "group-0000000000000002.jsonl"]);
+    const old = new Date(Date.now() - 48 * 3_600_000).toISOString();
+    for (const id of ids.slice(0, 2)) store.save({ ...store.get(id)!, status: "succeeded", started_at: old, finished_at: old });
+    expect(store.prune(3_600_000)).to.equal(2);
+    expect(readdirSync(jobs).sort()).to.deep.equal(["group-0000000000000002.jsonl"]);
+    expect(new JobStore(dir).all().map((j) => j.job_id), "the pruned ones stay gone").to.deep.equal([ids[2]]);
+    expect(new JobStore(dir).get(ids[2])!.status).to.equal("queued");
+  });
+
+  it("an fsync error fails the saves of its group with an error naming the file; their records are gone from memory and disk, the saves around them stay", async () => {
+    const store = new JobStore(dir);
+    const jobs = join(dir, "jobs");
+    durableIo.syncFile = async (fd, path) => {
+      await sleep(10);
+      if (path.endsWith("group-0000000000000002.jsonl")) throw eio();
+      return original.syncFile(fd, path);
+    };
+    const ids = Array.from({ length: 6 }, (_, i) => `aaaaaaaa-0000-4000-8000-00000000000${i}`);
+    const results = await Promise.allSettled(ids.map((id) => store.saveDurable(record(id)))); // groups: [0], [1..5]
+    expect(results.map((r) => r.status)).to.deep.equal(["fulfilled", "rejected", "rejected", "rejected", "rejected", "rejected"]);
+    const err = (results[1] as PromiseRejectedResult).reason as Error;
+    expect(err.message).to.equal(`cannot write ${join(jobs, "group-0000000000000002.jsonl")}: EIO: i/o error, fsync`);
+    expect((err.cause as NodeJS.ErrnoException).code).to.equal("EIO");
+    for (const id of ids.slice(1)) expect(store.get(id)).to.equal(undefined);
+    expect(readdirSync(jobs)).to.deep.equal(["group-0000000000000001.jsonl"]);
+    Object.assign(durableIo, original);
+    await store.saveDurable(record("aaaaaaaa-0000-4000-8000-000000000009"));
+    expect(new JobStore(dir).all().map((j) => j.job_id), "the next save after the disk recovered works").to.deep.equal([ids[0], "aaaaaaaa-0000-4000-8000-000000000009"]);
+  });
+
+  it("a failed directory fsync fails every save of its group and removes the group file (renamed, but not durable)", async () => {
     const store = new JobStore(dir);
     durableIo.syncDir = async () => {
       await sleep(5);
@@ -138,7 +184,7 @@ describe("provisioner jobs: group-committed durable writes", () => {
     const ids = Array.from({ length: 4 }, (_, i) => `cccccccc-0000-4000-8000-00000000000${i}`);
     const results = await Promise.allSettled(ids.map((id) => store.saveDurable(record(id))));
     expect(results.every((r) => r.status === "rejected")).to.equal(true);
-    expect(((results[0] as PromiseRejectedResult).reason as Error).message).to.match(/^cannot write .*cccccccc-0000-4000-8000-000000000000\.json durably \(directory fsync\): EIO/);
+    expect(((results[0] as PromiseRejectedResult).reason as Error).message).to.match(/^cannot write .*group-0000000000000001\.jsonl durably \(directory fsync\): EIO/);
     expect(readdirSync(join(dir, "jobs"))).to.deep.equal([]);
     expect(store.all()).to.deep.equal([]);
     Object.assign(durableIo, original);
