@@ -309,7 +309,7 @@ export class JobRunner {
       if (job.status === "running") {
         job.phase = "after";
         if (interimResult !== undefined) job.result_if_interrupted = interimResult;
-        this.opts.store.save(job);
+        this.saveOrLog(job, "the end of its stack phase");
       }
       this.pump();
     };
@@ -446,10 +446,23 @@ export class JobRunner {
     if (this.flushTimers.has(job.job_id)) return;
     const timer = setTimeout(() => {
       this.flushTimers.delete(job.job_id);
-      if (!isFinished(job)) this.opts.store.save(job);
+      if (!isFinished(job)) this.saveOrLog(job, "its progress");
     }, 500);
     timer.unref();
     this.flushTimers.set(job.job_id, timer);
+  }
+
+  /**
+   * Saves a record whose loss costs only detail (progress lines, the phase of a job whose stack
+   * work is done): a failing disk must not throw from a timer or a release and crash the process,
+   * with every other tenant's job in it. The next status change saves the record again.
+   */
+  private saveOrLog(job: JobRecord, what: string): void {
+    try {
+      this.opts.store.save(job);
+    } catch (err) {
+      this.opts.log?.error({ job_id: job.job_id, instance_id: job.instance_id, err: shortReason(err) }, `could not save ${what} to the job record`);
+    }
   }
 
   private now(): Date {
