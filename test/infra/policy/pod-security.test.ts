@@ -114,7 +114,7 @@ describe("policy pod-security-restricted", () => {
       deployment({ name: "synapse-42", namespace: "default", labels: { app: "synapse", customer: "42" } }),
       deployment({ name: "synapse-42", labels: { app: "mindroom", customer: "42" } }),
     ]) {
-      expect(restrictedViolations(rootWithCapabilities(other)), `${other.metadata.namespace}/${other.metadata.name}`).to.include('restricted: container "app" must drop ALL capabilities');
+      expect(restrictedViolations(rootWithCapabilities(other)), `${other.metadata?.namespace}/${other.metadata?.name}`).to.include('restricted: container "app" must drop ALL capabilities');
     }
   });
 
