@@ -52,6 +52,15 @@ describe("workflows/preview.yml", () => {
     }
   });
 
+  it("every pulumi preview runs the policy pack infra/policy (a mandatory violation fails it)", () => {
+    const previews = Object.values(workflow().jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith("pulumi/actions@")));
+    expect(previews.map((s) => s.with?.["stack-name"])).to.deep.equal(["staging", "production"]);
+    // pulumi/actions passes each line of policyPacks to the CLI as --policy-pack <path>.
+    for (const p of previews) expect(p.with?.policyPacks, String(p.with?.["stack-name"])).to.equal("infra/policy");
+    const pack = parse(readFileSync(join(root, "infra", "policy", "PulumiPolicy.yaml"), "utf8")) as { runtime: string };
+    expect(pack.runtime).to.equal("nodejs");
+  });
+
   it("takes the backend and credentials from repository secrets, each documented, never on a command line", () => {
     const env = workflow().jobs.preview.env;
     expect(env).to.include({ PULUMI_BACKEND_URL: "${{ secrets.PULUMI_BACKEND_URL }}", PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" });
