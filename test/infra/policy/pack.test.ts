@@ -13,6 +13,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
+import type { PluginInfo } from "@pulumi/pulumi/proto/plugin_pb";
 import { AnalyzeRequest, AnalyzeStackRequest, AnalyzerResource, AnalyzerResourceOptions, EnforcementLevel, type AnalyzeResponse, type AnalyzerInfo } from "@pulumi/pulumi/proto/analyzer_pb";
 import { parse } from "yaml";
 import type { Obj } from "../../../infra/policy/kube";
@@ -57,6 +58,11 @@ describe("policy pack served by @pulumi/pulumi's run-policy-pack (the Node.js po
     expect(pkg.main).to.equal("main.js");
     expect(pkg.version).to.match(/^\d+\.\d+\.\d+$/);
     expect(pkg, "the pack uses the repo's node_modules").to.not.have.property("dependencies");
+  });
+
+  it("GetPluginInfo answers the SDK's version (the engine's first call; fails if the SDK's protobuf classes load twice)", async () => {
+    const info = await call<PluginInfo>((cb) => client.getPluginInfo(new Empty(), cb));
+    expect(info.getVersion()).to.match(/^\d+\.\d+\.\d+/);
   });
 
   it("GetAnalyzerInfo: pack mindroom, seven policies, all mandatory; tenant-storage-class takes config", async () => {

@@ -2,9 +2,10 @@
 // `node [nodeargs] <@pulumi/pulumi>/cmd/run <flags> <program>` the way the upstream host does.
 //
 // Supported: Run (with Pulumi.yaml's runtime options `nodeargs`, `typescript`, `tsconfig`),
-// GetPluginInfo, Handshake, and empty plugin/package lists (the engine then loads providers on
-// demand, when a resource first asks for one). Not supported: InstallDependencies (run `npm ci`
-// yourself), program generation, `pulumi about` details, RunPlugin (policy packs, plugins in JS).
+// GetPluginInfo, Handshake, empty plugin/package lists (the engine then loads providers on
+// demand, when a resource first asks for one) and RunPlugin for policy packs (runplugin.go). Not
+// supported: InstallDependencies (run `npm ci` yourself), program generation, `pulumi about`
+// details, RunPlugin for other plugins written in JS.
 package main
 
 import (
