@@ -1,5 +1,7 @@
 /** The `@pulumi/policy` handlers of `rules.ts` with hand-made arguments (spec pulumi.md §4.5). */
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { unknownCheckingProxy, type ResourceValidationArgs, type ResourceValidationPolicy, type StackValidationArgs, type StackValidationPolicy } from "@pulumi/policy";
 import { kubeObjectFromResource, type Obj } from "../../../infra/policy/kube";
 import { policies, RESOURCE_RULES, STACK_RULES } from "../../../infra/policy/rules";
@@ -51,6 +53,15 @@ describe("policy pack handlers", () => {
     expect(validate("tenant-storage-class", "kubernetes:core/v1:PersistentVolumeClaim", claim, { storageClasses: ["hcloud-volumes", "standard"] })).to.deep.equal([]);
     const schema = (byName("tenant-storage-class") as ResourceValidationPolicy).configSchema;
     expect(schema?.properties.storageClasses).to.deep.include({ type: "array", default: ["hcloud-volumes"] });
+  });
+
+  it("config-local.json (kind's standard, k3d's local-path) is a valid config for tenant-storage-class", () => {
+    const file = JSON.parse(readFileSync(join(__dirname, "../../../infra/policy/config-local.json"), "utf8")) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(file)).to.deep.equal(["tenant-storage-class"]);
+    expect(Object.keys(file["tenant-storage-class"])).to.deep.equal(["storageClasses"]);
+    for (const cls of ["hcloud-volumes", "standard", "local-path"]) {
+      expect(validate("tenant-storage-class", "kubernetes:core/v1:PersistentVolumeClaim", pvc(cls), file["tenant-storage-class"]), cls).to.deep.equal([]);
+    }
   });
 
   it("the stack policy reports an uncovered tenant pod on that resource's URN", () => {
