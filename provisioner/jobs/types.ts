@@ -8,7 +8,7 @@ import type { ProgressEvent } from "../ports";
  * Every job kind, each owned by one use case (which defines it on the runner):
  * provision, upgrade (ProvisioningService), uninstall (LifecycleService), preview and rollout (FleetService).
  */
-export const JOB_KINDS = ["provision", "uninstall", "upgrade", "preview", "rollout"] as const;
+export const JOB_KINDS = ["provision", "uninstall", "upgrade", "preview", "rollout", "rekey", "rekey-stack"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 export type JobStatus = "queued" | "running" | "succeeded" | "failed";
 
