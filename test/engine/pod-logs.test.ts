@@ -25,7 +25,7 @@ import { createTenantKube } from "../../provisioner/kube";
 import { PodNotFound, type TenantKube } from "../../provisioner/ports";
 import { AUTH, startHarness } from "../provisioner/http/harness";
 import { apiRequest } from "./support/api";
-import { apply, applyAll, render, statusOf, type Obj } from "./support/apply";
+import { apply, applyAll, removeAll, render, statusOf, type Obj } from "./support/apply";
 import { sharedCluster, type Cluster } from "./support/cluster";
 import { prepare } from "./support/prepare";
 
@@ -58,6 +58,7 @@ describe("engine: tenant logs (provisioner ServiceAccount, pods/log through the 
   let kubelet: Server;
   let kubeletCalls: KubeletCall[];
   let token: string;
+  let platformObjects: Obj[] | undefined;
   let provisionerKubeconfig: string;
   let kube: TenantKube;
   const pods = { old: "mindroom-9401-aaaaa", current: "mindroom-9401-bbbbb", pending: "mindroom-9401-ccccc", control: "other-app-ddddd" };
@@ -93,6 +94,7 @@ describe("engine: tenant logs (provisioner ServiceAccount, pods/log through the 
     const tenantValues = join(dir, "tenant.yaml");
     writeFileSync(tenantValues, JSON.stringify({ customer: CUSTOMER, instanceSecrets: { create: true, name: `mindroom-api-keys-${CUSTOMER}` } }));
     const [platform, tenant] = await Promise.all([render("platform", [join(FIXTURES, "platform/production.yaml")]), render("instance", [join(FIXTURES, "instance/tenant.yaml"), tenantValues])]);
+    platformObjects = platform;
     await prepare(admin, [...platform, ...tenant, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: CONTROL_NS } }]);
     expect(await applyAll(admin, platform, ADMIN), "platform objects the API server rejected").to.deep.equal([]);
     const provisioner = platform.find((o) => o.kind === "Deployment" && o.metadata.name === "mindroom-provisioner")!;
@@ -151,6 +153,8 @@ describe("engine: tenant logs (provisioner ServiceAccount, pods/log through the 
       await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 }).catch(() => undefined);
     }
     await core.deleteNode({ name: NODE }).catch(() => undefined);
+    // The platform's RBAC in mindroom-instances: the root project's own platform writes the same names.
+    if (platformObjects) await removeAll(admin, platformObjects.filter((o) => o.metadata.namespace === TENANTS));
     kubelet?.closeAllConnections();
     await new Promise((r) => kubelet?.close(r));
     rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { KubernetesObjectApi, type KubeConfig } from "@kubernetes/client-node";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { apply, applyAll, id, read, reason, render, statusOf, type Obj } from "./support/apply";
+import { apply, applyAll, id, read, reason, removeAll, render, statusOf, type Obj } from "./support/apply";
 import { sharedCluster, type Cluster } from "./support/cluster";
 import { prepare } from "./support/prepare";
 
@@ -66,7 +66,11 @@ describe("engine: RBAC escalation (provisioner creates a kubernetes-worker tenan
     expect(sa, "the provisioner Deployment names its ServiceAccount").to.be.a("string");
     provisioner = cluster.kubeConfig(await cluster.serviceAccountToken(deployment.metadata.namespace as string, sa));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    // The platform's RBAC in mindroom-instances: the root project's own platform writes the same names.
+    if (platform) await removeAll(admin, platform.filter((o) => o.metadata.namespace === TENANTS));
+  });
 
   it("with the provisioner's token: the worker Role and RoleBinding are created and read back", async () => {
     const role = find(tenant, "Role");

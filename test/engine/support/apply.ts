@@ -93,3 +93,18 @@ export async function applyAll(kc: k8s.KubeConfig, objects: Obj[], fieldManager:
   }
   return rejected;
 }
+
+/**
+ * Deletes `objects` (missing ones are fine). Engine test files share one control plane: objects a
+ * file applied into a namespace another file's stack also writes (the platform's RBAC in
+ * mindroom-instances) must go, or that stack's server-side apply meets a foreign field manager.
+ */
+export async function removeAll(kc: k8s.KubeConfig, objects: Obj[]): Promise<void> {
+  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+  for (const o of objects) {
+    const ref = { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } };
+    await api.delete(ref).catch((err: unknown) => {
+      if (statusOf(err) !== 404) throw err;
+    });
+  }
+}
