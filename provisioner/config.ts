@@ -71,6 +71,8 @@ export interface ProvisionerConfig {
   dataDir: string;
   pulumiBackendUrl: string;
   pulumiConfigPassphrase: string;
+  /** `PULUMI_PREVIOUS_CONFIG_PASSPHRASE[_FILE]`: the tenant stacks' passphrase before a rekey (docs/rekey.md); temporary, empty when no move is under way. */
+  pulumiPreviousConfigPassphrase: string;
   /** KMS or other secrets-provider URL; empty → passphrase provider. */
   pulumiSecretsProvider: string;
   pulumiCliPath: string;
@@ -208,6 +210,7 @@ export function loadConfig(env: Env = process.env): ProvisionerConfig {
     dataDir,
     pulumiBackendUrl: e.PULUMI_BACKEND_URL || `file://${resolve(dataDir, "state")}`,
     pulumiConfigPassphrase: readSecret(env, "PULUMI_CONFIG_PASSPHRASE"),
+    pulumiPreviousConfigPassphrase: readSecret(env, "PULUMI_PREVIOUS_CONFIG_PASSPHRASE"),
     pulumiSecretsProvider: e.PULUMI_SECRETS_PROVIDER,
     pulumiCliPath: e.PULUMI_CLI_PATH,
     pulumiHome: e.PULUMI_HOME ? resolve(e.PULUMI_HOME) : resolve(dataDir, "pulumi-home"),

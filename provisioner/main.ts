@@ -52,6 +52,7 @@ function unavailableStacks(config: ProvisionerConfig, reason: string): TenantSta
     list: fail,
     setDesiredState: fail,
     recover: fail,
+    changePassphrase: fail,
     stackName: (id) => tenantStackName(config.mindroomEnvironment, id),
   };
 }
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
       backendUrl: config.pulumiBackendUrl,
       passphrase: config.pulumiConfigPassphrase || undefined,
+      previousPassphrase: config.pulumiPreviousConfigPassphrase || undefined,
       secretsProvider: config.pulumiSecretsProvider || undefined,
       pulumiCliPath: config.pulumiCliPath || undefined,
       pulumiHome: config.pulumiHome,

@@ -79,6 +79,12 @@ export interface DestroyResult {
   keptVolumes: string[];
 }
 
+/** What `TenantStacks.changePassphrase` did. */
+export interface PassphraseChange {
+  /** `moved`: re-encrypted to the provisioner's passphrase; `already`: it was on it, nothing was run or written. */
+  status: "moved" | "already";
+}
+
 export interface StackSummary {
   instanceId: string;
   stackName: string;
@@ -138,8 +144,24 @@ export interface TenantStacks {
   list(options?: { tags?: boolean }): Promise<StackSummary[]>;
   /** Records the desired state on an existing stack without an update. @throws StackNotFound */
   setDesiredState(instanceId: string, state: DesiredState): Promise<void>;
-  /** Clears a stale lock left by this provisioner's own crashed run, then refreshes. Recovery only. */
+  /**
+   * Clears a stale lock left by this provisioner's own crashed run, then refreshes. Recovery only.
+   * With a previous passphrase set, a stack not yet on the provisioner's is moved first (as by
+   * `changePassphrase`), so the refresh can read it.
+   */
   recover(instanceId: string): Promise<void>;
+  /**
+   * Moves the stack's secrets (its checkpoint and stack config) from the previous passphrase
+   * (`PULUMI_PREVIOUS_CONFIG_PASSPHRASE[_FILE]`) to the provisioner's own with `pulumi stack
+   * change-secrets-provider passphrase`: the new passphrase on stdin, never in argv. A stack that
+   * already opens with the provisioner's passphrase is left as it is (`already`). No resource is
+   * touched. Run it in the tenant's queue. Added for the rekey (docs/rekey.md).
+   * @throws StackNotFound when there is no stack
+   * @throws StackBusy when another process holds the stack's lock
+   * @throws EngineError when the stack opens with neither passphrase (or does not open with ours and
+   *   no previous one is set), the stacks use a KMS secrets provider, or the CLI fails; redacted
+   */
+  changePassphrase(instanceId: string, options?: OperationOptions): Promise<PassphraseChange>;
   /** Stack name of a tenant (pure, no I/O), e.g. `instance-42`; the mirror records it as `stack_name`
    * before the stack exists, so the adapter, which owns naming, must expose it. Added by the service. */
   stackName(instanceId: string): string;

@@ -8,6 +8,7 @@ import {
   type DesiredState,
   type DestroyResult,
   type OperationOptions,
+  type PassphraseChange,
   type PreviewResult,
   type StackSummary,
   type TenantSpec,
@@ -29,6 +30,7 @@ export type FakeCall =
   | { op: "destroy"; instanceId: string }
   | { op: "setDesiredState"; instanceId: string; state: DesiredState }
   | { op: "recover"; instanceId: string }
+  | { op: "changePassphrase"; instanceId: string }
   | { op: "list" | "outputs" | "preview"; instanceId?: string };
 
 export class FakeTenantStacks implements TenantStacks {
@@ -41,6 +43,10 @@ export class FakeTenantStacks implements TenantStacks {
   readonly drifted = new Set<string>();
   /** Runs inside `preview` before it answers: delay, gate or throw from here. */
   beforePreview?: (spec: TenantSpec) => Promise<void>;
+  /** Tenants whose stack is still on the previous passphrase: `changePassphrase` moves them (then `already`). */
+  readonly onPreviousPassphrase = new Set<string>();
+  /** Runs inside `changePassphrase` before it answers: delay, gate or throw from here. */
+  beforeChangePassphrase?: (instanceId: string, options?: OperationOptions) => Promise<void>;
   /** Error thrown by `list` (backend unreachable). */
   listError?: Error;
 
@@ -122,6 +128,16 @@ export class FakeTenantStacks implements TenantStacks {
 
   async recover(instanceId: string): Promise<void> {
     this.calls.push({ op: "recover", instanceId });
+  }
+
+  async changePassphrase(instanceId: string, options?: OperationOptions): Promise<PassphraseChange> {
+    this.calls.push({ op: "changePassphrase", instanceId });
+    await this.beforeChangePassphrase?.(instanceId, options);
+    const stack = this.stacks.get(instanceId);
+    if (!stack || stack.resourceCount === 0) throw new StackNotFound(instanceId);
+    if (!this.onPreviousPassphrase.delete(instanceId)) return { status: "already" };
+    options?.onProgress?.({ at: new Date().toISOString(), message: `re-encrypting stack ${this.stackName(instanceId)} with the provisioner's passphrase` });
+    return { status: "moved" };
   }
 
   /** Calls that change something (not list/outputs), for "no state change" assertions. */

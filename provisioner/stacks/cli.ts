@@ -4,7 +4,7 @@
  */
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { parse as parseSemver, SemVer } from "semver";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { PROVISIONER_SECRET_VARS } from "./environment";
@@ -21,6 +21,11 @@ export interface PulumiCommandLike {
     onError?: (data: string) => void,
     signal?: AbortSignal,
   ): Promise<unknown>;
+  /**
+   * Test seam for {@link runWithInput}: a fake answers a command that reads stdin (the SDK's `run`
+   * cannot feed one). The real CLI has none; the adapter then spawns `command` itself.
+   */
+  runWithInput?(args: string[], cwd: string, env: { [key: string]: string }, input: string, signal?: AbortSignal): Promise<unknown>;
 }
 
 /** The CLI is missing or unusable; `message` is one line with the fix (HTTP 503 material). */
@@ -109,4 +114,53 @@ export function checkCliVersion(cli: PulumiCommandLike): void {
       `Pulumi CLI ${version.toString()} is too old: the provisioner needs ${MIN_CLI_VERSION.toString()} or newer (destroy and refresh of inline programs); install a newer CLI`,
     );
   }
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+// The SDK's own result and error mapping (internal, but what `run` throws): StackNotFoundError,
+// ConcurrentUpdateError, CommandError, so `mapStackError` treats this command like any other.
+const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as {
+  CommandResult: new (stdout: string, stderr: string, code: number, err?: { exitCode?: number; signal?: string; code?: unknown }) => unknown;
+};
+const { createCommandError } = require("@pulumi/pulumi/automation/errors") as { createCommandError: (result: unknown) => Error };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * Runs one CLI command that reads `input` on stdin (a secret that must never be in argv or in an
+ * environment variable: the new passphrase of `stack change-secrets-provider`). The environment is
+ * built as the SDK's `run` builds it: the parent's, then `env` (an undefined entry removes a
+ * variable), the CLI's folder first on PATH, `PULUMI_AUTOMATION_API`, and `--non-interactive`.
+ * Resolves with the CLI's stdout; a failure rejects with the SDK's error for the CLI's output
+ * (StackNotFoundError, ConcurrentUpdateError or CommandError). `signal` sends SIGINT, as the SDK does.
+ */
+export async function runWithInput(cli: PulumiCommandLike, args: string[], cwd: string, env: Record<string, string | undefined>, input: string, signal?: AbortSignal): Promise<string> {
+  const argv = args.includes("--non-interactive") ? [...args] : [...args, "--non-interactive"];
+  const merged: Record<string, string | undefined> = { ...process.env, ...env, PULUMI_AUTOMATION_API: "true" };
+  if (cli.command.startsWith("/")) merged.PATH = `${dirname(cli.command)}:${env.PATH ?? process.env.PATH ?? ""}`;
+  const childEnv = Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined));
+  if (cli.runWithInput) {
+    const result = (await cli.runWithInput(argv, cwd, childEnv, input, signal)) as { stdout?: string } | undefined;
+    return result?.stdout ?? "";
+  }
+  return new Promise<string>((resolveRun, reject) => {
+    const child = spawn(cli.command, argv, { cwd, env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const abort = () => child.kill("SIGINT");
+    signal?.addEventListener("abort", abort, { once: true });
+    // A CLI that exits before reading stdin closes the pipe: EPIPE is its exit's business, not ours.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(`${input}\n`);
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      signal?.removeEventListener("abort", abort);
+      reject(createCommandError(new CommandResult(stdout, stderr, -2, { code: err.code })));
+    });
+    child.on("close", (code, killedBy) => {
+      signal?.removeEventListener("abort", abort);
+      if (code === 0) return resolveRun(stdout);
+      reject(createCommandError(new CommandResult(stdout, stderr, code ?? -2, { exitCode: code ?? undefined, signal: killedBy ?? undefined })));
+    });
+  });
 }

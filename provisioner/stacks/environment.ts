@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type pino from "pino";
+import type { PassphraseVars } from "./passphrase";
 
 export type Env = Record<string, string | undefined>;
 
@@ -19,6 +20,8 @@ export const PROVISIONER_SECRET_VARS = [
   "OPENROUTER_PROVISIONING_API_KEY",
   "SANDBOX_PROXY_TOKEN",
   "INSTANCE_MATRIX_OIDC_CLIENT_SECRET",
+  // The passphrase the tenant stacks had before a rekey (docs/rekey.md): the CLI gets it only for the move.
+  "PULUMI_PREVIOUS_CONFIG_PASSPHRASE",
 ] as const;
 
 export interface PassphraseOptions {
@@ -56,6 +59,19 @@ export function passphraseEnv(options: PassphraseOptions): Record<string, string
   }
   chmodSync(generated, 0o600);
   return { PULUMI_CONFIG_PASSPHRASE_FILE: generated };
+}
+
+/**
+ * The passphrase the tenant stacks were encrypted with before the move to the provisioner's own
+ * (docs/rekey.md), as the CLI variable that carries it to `stack change-secrets-provider`: a file
+ * (`PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE`, or `previousPassphraseFile`) is preferred, then a value.
+ * Undefined when none is set: there is then nothing to move from.
+ */
+export function previousPassphraseEnv(options: { previousPassphrase?: string; previousPassphraseFile?: string; env: Env }): PassphraseVars | undefined {
+  const file = options.previousPassphraseFile || options.env.PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE;
+  if (file) return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
+  const value = options.previousPassphrase || options.env.PULUMI_PREVIOUS_CONFIG_PASSPHRASE;
+  return value ? { PULUMI_CONFIG_PASSPHRASE: value } : undefined;
 }
 
 /**

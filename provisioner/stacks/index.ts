@@ -5,9 +5,9 @@
 import { tenantProgram, type TenantKubeAccess } from "../../stacks/tenant";
 import { join, resolve } from "node:path";
 import pino from "pino";
-import type { TenantKube, TenantStacks } from "../ports";
+import type { TenantStacks } from "../ports";
 import { checkCliVersion, findPulumiCli, type PulumiCommandLike } from "./cli";
-import { backendUrl, passphraseEnv, privateDir, scrubbedSecrets, type Env } from "./environment";
+import { backendUrl, passphraseEnv, previousPassphraseEnv, privateDir, scrubbedSecrets, type Env } from "./environment";
 import { resolveKubeAccess } from "./kube-access";
 import { LocalTenantStacks, type TenantProgramFactory } from "./tenant-stacks";
 
@@ -26,6 +26,14 @@ export interface TenantStacksOptions {
   passphrase?: string;
   /** Passphrase file; preferred over a value because the passphrase then is in no process environment. */
   passphraseFile?: string;
+  /**
+   * The passphrase the tenant stacks had before (docs/rekey.md): `changePassphrase` moves a stack from
+   * it to the passphrase above. Default `PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE`, then
+   * `PULUMI_PREVIOUS_CONFIG_PASSPHRASE`; unset when there is nothing to move from.
+   */
+  previousPassphrase?: string;
+  /** File of the previous passphrase; preferred over a value. */
+  previousPassphraseFile?: string;
   /** KMS secrets provider URL (e.g. `awskms://…`); default none = passphrase provider. Must match the root stacks' (pulumi.md §2.5). */
   secretsProvider?: string;
   /** Default `PULUMI_CLI_PATH`, else `pulumi` on PATH. */
@@ -72,6 +80,7 @@ export async function createTenantStacks(options: TenantStacksOptions): Promise<
     backendUrl: backend,
     secretsProvider: options.secretsProvider || undefined,
     envVars,
+    previousPassphrase: previousPassphraseEnv({ ...options, env }),
     kube: options.kube ?? resolveKubeAccess(env, options.environment),
     pulumiCommand,
     program: options.program ?? tenantProgram,

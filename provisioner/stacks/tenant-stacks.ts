@@ -22,24 +22,26 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { writeFileAtomic } from "../atomic-file";
 import { SemVer } from "semver";
 import type { TenantKubeAccess, TenantProgramOptions } from "../../stacks/tenant";
-import type {
-  DesiredState,
-  DestroyResult,
-  OperationOptions,
-  PreviewResult,
-  ResourceChange,
-  StackSummary,
-  TenantKube,
-  TenantSpec,
-  TenantStacks,
-  UpResult,
+import {
+  EngineError,
+  type DesiredState,
+  type DestroyResult,
+  type OperationOptions,
+  type PassphraseChange,
+  type PreviewResult,
+  type ResourceChange,
+  type StackSummary,
+  type TenantSpec,
+  type TenantStacks,
+  type UpResult,
 } from "../ports";
-import type { PulumiCommandLike } from "./cli";
+import { runWithInput, type PulumiCommandLike } from "./cli";
 import { mapStackError, scrub, secretNeedles } from "./errors";
 import { tenantVolumes } from "../../infra/tenant-names";
 import { prepareDiyRecovery } from "./diy-recovery";
 import { eventForwarder } from "./events";
 import { instanceIdOf, tenantStackName, TENANT_PROJECT } from "./naming";
+import { opensState, passphraseOf, type PassphraseVars } from "./passphrase";
 
 /** Builds the inline program for validated values (the signature of `stacks/tenant.ts`). */
 export type TenantProgramFactory = (
@@ -75,6 +77,8 @@ export interface ResolvedTenantStacksSettings {
   secretsProvider?: string;
   /** Per-call environment; an undefined value removes a variable the CLI would inherit from process.env. */
   envVars: Record<string, string | undefined>;
+  /** The passphrase the tenant stacks had before the move to the one in `envVars` (docs/rekey.md); unset: nothing to move from. */
+  previousPassphrase?: PassphraseVars;
   kube: TenantKubeAccess;
   pulumiCommand: PulumiCommandLike;
   program: TenantProgramFactory;
@@ -284,6 +288,9 @@ export class LocalTenantStacks implements TenantStacks {
         if (!(err instanceof CommandError)) throw err;
         log.debug({ err: err.message }, "pulumi cancel found nothing to cancel");
       });
+      // While a move of passphrases is under way (docs/rekey.md) the stack may still be on the
+      // previous one (or half moved, if the crash hit a move): the refresh below needs ours.
+      if (this.s.previousPassphrase) await this.movePassphrase(instanceId, stackName, log, {});
       await stack.refresh({
         clearPendingCreates: true,
         onOutput: (out) => log.debug({ out }, "pulumi refresh"),
@@ -291,8 +298,119 @@ export class LocalTenantStacks implements TenantStacks {
       });
       log.info("recovered tenant stack: lock cleared, pending operations refreshed");
     } catch (err) {
-      throw this.failure(err, instanceId, "Recovering the tenant stack", [], log);
+      throw this.failure(err, instanceId, "Recovering the tenant stack", this.passphraseNeedles(), log);
     }
+  }
+
+  async changePassphrase(instanceId: string, options: OperationOptions = {}): Promise<PassphraseChange> {
+    const stackName = this.stackName(instanceId);
+    const log = this.s.logger.child({ stack: stackName });
+    try {
+      await this.workspace(stackName);
+      return { status: await this.movePassphrase(instanceId, stackName, log, options) };
+    } catch (err) {
+      throw this.failure(err, instanceId, "Moving the tenant stack to the provisioner's passphrase", this.passphraseNeedles(), log, options.signal);
+    }
+  }
+
+  /**
+   * `pulumi stack change-secrets-provider passphrase` when the stack is not on the provisioner's
+   * passphrase yet: the old passphrase (whichever opens the checkpoint) as the CLI's
+   * PULUMI_CONFIG_PASSPHRASE(_FILE), the new one on stdin, never in argv or an environment. Before
+   * and after, {@link passphraseState} reads which passphrase opens the checkpoint and the stack
+   * config; `already` when both open with ours (nothing is run or written).
+   */
+  private async movePassphrase(instanceId: string, stackName: string, log: pino.Logger, options: OperationOptions): Promise<PassphraseChange["status"]> {
+    if (this.s.secretsProvider && this.s.secretsProvider !== "passphrase") {
+      throw new EngineError(`Instance ${instanceId}: the tenant stacks use the secrets provider ${this.s.secretsProvider.split(":")[0]}://…, not a passphrase; there is no passphrase to move`);
+    }
+    const current = this.currentPassphrase();
+    const fresh = readPassphrase(current, "PULUMI_CONFIG_PASSPHRASE_FILE");
+    if (!fresh || fresh !== fresh.trim() || /[\r\n]/.test(fresh)) {
+      throw new EngineError(`Instance ${instanceId}: the provisioner's passphrase is empty or has leading/trailing blanks or a line break; the CLI reads the new passphrase as one trimmed line, so set PULUMI_CONFIG_PASSPHRASE_FILE to a file holding it on one line`);
+    }
+    const before = await this.passphraseState(stackName, fresh);
+    if (before.done) {
+      log.debug({ checkpoint: before.checkpoint, config: before.config }, "tenant stack already on the provisioner's passphrase");
+      return "already";
+    }
+    const opener = before.checkpoint !== "none" ? before.checkpoint : before.config;
+    if (opener === "neither") {
+      throw new EngineError(
+        this.s.previousPassphrase
+          ? `Instance ${instanceId}: the stack opens with neither the provisioner's passphrase nor the previous one (PULUMI_PREVIOUS_CONFIG_PASSPHRASE); set PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE to the passphrase the stack was encrypted with`
+          : `Instance ${instanceId}: the stack does not open with the provisioner's passphrase and no previous one is set; set PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE to the passphrase it was encrypted with (docs/rekey.md)`,
+      );
+    }
+    const oldVars = opener === "current" ? current : this.s.previousPassphrase!;
+    options.onProgress?.({ at: new Date().toISOString(), message: `re-encrypting stack ${stackName} with the provisioner's passphrase` });
+    const needles = this.passphraseNeedles();
+    const out = await runWithInput(
+      this.s.pulumiCommand,
+      ["stack", "change-secrets-provider", "passphrase", "--stack", stackName],
+      join(this.s.workspacesDir, stackName),
+      // The old passphrase the way the CLI reads an existing stack's; its own test switch must not make it prompt.
+      { PULUMI_HOME: this.s.pulumiHome, ...this.s.envVars, PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: undefined, ...oldVars, PULUMI_TEST_PASSPHRASE: undefined },
+      fresh,
+      options.signal,
+    );
+    log.debug({ out: scrub(out, needles) }, "pulumi stack change-secrets-provider");
+    const after = await this.passphraseState(stackName, fresh);
+    if (!after.done) {
+      throw new EngineError(`Instance ${instanceId}: the stack still does not open with the provisioner's passphrase after change-secrets-provider (checkpoint: ${after.checkpoint}, stack config: ${after.config}); see provisioner logs`);
+    }
+    log.info({ from: opener }, "tenant stack moved to the provisioner's passphrase");
+    options.onProgress?.({ at: new Date().toISOString(), message: `stack ${stackName} is on the provisioner's passphrase` });
+    return "moved";
+  }
+
+  /**
+   * Which passphrase opens the stack's checkpoint (`stack export` without `--show-secrets`: only
+   * ciphertexts and the secrets-provider state, no passphrase needed) and its stack config (the
+   * `encryptionsalt` of `Pulumi.<stack>.yaml` in the workDir): `current`, `previous`, `neither`, or
+   * `none` when there is no such state. `done` when neither still needs the previous passphrase.
+   */
+  private async passphraseState(stackName: string, fresh: string): Promise<{ checkpoint: Opener; config: Opener; done: boolean }> {
+    const workDir = join(this.s.workspacesDir, stackName);
+    const exported = (await this.s.pulumiCommand.run(["stack", "export", "--stack", stackName], workDir, { PULUMI_HOME: this.s.pulumiHome, ...this.s.envVars } as Record<string, string>)) as { stdout: string };
+    const providers = (JSON.parse(exported.stdout || "{}") as { deployment?: { secrets_providers?: { type?: string; state?: { salt?: unknown } } } }).deployment?.secrets_providers;
+    if (providers?.type && providers.type !== "passphrase") {
+      throw new EngineError(`Stack ${stackName} keeps its secrets with the ${providers.type} secrets provider, not a passphrase; there is no passphrase to move`);
+    }
+    const file = join(workDir, `Pulumi.${stackName}.yaml`);
+    const configSalt = existsSync(file) ? (parseYaml(readFileSync(file, "utf8")) as { encryptionsalt?: unknown } | null)?.encryptionsalt : undefined;
+    const previous = this.s.previousPassphrase ? readPassphrase(this.s.previousPassphrase, "PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE") : undefined;
+    // The checkpoint and the stack config usually carry the same state: each one is checked once.
+    const seen = new Map<string, Promise<Opener>>();
+    const which = (state: unknown): Promise<Opener> => {
+      if (typeof state !== "string" || state === "") return Promise.resolve("none");
+      if (!seen.has(state)) {
+        seen.set(state, (async () => ((await opensState(fresh, state)) ? "current" : previous !== undefined && (await opensState(previous, state)) ? "previous" : "neither"))());
+      }
+      return seen.get(state)!;
+    };
+    const [checkpoint, config] = await Promise.all([which(providers?.state?.salt), which(configSalt)]);
+    const ours = (o: Opener) => o === "current" || o === "none";
+    return { checkpoint, config, done: ours(checkpoint) && ours(config) };
+  }
+
+  /** The CLI variables of the provisioner's own passphrase (the one `envVars` passes). */
+  private currentPassphrase(): PassphraseVars {
+    const { PULUMI_CONFIG_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE_FILE } = this.s.envVars;
+    return PULUMI_CONFIG_PASSPHRASE_FILE ? { PULUMI_CONFIG_PASSPHRASE_FILE } : { PULUMI_CONFIG_PASSPHRASE: PULUMI_CONFIG_PASSPHRASE ?? "" };
+  }
+
+  /** Both passphrases, cut out of anything logged or reported about a move. */
+  private passphraseNeedles(): string[] {
+    const values: string[] = [];
+    for (const vars of [this.currentPassphrase(), this.s.previousPassphrase]) {
+      try {
+        if (vars) values.push(passphraseOf(vars));
+      } catch {
+        // An unreadable file fails the move itself, with its own message.
+      }
+    }
+    return values.filter(Boolean);
   }
 
   /**
@@ -372,6 +490,18 @@ export class LocalTenantStacks implements TenantStacks {
     return mapped;
   }
 }
+
+/** The passphrase these variables carry; an unreadable file is an EngineError naming the setting (never its content). */
+function readPassphrase(vars: PassphraseVars, setting: string): string {
+  try {
+    return passphraseOf(vars);
+  } catch (err) {
+    throw new EngineError(`${setting}: cannot read ${vars.PULUMI_CONFIG_PASSPHRASE_FILE} (${(err as NodeJS.ErrnoException).code ?? "error"}); point it at a readable file`);
+  }
+}
+
+/** Which passphrase opens a secrets-provider state: the provisioner's, the previous one, neither, or there is no state. */
+type Opener = "current" | "previous" | "neither" | "none";
 
 /** Steps that read a resource (`read`, `refresh`), forget it (`discard`) or leave it as it is: no change to it. */
 const NOT_A_CHANGE = new Set<string>(["same", "read", "refresh", "discard"]);

@@ -18,6 +18,8 @@ export interface BinRule {
   killWith?: string;
   /** Wait for SIGINT (what the SDK sends on abort), then print `stderr` and exit with `code`. */
   awaitSigint?: boolean;
+  /** Read stdin to its end first and record it (`stdin()`); only for commands that are fed one. */
+  readStdin?: boolean;
 }
 
 export interface BinCall {
@@ -45,6 +47,7 @@ const finish = (r) => {
   if (r.stderr) process.stderr.write(r.stderr);
   process.exitCode = r.code || 0;
 };
+if (rule && rule.readStdin) fs.appendFileSync(path.join(root, "stdin.jsonl"), JSON.stringify(fs.readFileSync(0, "utf8")) + "\\n");
 if (rule && rule.killWith) process.kill(process.pid, rule.killWith);
 else if (rule && rule.awaitSigint) {
   const timer = setInterval(() => {}, 1000);
@@ -85,6 +88,15 @@ export class FakePulumiBinary {
       .split("\n")
       .filter(Boolean)
       .map((line) => JSON.parse(line) as BinCall);
+  }
+
+  /** What each `readStdin` command read, in order. */
+  stdin(): string[] {
+    try {
+      return readFileSync(join(this.root, "stdin.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as string);
+    } catch {
+      return [];
+    }
   }
 
   /** Argv of every call but `version`, without the SDK's trailing --non-interactive. */

@@ -3,11 +3,12 @@
  * answers the commands the SDK issues from an in-memory "backend". It never connects to the inline
  * program's language host, so tenant programs never run here.
  */
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SemVer } from "semver";
 import { stringify } from "yaml";
 import type { PulumiCommandLike } from "../../../provisioner/stacks/cli";
+import { newPassphraseState, opensState } from "../../../provisioner/stacks/passphrase";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as {
@@ -33,12 +34,16 @@ export interface Call {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /** What the command got on stdin (`runWithInput` only). */
+  input?: string;
 }
 
 export interface FakeStack {
   tags: Record<string, string>;
   config: Record<string, string>;
   outputs: Record<string, { value: unknown; secret?: boolean }>;
+  /** The checkpoint's passphrase state (`secrets_providers.state.salt`); unset: `stack export` shows none. */
+  checkpointSalt?: string;
 }
 
 export function cliError(stderr: string, code = 255, stdout = ""): Error {
@@ -46,6 +51,7 @@ export function cliError(stderr: string, code = 255, stdout = ""): Error {
 }
 
 export class FakePulumi implements PulumiCommandLike {
+  runWithInput?: PulumiCommandLike["runWithInput"];
   readonly command = "pulumi";
   readonly version: SemVer;
   readonly calls: Call[] = [];
@@ -114,6 +120,11 @@ export class FakePulumi implements PulumiCommandLike {
       return ok(JSON.stringify(Object.fromEntries(Object.entries(outs).map(([k, o]) => [k, o.secret && !shown ? "[secret]" : o.value]))));
     }
     if (a === "stack" && b === "history") return ok(JSON.stringify(this.history));
+    if (a === "stack" && b === "export") {
+      if (args.includes("--show-secrets")) throw new Error("fake pulumi: stack export --show-secrets would put plaintext secrets in the provisioner");
+      const salt = stackOf(flag("--stack")).checkpointSalt;
+      return ok(JSON.stringify({ version: 3, deployment: { manifest: {}, ...(salt ? { secrets_providers: { type: "passphrase", state: { salt } } } : {}), resources: [] } }));
+    }
     if (a === "stack" && b === "rm") return (this.stacks.delete(args[args.length - 2]), ok());
     if (a === "config" && b === "set-all") {
       const name = flag("--stack");
@@ -143,6 +154,49 @@ export class FakePulumi implements PulumiCommandLike {
     }
     throw new Error(`fake pulumi: unexpected command ${joined}`);
   }
+}
+
+/**
+ * Gives `cli` a passphrase-keeping backend for `stack change-secrets-provider passphrase` (what the
+ * real CLI does, pkg/cmd/pulumi/stack/stack_change_secrets_provider.go): the old passphrase from
+ * PULUMI_CONFIG_PASSPHRASE(_FILE) must open the checkpoint, the new one is read from stdin (one
+ * trimmed line), and both the checkpoint and `Pulumi.<stack>.yaml` get a state for it.
+ */
+export function withPassphrases(cli: FakePulumi): FakePulumi {
+  cli.runWithInput = async (args, cwd, env, input) => {
+    if (!args.includes("--non-interactive")) args.push("--non-interactive");
+    cli.calls.push({ args: [...args], cwd, env, input });
+    const joined = args.join(" ");
+    const failure = cli.failures.find((f) => joined.startsWith(f.prefix));
+    if (failure) {
+      if (failure.once) cli.failures.splice(cli.failures.indexOf(failure), 1);
+      throw failure.error;
+    }
+    await cli.beforeAnswer?.(args, cwd);
+    if (!joined.startsWith("stack change-secrets-provider passphrase")) throw new Error(`fake pulumi: unexpected stdin command ${joined}`);
+    const name = args[args.indexOf("--stack") + 1];
+    const stack = cli.stacks.get(name);
+    if (!stack) throw cliError(`error: no stack named '${name}' found`);
+    const old = env.PULUMI_CONFIG_PASSPHRASE ?? (env.PULUMI_CONFIG_PASSPHRASE_FILE ? readFileSync(env.PULUMI_CONFIG_PASSPHRASE_FILE, "utf8").trim() : undefined);
+    const fresh = input.split("\n")[0].trim();
+    const file = join(cwd, `Pulumi.${name}.yaml`);
+    // As the CLI: the new salt lands in the stack config first, then the checkpoint is re-encrypted.
+    const salt = await newPassphraseState(fresh);
+    writeFileSync(file, stringify({ encryptionsalt: salt }));
+    if (stack.checkpointSalt && (old === undefined || !(await opensState(old, stack.checkpointSalt)))) {
+      throw cliError("error: constructing secrets manager: failed to decrypt: incorrect passphrase");
+    }
+    stack.checkpointSalt = salt;
+    return new CommandResult("Migrating old configuration and state to new secrets provider\n", "", 0);
+  };
+  return cli;
+}
+
+/** A stack in `cli` whose checkpoint and stack config are encrypted with `passphrase` (as after a real `up`). */
+export async function stackOnPassphrase(cli: FakePulumi, workDir: string, name: string, passphrase: string): Promise<void> {
+  const salt = await newPassphraseState(passphrase);
+  cli.stacks.set(name, { tags: {}, config: {}, outputs: {}, checkpointSalt: salt });
+  writeFileSync(join(workDir, `Pulumi.${name}.yaml`), stringify({ encryptionsalt: salt }));
 }
 
 /** What the CLI does with `--event-log tcp://…`: one client stream of JSON events, closed before it exits. */
