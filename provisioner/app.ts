@@ -20,6 +20,7 @@ import { IdAllocator } from "./service/ids";
 import { FleetService } from "./service/fleet";
 import { LifecycleService } from "./service/lifecycle";
 import { ProvisioningService } from "./service/provisioning";
+import { RekeyService } from "./service/rekey";
 import { InstanceRegistry, type Logger } from "./service/registry";
 import { SyncService } from "./service/sync";
 
@@ -81,6 +82,7 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   const lifecycle = new LifecycleService({ stacks, kube, registry, runner, log, ...unavailable });
   const fleet = new FleetService({ config, stacks, kube, mirror, registry, runner, provisioning, log, fetch: deps.fetch, ...unavailable });
   const sync = new SyncService({ stacks, kube, mirror, registry, log });
+  const rekey = new RekeyService({ config, stacks, runner, log, engineUnavailable: deps.engineUnavailable });
   const metrics = createMetrics({ jobs: () => runner.counts(), mirrorPending: () => mirror.pending() });
   const booted = runner.boot();
   if (booted.resumed + booted.interrupted > 0) log.info(booted, "jobs restored from the data dir");
@@ -126,7 +128,7 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
   app.get("/openapi.json", ...(production ? [requireBearer(config.apiKey, log)] : []), (_req, res) => {
     res.json(openApiDocument());
   });
-  app.use(systemRouter({ config, runner, provisioning, lifecycle, fleet, sync, registry, kube, log, kubeUnavailable: deps.kubeUnavailable }));
+  app.use(systemRouter({ config, runner, provisioning, lifecycle, fleet, sync, rekey, registry, kube, log, kubeUnavailable: deps.kubeUnavailable }));
   app.use((_req, res) => {
     res.status(404).json({ detail: "Not Found" });
   });

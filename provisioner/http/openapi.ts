@@ -60,6 +60,20 @@ export function openApiDocument(): Record<string, unknown> {
       "/system/sync-instances": {
         post: { summary: "Reconcile the instances table with Kubernetes and the stacks", security: bearer, responses: { "200": reply("Sync result", s.SyncResponse), "500": reply("Sync failed", s.ErrorResponse), ...common } },
       },
+      "/system/rekey": {
+        post: {
+          summary: "Move every tenant stack (or instance_ids) to the provisioner's passphrase (job; docs/rekey.md)",
+          security: bearer,
+          parameters: [{ name: "Prefer", in: "header", required: false, schema: { type: "string", example: "wait=600" } }],
+          requestBody: { required: false, content: json(s.RekeyBody, "input") },
+          responses: {
+            "200": reply("Finished (wait): per-tenant outcome", s.RekeySummary),
+            "202": reply("Accepted (or the rekey already queued or running); poll the Location", s.RekeyAccepted),
+            "503": reply("Pulumi engine unavailable, or a KMS secrets provider", s.ErrorResponse),
+            ...common,
+          },
+        },
+      },
       "/system/jobs/{job_id}": {
         get: {
           summary: "Job status with progress",

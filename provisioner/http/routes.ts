@@ -12,13 +12,14 @@ import { Failure } from "../errors";
 import type { FleetService } from "../service/fleet";
 import type { LifecycleService } from "../service/lifecycle";
 import type { ProvisioningService } from "../service/provisioning";
+import type { RekeyService } from "../service/rekey";
 import type { InstanceRegistry, Logger } from "../service/registry";
 import type { SyncService } from "../service/sync";
 import type { TenantKube } from "../ports";
 import { requireBearer } from "./auth";
 import { registerLogsRoute } from "./logs-route";
 import { MAX_BODY_BYTES, perMinute, preferWait, sizeGuard } from "./middleware";
-import { DriftBody, InstancePath, JobPath, JobsQuery, PreviewBody, ProvisionBody, ProvisionQuery, UninstallQuery, UpgradeBody } from "./schemas";
+import { DriftBody, InstancePath, JobPath, JobsQuery, PreviewBody, ProvisionBody, ProvisionQuery, RekeyBody, UninstallQuery, UpgradeBody } from "./schemas";
 import { parse } from "./validation";
 
 export interface RouteDeps {
@@ -28,6 +29,8 @@ export interface RouteDeps {
   lifecycle: LifecycleService;
   fleet: FleetService;
   sync: SyncService;
+  /** The tenant-stacks passphrase move (docs/rekey.md). */
+  rekey: RekeyService;
   registry: InstanceRegistry;
   log: Logger;
   /** Set when no Kubernetes credentials exist (known at boot): the logs route answers 503 with the fix. */
@@ -134,6 +137,15 @@ export function systemRouter(d: RouteDeps): Router {
     const { job, instanceIds } = d.fleet.drift(body, { concurrency: body.concurrency });
     const final = await waited(job, preferWait(req.get("prefer"), maxRolloutWaitSeconds), res);
     answerRollout(res, final, instanceIds);
+  });
+
+  r.post("/system/rekey", ...guarded(2, json), async (req, res) => {
+    const body = parse("body", RekeyBody, hasBody(req) ? req.body : {});
+    const { job } = d.rekey.rekey(body);
+    const final = await waited(job, preferWait(req.get("prefer"), maxRolloutWaitSeconds), res);
+    if (final.status === "succeeded") return void res.status(200).json(final.result);
+    if (final.status === "failed" && final.error) return void res.status(final.error.status_code).json({ detail: final.error.detail });
+    res.status(202).location(`/system/jobs/${final.job_id}`).json({ job_id: final.job_id, status: final.status, kind: "rekey" });
   });
 
   r.post("/system/instances/:instance_id/preview", ...guarded(10, json), async (req, res) => {

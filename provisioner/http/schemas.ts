@@ -87,6 +87,8 @@ const objectBody = { error: (issue: { code: string }) => (issue.code === "invali
 export const UpgradeBody = z.strictObject({ ...selection, ...changes, ...rollout }, objectBody).superRefine(requireSelection);
 export const DriftBody = z.strictObject({ ...selection, concurrency: rollout.concurrency }, objectBody).superRefine(requireSelection);
 export const PreviewBody = z.strictObject(changes, objectBody);
+/** `POST /system/rekey` (docs/rekey.md): every tenant stack by default. */
+export const RekeyBody = z.strictObject({ instance_ids: selection.instance_ids, ...rollout }, { error: (issue: { code: string }) => (issue.code === "invalid_type" ? 'the body must be a JSON object such as {} or {"instance_ids": ["3", "7"]}' : undefined) });
 export const JobsQuery = z.object({
   instance_id: z.string().max(20).optional(),
   kind: z.enum(JOB_KINDS, { message: `kind must be one of ${JOB_KINDS.join(", ")}` }).optional(),
@@ -120,6 +122,16 @@ export const JobResponse = z.object({
   summary: z.record(z.string(), z.unknown()).optional(),
 });
 export const JobList = z.object({ jobs: z.array(JobResponse) });
+export const RekeyAccepted = z.object({ job_id: z.string(), status: z.string(), kind: z.literal("rekey") });
+export const RekeySummary = z.object({
+  total: z.number(),
+  moved: z.number(),
+  already: z.number(),
+  failed: z.number(),
+  skipped: z.number(),
+  stopped_early: z.boolean(),
+  instances: z.array(z.object({ instance_id: z.string(), status: z.enum(["moved", "already", "failed", "skipped"]), job_id: z.string().optional(), error: z.string().optional() })),
+});
 export const RolloutAccepted = z.object({ job_id: z.string(), status: z.string(), kind: z.literal("rollout"), total: z.number(), instance_ids: z.array(z.string()) });
 export const InstanceResponse = z.looseObject({
   instance_id: z.string(),
