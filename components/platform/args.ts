@@ -83,9 +83,18 @@ export interface ProvisionerArgs {
   resources: ResourceRequirements;
   /** Default `""` → `file://{data dir}/state` on the PVC. `s3://`, `postgres://`, ... share state across hosts. */
   backendUrl: string;
-  /** Default `""`: passphrase of the passphrase secrets provider; must equal the platform stack's (pulumi.md §2.5). */
+  /**
+   * Default `""` → generated once and kept by the provisioner Secret's state: the tenant stacks'
+   * own passphrase (`PULUMI_CONFIG_PASSPHRASE`). Never the platform stack's: the provisioner is
+   * internet-facing, and that passphrase opens the root stacks' secrets (docs/rekey.md).
+   */
   pulumiConfigPassphrase: SecretInput;
-  /** Default `mindroom-provisioner-secrets`: Secret holding `pulumi_config_passphrase` (pre-created when `platformSecrets.create=false`). */
+  /**
+   * Default `""`: the tenant stacks' passphrase before a move to `pulumiConfigPassphrase`
+   * (`PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE`, for `POST /system/rekey`); temporary, remove it once moved.
+   */
+  previousPulumiConfigPassphrase: SecretInput;
+  /** Default `mindroom-provisioner-secrets`: Secret holding `pulumi_config_passphrase` (and `pulumi_previous_config_passphrase` during a move; pre-created when `platformSecrets.create=false`). */
   secretName: string;
   /** Storage of the data directory `/data` (`MINDROOM_DATA_DIR`). */
   storage: ProvisionerStorageArgs;

@@ -10,7 +10,7 @@
  *   ...config.requireObject<Record<string, unknown>>("platform"),   // chart-compatible keys
  *   supabase: { url, anonKey, serviceKey: config.requireSecret("supabaseServiceKey") },
  *   provisioner: { enabled: true, apiKey: config.requireSecret("provisionerApiKey"),
- *                  pulumiConfigPassphrase: config.requireSecret("pulumiConfigPassphrase") },
+ *                  pulumiConfigPassphrase: config.getSecret("tenantStacksPassphrase") ?? "" },  // "" → generated
  * };
  * const platform = new Platform("platform", parsePlatformValues(values), { providers: [k8sProvider], dependsOn: [instancesNs] });
  * ```
@@ -19,13 +19,14 @@
  * `pulumi.secret` and land only in Kubernetes Secrets (and encrypted state). With
  * `platformSecrets.create=false` no secret value may be passed: the pods mount pre-created Secrets
  * `platformSecrets.name` (13 keys, platform.md §5) and `provisioner.secretName`
- * (`pulumi_config_passphrase`).
+ * (`pulumi_config_passphrase`, the tenant stacks' own passphrase, never the platform stack's).
  *
  * The component never registers Namespace `mindroom-instances`; the caller creates it and passes
  * it in `opts.dependsOn`, which the component forwards to every child (Pulumi does not).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { generateSecret } from "../../infra/generated-secrets";
 import { podSecurityLabels } from "../../infra/pod-security";
 import type { PlatformArgs } from "./args";
 import { configMapData, platformSecretData } from "./config";
@@ -42,10 +43,13 @@ import {
   platformNamespace,
   workerAdmissionManagerName,
 } from "./names";
-import { PASSPHRASE_KEY, provisionerDataClaim, provisionerDeployment, provisionerService } from "./provisioner";
+import { hasPreviousPassphrase, PASSPHRASE_KEY, PREVIOUS_PASSPHRASE_KEY, provisionerDataClaim, provisionerDeployment, provisionerService } from "./provisioner";
 import { BACKEND_ROLE_RULES, TENANT_RBAC_RULES, WORKER_ADMISSION_RULES, clusterRole, clusterRoleBinding, role, roleBinding, serviceAccount } from "./rbac";
 import { validatePlatformArgs } from "./validate";
 import { backendDeployment, backendService, frontendDeployment, frontendService, hpa } from "./workloads";
+
+/** Alphanumerics of a generated tenant-stacks passphrase: 48 × log2(62) ≈ 285 bits. */
+const GENERATED_PASSPHRASE_LENGTH = 48;
 
 export class Platform extends pulumi.ComponentResource {
   /** `mindroom-{environment}`. */
@@ -116,15 +120,20 @@ export class Platform extends pulumi.ComponentResource {
     if (args.provisioner.enabled) {
       const provisionerMounted = [...mounted];
       if (args.platformSecrets.create) {
+        // The tenant stacks' own passphrase, never the platform stack's (docs/rekey.md). Unset, it is
+        // generated in-process and the Secret keeps the first value from its state (ignoreChanges, as
+        // the runtime's generated password): a later up never rotates it, which would lock every
+        // tenant stack. A given value is applied as it changes (a move: docs/rekey.md).
+        const given = args.provisioner.pulumiConfigPassphrase;
+        const generated = typeof given === "string" && given === "";
+        const passphrase = generated ? pulumi.secret(generateSecret(`${nsName}/${args.provisioner.secretName}:${PASSPHRASE_KEY}`, GENERATED_PASSPHRASE_LENGTH)) : given;
+        const data: Record<string, pulumi.Input<string>> = { [PASSPHRASE_KEY]: passphrase };
+        if (hasPreviousPassphrase(args)) data[PREVIOUS_PASSPHRASE_KEY] = args.provisioner.previousPulumiConfigPassphrase;
         provisionerMounted.push(
           new k8s.core.v1.Secret(
             id(args.provisioner.secretName),
-            {
-              metadata: { name: args.provisioner.secretName, namespace: nsName },
-              type: "Opaque",
-              stringData: pulumi.secret({ [PASSPHRASE_KEY]: args.provisioner.pulumiConfigPassphrase }),
-            },
-            inNs(),
+            { metadata: { name: args.provisioner.secretName, namespace: nsName }, type: "Opaque", stringData: pulumi.secret(pulumi.all(data)) },
+            generated ? { ...inNs(), ignoreChanges: ["data", "stringData"] } : inNs(),
           ),
         );
       }

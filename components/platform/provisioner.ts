@@ -17,8 +17,14 @@ import {
 import { appLabels } from "./workloads";
 import { configMapData } from "./config";
 
-/** Key of the passphrase in the provisioner Secret. */
+/** Key of the passphrase in the provisioner Secret: the tenant stacks' own (docs/rekey.md). */
 export const PASSPHRASE_KEY = "pulumi_config_passphrase";
+/** Key of the tenant stacks' previous passphrase in the provisioner Secret, only while a move is under way. */
+export const PREVIOUS_PASSPHRASE_KEY = "pulumi_previous_config_passphrase";
+
+/** Whether the provisioner gets the previous passphrase (an Output counts as given: the stack's secret config). */
+export const hasPreviousPassphrase = (args: PlatformArgs): boolean =>
+  args.platformSecrets.create && (typeof args.provisioner.previousPulumiConfigPassphrase !== "string" || args.provisioner.previousPulumiConfigPassphrase !== "");
 
 /** `NAME_FILE` env → key in the platform Secret. The service reads each secret from `NAME` or `NAME_FILE`; we only ever set the file form. */
 export const PROVISIONER_PLATFORM_SECRET_FILES: [env: string, key: string][] = [
@@ -95,6 +101,7 @@ export const PROVISIONER_OWNED_ENV: ReadonlySet<string> = new Set([
   "PULUMI_BACKEND_URL",
   ...PROVISIONER_PLATFORM_SECRET_FILES.map(([name]) => name),
   "PULUMI_CONFIG_PASSPHRASE_FILE",
+  "PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE",
 ]);
 
 /** The provisioner container's env before `extraEnv`: settings as values, secrets as `*_FILE` paths only. */
@@ -117,6 +124,8 @@ export function provisionerEnv(args: PlatformArgs): k8s.types.input.core.v1.EnvV
     ...(p.backendUrl ? [{ name: "PULUMI_BACKEND_URL", value: p.backendUrl }] : []),
     ...PROVISIONER_PLATFORM_SECRET_FILES.map(([name, key]) => ({ name, value: file(key) })),
     { name: "PULUMI_CONFIG_PASSPHRASE_FILE", value: file(PASSPHRASE_KEY) },
+    // Only during a move (docs/rekey.md): adding or removing it changes the pod template, so the provisioner restarts with it.
+    ...(hasPreviousPassphrase(args) ? [{ name: "PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE", value: file(PREVIOUS_PASSPHRASE_KEY) }] : []),
   ];
 }
 
@@ -186,7 +195,12 @@ export function provisionerDeployment(args: PlatformArgs): k8s.apps.v1.Deploymen
                 defaultMode: 0o400,
                 sources: [
                   { secret: { name: args.platformSecrets.name, items: PROVISIONER_PLATFORM_SECRET_FILES.map(([, key]) => ({ key, path: key })) } },
-                  { secret: { name: p.secretName, items: [{ key: PASSPHRASE_KEY, path: PASSPHRASE_KEY }] } },
+                  {
+                    secret: {
+                      name: p.secretName,
+                      items: [PASSPHRASE_KEY, ...(hasPreviousPassphrase(args) ? [PREVIOUS_PASSPHRASE_KEY] : [])].map((key) => ({ key, path: key })),
+                    },
+                  },
                 ],
               },
             },

@@ -21,6 +21,7 @@ export const PROVISIONER_SECRET_ENV = [
   "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET",
   "SUPABASE_SERVICE_KEY",
   "PULUMI_CONFIG_PASSPHRASE",
+  "PULUMI_PREVIOUS_CONFIG_PASSPHRASE",
   "INSTANCE_MATRIX_OIDC_CLIENT_SECRET",
   "OPENROUTER_PROVISIONING_API_KEY",
   "SANDBOX_PROXY_TOKEN",
@@ -41,6 +42,7 @@ export function secretValues(args: PlatformArgs): [string, SecretInput][] {
     ["provisioner.apiKey", args.provisioner.apiKey],
     ["provisioner.instanceCredentialsEncryptionSecret", args.provisioner.instanceCredentialsEncryptionSecret],
     ["provisioner.pulumiConfigPassphrase", args.provisioner.pulumiConfigPassphrase],
+    ["provisioner.previousPulumiConfigPassphrase", args.provisioner.previousPulumiConfigPassphrase],
     ["matrixOidc.clientSecret", args.matrixOidc.clientSecret],
     ["matrixOidc.privateKey", args.matrixOidc.privateKey],
     ["apiKeys.openai", args.apiKeys.openai],
@@ -78,8 +80,10 @@ export function validatePlatformArgs(args: PlatformArgs): void {
 
   const prov = args.provisioner;
   if (prov.enabled) {
-    if (args.platformSecrets.create && !isSet(prov.pulumiConfigPassphrase)) {
-      fail("provisioner.pulumiConfigPassphrase: required when the provisioner is enabled; use the passphrase of the platform stack (all stacks share one secrets provider)");
+    // Unset, the tenant stacks' passphrase is generated and kept by the Secret's state, which then
+    // ignores changes to its data: a previous passphrase added beside it would never land.
+    if (args.platformSecrets.create && isSet(prov.previousPulumiConfigPassphrase) && !isSet(prov.pulumiConfigPassphrase)) {
+      fail("provisioner.pulumiConfigPassphrase: required while provisioner.previousPulumiConfigPassphrase is set (a generated passphrase is kept from the Secret's state and could not replace the one there); set the tenant stacks' own new passphrase, never the platform stack's (docs/rekey.md)");
     }
     const url = prov.backendUrl;
     // First, so no later message (they quote the URL) can echo the password.

@@ -53,6 +53,7 @@ export const PLATFORM_DEFAULTS: Values = {
     resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "2", memory: "3Gi" } },
     backendUrl: "",
     pulumiConfigPassphrase: "",
+    previousPulumiConfigPassphrase: "",
     secretName: "mindroom-provisioner-secrets",
     storage: { enabled: null, size: "10Gi", storageClassName: "" },
     extraEnv: {},
@@ -193,6 +194,7 @@ const schema = obj({
     resources,
     backendUrl: str,
     pulumiConfigPassphrase: secret,
+    previousPulumiConfigPassphrase: secret,
     secretName: z.string().min(1, "must name the provisioner Secret"),
     storage: obj({
       enabled: z.union([z.boolean(), z.string(), z.null()]),

@@ -121,6 +121,14 @@ describe("provisioner workload ↔ provisioner/config.ts", () => {
     expect(pod.volumes.find((v: Loose) => v.name === "data").persistentVolumeClaim.claimName).to.equal("mindroom-provisioner-data");
   });
 
+  it("during a move the previous tenant-stacks passphrase reaches the service as PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE (docs/rekey.md); a generated passphrase boots it too", async () => {
+    const moving = bootConfig(await renderPlatform({ provisioner: { enabled: true, pulumiConfigPassphrase: "tenant-new", previousPulumiConfigPassphrase: "tenant-old" } }, true), dir);
+    expect(moving).to.include({ pulumiConfigPassphrase: "tenant-new", pulumiPreviousConfigPassphrase: "tenant-old" });
+    const generated = bootConfig(await renderPlatform({ provisioner: { enabled: true } }, true), dir);
+    expect(generated.pulumiConfigPassphrase).to.match(/^[A-Za-z0-9]{48}$/);
+    expect(generated.pulumiPreviousConfigPassphrase).to.equal("");
+  });
+
   it("with supabase.url empty the service still boots, with the mirror off", async () => {
     const config = bootConfig(await renderPlatform({ provisioner: { enabled: true, pulumiConfigPassphrase: "p" } }, true), dir);
     expect(config.supabaseUrl).to.equal("");

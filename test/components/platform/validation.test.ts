@@ -109,8 +109,12 @@ describe("platform validations", () => {
     expect(errorOf({ platformSecrets: { create: false }, provisioner: { enabled: true } })).to.equal(undefined);
   });
 
-  it("the provisioner requires the Pulumi passphrase when the component creates secrets", () => {
-    expect(errorOf({ provisioner: { enabled: true } })).to.match(/^provisioner\.pulumiConfigPassphrase: required when the provisioner is enabled/);
+  it("the provisioner's tenant-stacks passphrase: generated when unset, required beside a previous one", () => {
+    // Unset, the tenant stacks' passphrase is generated (test/components/platform/tenant-passphrase.test.ts); it is required only beside a previous one.
+    expect(errorOf({ provisioner: { enabled: true } })).to.equal(undefined);
+    expect(errorOf({ provisioner: { enabled: true, previousPulumiConfigPassphrase: "old" } })).to.match(/^provisioner\.pulumiConfigPassphrase: required while provisioner\.previousPulumiConfigPassphrase is set .*never the platform stack's/);
+    expect(errorOf({ provisioner: { enabled: true, previousPulumiConfigPassphrase: pulumi.output("old") } })).to.match(/^provisioner\.pulumiConfigPassphrase: required while/);
+    expect(errorOf({ platformSecrets: { create: false }, provisioner: { enabled: true, previousPulumiConfigPassphrase: "old" } })).to.match(/^provisioner\.previousPulumiConfigPassphrase: platformSecrets\.create=false/);
     expect(errorOf({ provisioner: { enabled: true, pulumiConfigPassphrase: "p" } })).to.equal(undefined);
     expect(errorOf({ provisioner: { enabled: true, pulumiConfigPassphrase: pulumi.output("p") } })).to.equal(undefined);
   });
@@ -182,6 +186,8 @@ describe("platform validations", () => {
     const on = (extraEnv: Record<string, string>) => ({ provisioner: { enabled: true, pulumiConfigPassphrase: "p", extraEnv } });
     expect(errorOf(on({ PULUMI_CONFIG_PASSPHRASE: "x" }))).to.match(/^provisioner\.extraEnv\.PULUMI_CONFIG_PASSPHRASE: secrets reach the provisioner as mounted files only/);
     expect(errorOf(on({ SUPABASE_SERVICE_KEY_FILE: "/tmp/x" }))).to.match(/^provisioner\.extraEnv\.SUPABASE_SERVICE_KEY_FILE:/);
+    expect(errorOf(on({ PULUMI_PREVIOUS_CONFIG_PASSPHRASE: "x" }))).to.match(/^provisioner\.extraEnv\.PULUMI_PREVIOUS_CONFIG_PASSPHRASE: secrets reach the provisioner as mounted files only/);
+    expect(errorOf(on({ PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE: "/tmp/x" }))).to.match(/^provisioner\.extraEnv\.PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE:/);
     expect(errorOf(on({ PROVISIONER_CONCURRENCY: "1" }))).to.equal(undefined);
   });
 
