@@ -17,7 +17,10 @@ export const PLATFORM_SECRET_KEYS: Record<string, string[]> = {
   stripeWebhookSecret: ["stripe", "webhookSecret"],
   provisionerApiKey: ["provisioner", "apiKey"],
   instanceCredentialsEncryptionSecret: ["provisioner", "instanceCredentialsEncryptionSecret"],
-  pulumiConfigPassphrase: ["provisioner", "pulumiConfigPassphrase"],
+  /** The tenant stacks' own passphrase (never this stack's; unset → generated once, kept by the provisioner Secret). */
+  tenantStacksPassphrase: ["provisioner", "pulumiConfigPassphrase"],
+  /** Their passphrase before a move (docs/rekey.md); temporary. */
+  previousTenantStacksPassphrase: ["provisioner", "previousPulumiConfigPassphrase"],
   openaiApiKey: ["apiKeys", "openai"],
   anthropicApiKey: ["apiKeys", "anthropic"],
   openrouterApiKey: ["apiKeys", "openrouter"],
@@ -26,6 +29,15 @@ export const PLATFORM_SECRET_KEYS: Record<string, string[]> = {
   deepseekApiKey: ["apiKeys", "deepseek"],
   matrixOidcClientSecret: ["matrixOidc", "clientSecret"],
   matrixOidcPrivateKey: ["matrixOidc", "privateKey"],
+};
+
+/**
+ * Keys that are gone, each with the one line saying what replaced it. `pulumiConfigPassphrase` gave
+ * the internet-facing provisioner this stack's own passphrase (docs/rekey.md).
+ */
+export const RETIRED_KEYS: Record<string, string> = {
+  pulumiConfigPassphrase:
+    'replaced by tenantStacksPassphrase: the tenant stacks get a passphrase of their own, never this stack\'s (docs/rekey.md); keep the old value for the move and drop the key: pulumi config set --secret previousTenantStacksPassphrase "$(pulumi config get pulumiConfigPassphrase)" && pulumi config set --secret tenantStacksPassphrase "$(openssl rand -hex 32)" && pulumi config rm pulumiConfigPassphrase',
 };
 
 export const stackConfigSchema = z
@@ -118,13 +130,16 @@ function issueLines(error: ZodError): string[] {
 
 /**
  * Parses raw `mindroom:*` config (key → value, values already JSON-decoded). Unknown keys are
- * errors, except the secret keys of {@link PLATFORM_SECRET_KEYS}, which are read elsewhere. Every
+ * errors, except the secret keys of {@link PLATFORM_SECRET_KEYS}, which are read elsewhere; a
+ * {@link RETIRED_KEYS retired key} is an error saying what replaced it. Every
  * wrong key is reported, one line each, in a single {@link ValuesError}.
  */
 export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
-  const plain = Object.fromEntries(Object.entries(raw).filter(([k]) => !(k in PLATFORM_SECRET_KEYS)));
+  const retired = Object.keys(raw).filter((k) => k in RETIRED_KEYS).map((k) => `${CONFIG_NAMESPACE}:${k}: ${RETIRED_KEYS[k]}`);
+  const plain = Object.fromEntries(Object.entries(raw).filter(([k]) => !(k in PLATFORM_SECRET_KEYS) && !(k in RETIRED_KEYS)));
   const result = stackConfigSchema.safeParse(plain);
-  if (!result.success) throw new ValuesError(issueLines(result.error).join("\n"));
+  const lines = [...retired, ...(result.success ? [] : issueLines(result.error))];
+  if (lines.length > 0 || !result.success) throw new ValuesError(lines.join("\n"));
   return result.data;
 }
 

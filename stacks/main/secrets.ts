@@ -4,6 +4,7 @@
  * nobody set, is one line naming the key and the command that fixes it. All such lines are
  * reported together, so one run shows everything to fix.
  */
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { truthy } from "../../infra/truthy";
 import { ValuesError } from "../../infra/values/errors";
@@ -33,8 +34,52 @@ const HCLOUD_TOKEN_KEY = "hcloud:token";
 /** Credentials the running provisioner cannot work without (it answers 401 to everything without an API key). */
 const PROVISIONER_CREDENTIALS: Record<string, string> = {
   provisionerApiKey: 'pulumi config set --secret provisionerApiKey "$(openssl rand -hex 32)"',
-  pulumiConfigPassphrase: 'pulumi config set --secret pulumiConfigPassphrase "$PULUMI_CONFIG_PASSPHRASE"',
 };
+
+const TENANT_PASSPHRASE_FIX = 'pulumi config set --secret tenantStacksPassphrase "$(openssl rand -hex 32)" (or pulumi config rm tenantStacksPassphrase to have one generated)';
+
+/**
+ * This stack's own passphrase, as the CLI running the program has it (PULUMI_CONFIG_PASSPHRASE, else
+ * the trimmed PULUMI_CONFIG_PASSPHRASE_FILE); undefined with a KMS provider or an unreadable file.
+ */
+function rootPassphrase(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) return env.PULUMI_CONFIG_PASSPHRASE;
+  if (!env.PULUMI_CONFIG_PASSPHRASE_FILE) return undefined;
+  try {
+    return readFileSync(env.PULUMI_CONFIG_PASSPHRASE_FILE, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The tenant stacks' passphrase (docs/rekey.md): never this stack's own (the internet-facing
+ * provisioner holds it, and with it the committed stack files would decrypt to the Hetzner token and
+ * every platform key); one line the CLI can read back from a file or stdin; explicit beside a
+ * previous one (a generated one is kept from the Secret's state and could not replace the old value).
+ */
+function tenantPassphraseProblems(source: ConfigSource, env: NodeJS.ProcessEnv): string[] {
+  const key = `${CONFIG_NAMESPACE}:tenantStacksPassphrase`;
+  const previousKey = `${CONFIG_NAMESPACE}:previousTenantStacksPassphrase`;
+  const tenant = source.get(key) || undefined;
+  const previous = source.get(previousKey) || undefined;
+  const problems: string[] = [];
+  if (tenant !== undefined) {
+    const root = rootPassphrase(env);
+    if (root !== undefined && root !== "" && tenant === root) {
+      problems.push(`${key}: equals this stack's own passphrase (PULUMI_CONFIG_PASSPHRASE), which would hand the internet-facing provisioner the root stacks' secrets; set another: ${TENANT_PASSPHRASE_FIX}`);
+    } else if (tenant !== tenant.trim() || /[\r\n]/.test(tenant)) {
+      problems.push(`${key}: has leading or trailing blanks or a line break, which the provisioner's passphrase file and the CLI trim away; set it on one line: ${TENANT_PASSPHRASE_FIX}`);
+    }
+  }
+  if (previous !== undefined && tenant === undefined) {
+    problems.push(`${key}: required while previousTenantStacksPassphrase is set (a generated passphrase is kept from the provisioner Secret's state and could not replace the previous one there); run \`pulumi config set --secret tenantStacksPassphrase "$(openssl rand -hex 32)"\``);
+  }
+  if (previous !== undefined && previous === tenant) {
+    problems.push(`${previousKey}: equals tenantStacksPassphrase, so there is nothing to move; remove it: pulumi config rm previousTenantStacksPassphrase`);
+  }
+  return problems;
+}
 
 function provisionerEnabled(platform: Record<string, unknown>): boolean {
   const provisioner = platform.provisioner as { enabled?: unknown } | undefined;
@@ -88,6 +133,8 @@ export function readStackSecrets(config: StackConfig, source: ConfigSource, env:
       }
     }
   }
+
+  if (config.deployPlatform) problems.push(...tenantPassphraseProblems(source, env));
 
   if (problems.length > 0) throw new ValuesError(problems.join("\n"));
   return { hcloudToken, platform };

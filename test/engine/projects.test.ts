@@ -3,7 +3,8 @@
  * `nodeargs`) and the real kubernetes provider, against the test API server:
  * - the root project `mindroom` in `local` mode, from the repo's Pulumi.local.yaml with the
  *   add-ons whose charts need a download switched off: preview, up, a second preview with no
- *   changes, destroy;
+ *   changes, the generated tenant-stacks passphrase kept by a second up, this stack's own passphrase
+ *   refused as the tenant stacks', destroy;
  * - the runtime project `mindroom-runtime` from its example stack file: up, then destroy.
  * Pods never run here (no kubelet), so both stacks set `providerAwait: false` (docs/engine.md).
  */
@@ -14,6 +15,9 @@ import { parse } from "yaml";
 import { apiRequest, type ApiTarget } from "./support/api";
 import { sharedCluster, type Cluster } from "./support/cluster";
 import { cliProject, ROOT, type CliProject } from "./support/pulumi-cli";
+
+/** The passphrase the CLI runs these stacks with (support/pulumi-cli.ts). */
+const ROOT_PASSPHRASE = "engine-test-passphrase";
 
 const stackFile = (path: string) => (parse(readFileSync(join(ROOT, path), "utf8")) as { config: Record<string, unknown> }).config;
 
@@ -52,7 +56,7 @@ describe("engine: root project (local mode) through the CLI and the Node.js lang
     });
     await project.ok(["stack", "init", "local"]);
     // Secrets go in on stdin, never on argv.
-    await project.ok(["config", "set", "--secret", "pulumiConfigPassphrase"], "engine-test-passphrase");
+    // No tenantStacksPassphrase: the platform generates the tenant stacks' own one (docs/rekey.md).
     await project.ok(["config", "set", "--secret", "provisionerApiKey"], "engine-test-provisioner-key");
   });
 
@@ -74,6 +78,23 @@ describe("engine: root project (local mode) through the CLI and the Node.js lang
     expect(JSON.stringify(outputs)).to.not.contain("engine-test-provisioner-key");
 
     await project.ok(["preview", "--expect-no-changes"]);
+
+    // The tenant stacks' passphrase was generated, is not this stack's, and a later up keeps it (the Secret's state).
+    const tenantPassphrase = async () => {
+      const res = await apiRequest(target, "GET", "/api/v1/namespaces/mindroom-local/secrets/mindroom-provisioner-secrets");
+      return Buffer.from(String(res.body?.data?.pulumi_config_passphrase ?? ""), "base64").toString("utf8");
+    };
+    const generated = await tenantPassphrase();
+    expect(generated).to.match(/^[A-Za-z0-9]{48}$/);
+    expect(generated).to.not.equal(ROOT_PASSPHRASE);
+    await project.ok(["up", "--yes", "--skip-preview"]);
+    expect(await tenantPassphrase(), "a second up draws a new value but keeps the stored one").to.equal(generated);
+    // This stack's own passphrase as the tenant stacks' is refused before anything registers.
+    await project.ok(["config", "set", "--secret", "tenantStacksPassphrase"], ROOT_PASSPHRASE);
+    const refused = await project.run(["preview"]);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stdout + refused.stderr).to.contain("mindroom:tenantStacksPassphrase: equals this stack's own passphrase");
+    await project.ok(["config", "rm", "tenantStacksPassphrase"]);
 
     await project.ok(["destroy", "--yes", "--skip-preview"]);
     await waitGone(target, "/api/v1/namespaces/mindroom-local");

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { containsSecret, kubeObjects } from "../../infra/render/manifests";
@@ -250,7 +251,7 @@ describe("root stack secrets and placeholders", () => {
     get: (key) => secret[key] ?? plain[key],
     isSecret: (key) => key in secret,
   });
-  const credentials = { "hcloud:token": "hc", "mindroom:provisionerApiKey": "api", "mindroom:pulumiConfigPassphrase": "pass" };
+  const credentials = { "hcloud:token": "hc", "mindroom:provisionerApiKey": "api", "mindroom:tenantStacksPassphrase": "tenant-pass" };
   const readError = (config: StackConfig, src: ConfigSource, env: NodeJS.ProcessEnv = {}) => {
     try {
       readStackSecrets(config, src, env);
@@ -273,8 +274,49 @@ describe("root stack secrets and placeholders", () => {
     expect(lines).to.deep.equal([
       "mindroom:stripeSecretKey: stored in plain text in the stack file; remove it (pulumi config rm stripeSecretKey) and set it encrypted: pulumi config set --secret stripeSecretKey <value>",
       "hcloud:token: not set; run `pulumi config set --secret hcloud:token <read/write API token>` (or export HCLOUD_TOKEN)",
-      'mindroom:pulumiConfigPassphrase: required while platform.provisioner.enabled is true; run `pulumi config set --secret pulumiConfigPassphrase "$PULUMI_CONFIG_PASSPHRASE"`',
     ]);
+  });
+
+  describe("the tenant stacks' own passphrase (docs/rekey.md)", () => {
+    const config = () => parseStackConfig(filled("production"));
+    const { "mindroom:tenantStacksPassphrase": _given, ...withoutTenant } = credentials;
+
+    it("unset: not required (the platform generates it once); given: handed to the platform as the provisioner's passphrase", async () => {
+      expect(readError(config(), source(withoutTenant))).to.equal("");
+      expect(readStackSecrets(config(), source(withoutTenant), {}).platform.map((p) => p.path.join("."))).not.to.include("provisioner.pulumiConfigPassphrase");
+      const read = readStackSecrets(config(), source({ ...credentials, "mindroom:previousTenantStacksPassphrase": "root-pass" }), {});
+      const at = (path: string) => read.platform.find((p) => p.path.join(".") === path)!.value;
+      expect(await pulumi.isSecret(at("provisioner.pulumiConfigPassphrase"))).to.equal(true);
+      expect(await pulumi.isSecret(at("provisioner.previousPulumiConfigPassphrase"))).to.equal(true);
+    });
+
+    it("refuses this stack's own passphrase, from PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, before anything registers", () => {
+      const line = /^mindroom:tenantStacksPassphrase: equals this stack's own passphrase \(PULUMI_CONFIG_PASSPHRASE\), which would hand the internet-facing provisioner the root stacks' secrets; set another: pulumi config set --secret tenantStacksPassphrase/;
+      expect(readError(config(), source(credentials), { PULUMI_CONFIG_PASSPHRASE: "tenant-pass" })).to.match(line);
+      const dir = mkdtempSync(join(tmpdir(), "root-passphrase-"));
+      try {
+        writeFileSync(join(dir, "passphrase"), "tenant-pass\n");
+        expect(readError(config(), source(credentials), { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, "passphrase") })).to.match(line);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect(readError(config(), source(credentials), { PULUMI_CONFIG_PASSPHRASE: "root-pass" })).to.equal("");
+      // The message never echoes either passphrase.
+      expect(readError(config(), source(credentials), { PULUMI_CONFIG_PASSPHRASE: "tenant-pass" })).not.to.include("tenant-pass");
+    });
+
+    it("a previous passphrase needs an explicit new one, and must differ from it; blanks around the value are refused", () => {
+      expect(readError(config(), source({ ...withoutTenant, "mindroom:previousTenantStacksPassphrase": "root-pass" }))).to.match(/^mindroom:tenantStacksPassphrase: required while previousTenantStacksPassphrase is set/);
+      expect(readError(config(), source({ ...credentials, "mindroom:previousTenantStacksPassphrase": "tenant-pass" }))).to.match(/^mindroom:previousTenantStacksPassphrase: equals tenantStacksPassphrase, so there is nothing to move/);
+      expect(readError(config(), source({ ...credentials, "mindroom:tenantStacksPassphrase": "tenant-pass\n" }))).to.match(/^mindroom:tenantStacksPassphrase: has leading or trailing blanks or a line break/);
+    });
+
+    it("the retired pulumiConfigPassphrase is one line saying how to move (before any cloud call)", () => {
+      const lines = configError({ ...filled("production"), pulumiConfigPassphrase: "v1:ciphertext" }).split("\n");
+      expect(lines).to.deep.equal([
+        'mindroom:pulumiConfigPassphrase: replaced by tenantStacksPassphrase: the tenant stacks get a passphrase of their own, never this stack\'s (docs/rekey.md); keep the old value for the move and drop the key: pulumi config set --secret previousTenantStacksPassphrase "$(pulumi config get pulumiConfigPassphrase)" && pulumi config set --secret tenantStacksPassphrase "$(openssl rand -hex 32)" && pulumi config rm pulumiConfigPassphrase',
+      ]);
+    });
   });
 
   it("refuses a plaintext hcloud:token once, and accepts HCLOUD_TOKEN from the environment instead", () => {
@@ -341,7 +383,7 @@ describe("root stack secrets and placeholders", () => {
 });
 
 describe("stacks/main.ts as the engine runs it (own process, mock runtime)", () => {
-  const credentials = { "hcloud:token": "hc", "mindroom:provisionerApiKey": "api", "mindroom:pulumiConfigPassphrase": "pass" };
+  const credentials = { "hcloud:token": "hc", "mindroom:provisionerApiKey": "api", "mindroom:tenantStacksPassphrase": "tenant-pass" };
   function entry(env: Record<string, string>): { result: Record<string, any>; stderr: string } { // eslint-disable-line @typescript-eslint/no-explicit-any
     const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "test", "fixtures", "cluster", "main-entry.ts")], {
       cwd: root,
@@ -373,5 +415,12 @@ describe("stacks/main.ts as the engine runs it (own process, mock runtime)", () 
     const plain = entry({ STACK: "staging", PREVIEW: "true", SECRETS: JSON.stringify({ ...credentials, "hcloud:token": undefined }), PLAIN: JSON.stringify({ "hcloud:token": "hc" }) }).result;
     expect(plain).to.include({ runError: true, registered: 0 });
     expect(plain.error).to.match(/^hcloud:token: stored in plain text in the stack file; remove it \(pulumi config rm hcloud:token\)/);
+  });
+
+  it("a tenantStacksPassphrase equal to the passphrase the CLI runs the stack with stops the program before any resource, in a preview too", function () {
+    this.timeout(60_000);
+    const run = entry({ STACK: "production", PREVIEW: "true", SECRETS: JSON.stringify(credentials), PULUMI_CONFIG_PASSPHRASE: "tenant-pass" }).result;
+    expect(run).to.include({ runError: true, registered: 0 });
+    expect(run.error).to.match(/^mindroom:tenantStacksPassphrase: equals this stack's own passphrase/);
   });
 });
