@@ -107,7 +107,7 @@ describe("tools/local: npm run local:up | local:ports | local:down", function ()
       "kubectl --context kind-mindroom wait --for=condition=Ready node --all --timeout=180s",
       "pulumi stack select --create --secrets-provider passphrase --stack local --non-interactive",
       "pulumi config set --secret provisionerApiKey --stack local --non-interactive",
-      "pulumi config set --secret pulumiConfigPassphrase --stack local --non-interactive",
+      "pulumi config set --secret tenantStacksPassphrase --stack local --non-interactive",
       "pulumi up --yes --stack local --non-interactive",
       "pulumi stack output --json --stack local --non-interactive",
     ]);

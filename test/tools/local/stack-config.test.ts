@@ -32,6 +32,15 @@ describe("tools/local: generated stack file and URLs", () => {
     expect(platformOf(clone)).to.deep.equal({ namespace: "mindroom-local", provisioner: true });
   });
 
+  it("a previous file's pulumiConfigPassphrase (a random value of ours) is kept as tenantStacksPassphrase, the key the root program reads now (docs/rekey.md)", () => {
+    const previous = "config:\n  mindroom:pulumiConfigPassphrase:\n    secure: v1:random-tenant\nencryptionsalt: v1:our-salt\n";
+    const next = parse(generatedStackConfig(clone, previous, { context: "kind-mindroom" })) as Record<string, Record<string, unknown>>;
+    expect(next.config["mindroom:tenantStacksPassphrase"]).to.deep.equal({ secure: "v1:random-tenant" });
+    expect(next.config).not.to.have.property("mindroom:pulumiConfigPassphrase");
+    const both = "config:\n  mindroom:pulumiConfigPassphrase:\n    secure: v1:old\n  mindroom:tenantStacksPassphrase:\n    secure: v1:new\nencryptionsalt: v1:our-salt\n";
+    expect((parse(generatedStackConfig(clone, both, { context: "kind-mindroom" })) as Record<string, Record<string, unknown>>).config["mindroom:tenantStacksPassphrase"]).to.deep.equal({ secure: "v1:new" });
+  });
+
   it("URLs carry the host port unless it is the scheme's default", () => {
     expect(onHostPort("https://app.mindroom.localhost", { http: 80, https: 443 })).to.equal("https://app.mindroom.localhost");
     expect(onHostPort("https://app.mindroom.localhost/x", { http: 80, https: 8443 })).to.equal("https://app.mindroom.localhost:8443/x");
