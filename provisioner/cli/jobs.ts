@@ -105,5 +105,5 @@ export function outcome(job: JobView): number {
 
 /** The `--timeout` used when none is given: a rollout runs for hours, one tenant's job for minutes. */
 export function defaultTimeout(kind: string): string {
-  return kind === "rollout" ? "6h" : "30m";
+  return kind === "rollout" || kind === "rekey" ? "6h" : "30m";
 }

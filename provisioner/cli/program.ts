@@ -8,6 +8,7 @@ import { registerInstances } from "./commands/instances";
 import { registerJobs } from "./commands/jobs";
 import { registerLogs } from "./commands/logs";
 import { registerProvision } from "./commands/provision";
+import { registerRekey } from "./commands/rekey";
 import type { Run } from "./commands/register";
 import { CliError, EXIT } from "./errors";
 import { version } from "../../package.json";
@@ -53,6 +54,7 @@ export function buildProgram(exit: { code: number }): Command {
   registerFleet(program, run);
   registerJobs(program, run);
   registerLogs(program, run);
+  registerRekey(program, run);
   for (const cmd of program.commands) cmd.addHelpText("after", "\nExit codes: 0 ok, 1 failed, 2 usage/config, 3 unreachable, 4 timed out, 5 rollout with failures (mindroom --help).\n");
   return program;
 }

@@ -17,10 +17,11 @@ export interface Progress {
 
 /** Tenants finished out of the total, from `result` (done) or `summary` (running), when the job has them. */
 export function counts(job: JobView): { done: number; total: number; failed: number; skipped: number } | undefined {
-  const s = (job.result ?? job.summary) as { total?: unknown; succeeded?: unknown; failed?: unknown; skipped?: unknown } | undefined;
+  const s = (job.result ?? job.summary) as { total?: unknown; succeeded?: unknown; moved?: unknown; already?: unknown; failed?: unknown; skipped?: unknown } | undefined;
   if (!s || typeof s !== "object" || typeof s.total !== "number") return undefined;
   const n = (v: unknown) => (typeof v === "number" ? v : 0);
-  return { done: n(s.succeeded) + n(s.failed) + n(s.skipped), total: s.total, failed: n(s.failed), skipped: n(s.skipped) };
+  // A rekey (docs/rekey.md) counts its successes as moved and already.
+  return { done: n(s.succeeded) + n(s.moved) + n(s.already) + n(s.failed) + n(s.skipped), total: s.total, failed: n(s.failed), skipped: n(s.skipped) };
 }
 
 /** `upgrade 42` / `provision 7` / `upgrade rollout` / `drift rollout`: what the job is, for prefixes. */
@@ -29,7 +30,7 @@ export function label(job: JobView): string {
     const action = ((job.result ?? job.summary) as { action?: unknown } | undefined)?.action;
     return action === "preview" ? "drift rollout" : action === "upgrade" ? "upgrade rollout" : "rollout";
   }
-  return job.instance_id ? `${job.kind} ${job.instance_id}` : job.kind;
+  return job.instance_id && job.kind !== "rekey" ? `${job.kind} ${job.instance_id}` : job.kind;
 }
 
 /** Progress events not shown yet: those after the last one shown (the job keeps only the newest 100). */

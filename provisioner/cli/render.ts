@@ -21,7 +21,8 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 export function showRollout(r: Record<string, unknown>): void {
   const n = (k: string) => (typeof r[k] === "number" ? (r[k] as number) : 0);
-  out(`${n("succeeded")} succeeded, ${n("failed")} failed, ${n("skipped")} skipped of ${plural(n("total"), "tenant")}${r.stopped_early ? " (stopped early: the failure budget was spent)" : ""}`);
+  if (typeof r.moved === "number") out(`${n("moved")} moved, ${n("already")} already on the passphrase, ${n("failed")} failed, ${n("skipped")} skipped of ${plural(n("total"), "tenant")}${r.stopped_early ? " (stopped early: the failure budget was spent)" : ""}`);
+  else out(`${n("succeeded")} succeeded, ${n("failed")} failed, ${n("skipped")} skipped of ${plural(n("total"), "tenant")}${r.stopped_early ? " (stopped early: the failure budget was spent)" : ""}`);
   if (Array.isArray(r.drifted)) out(r.drifted.length ? `drifted: ${r.drifted.join(", ")}` : "drifted: none");
   const instances = (Array.isArray(r.instances) ? r.instances : []) as RolloutEntry[];
   if (instances.length) {
