@@ -183,6 +183,6 @@ describe("mindroom CLI: upgrade, preview, logs, jobs (fleet routes)", () => {
     expect(none.stdout).to.equal("no jobs\n");
     const bad = await mindroom(h, ["jobs", "--kind", "bogus"]);
     expect(bad.code).to.equal(1);
-    expect(bad.stderr).to.include("kind must be one of provision, uninstall, upgrade, preview, rollout (HTTP 422)");
+    expect(bad.stderr).to.include("kind must be one of provision, uninstall, upgrade, preview, rollout, rekey, rekey-stack (HTTP 422)");
   });
 });
