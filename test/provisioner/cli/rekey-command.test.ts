@@ -40,7 +40,7 @@ describe("mindroom CLI: rekey (docs/rekey.md)", () => {
     h.stacks.beforeChangePassphrase = async () => {
       throw new EngineError(`Instance ${a}: the stack opens with neither the provisioner's passphrase nor the previous one`);
     };
-    for (let i = 0; i < 100 && (await call(h, "GET", "/system/jobs?kind=rekey&status=running")).body.jobs.length; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && ((await call(h, "GET", "/system/jobs?kind=rekey&status=running")).body.jobs as unknown[]).length; i++) await new Promise((r) => setTimeout(r, 20));
     const bad = await mindroom(h, ["rekey", "--wait"]);
     expect(bad.code, bad.stderr).to.equal(5);
     expect(bad.stdout).to.match(new RegExp(`^${a}\\s+failed\\s+[0-9a-f-]{36}\\s+.*opens with neither`, "m"));
