@@ -33,7 +33,7 @@ describe("engine: policy pack on the root project's local stack (pulumi preview 
       stackConfig: config,
     });
     await project.ok(["stack", "init", "local"]);
-    await project.ok(["config", "set", "--secret", "pulumiConfigPassphrase"], "engine-test-passphrase");
+    // No tenantStacksPassphrase: the platform generates the tenant stacks' own (docs/rekey.md).
     await project.ok(["config", "set", "--secret", "provisionerApiKey"], "engine-test-provisioner-key");
   });
 
