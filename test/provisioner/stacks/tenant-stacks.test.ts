@@ -5,7 +5,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { Writable } from "node:stream";
 import { parse } from "yaml";
-import { EngineError, StackBusy, StackNotFound, type ProgressEvent, type TenantKube, type TenantSpec } from "../../../provisioner/ports";
+import { EngineError, StackBusy, StackNotFound, type ProgressEvent, type TenantSpec } from "../../../provisioner/ports";
 import { CLI_NOT_FOUND, createTenantStacks, PulumiCliUnavailable, type TenantStacksOptions } from "../../../provisioner/stacks";
 import type { TenantProgramOptions } from "../../../stacks/tenant";
 import { cliError, FakePulumi } from "./fake-cli";
