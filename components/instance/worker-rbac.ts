@@ -2,6 +2,8 @@
  * `kubernetes` worker mode (spec §6.2): the ServiceAccount the MindRoom pod runs as, a Role that
  * lets it manage worker Deployments/Services and patch only its own worker-auth Secret, the
  * binding, and that Secret (declared empty; the runtime merge-patches per-worker keys into it).
+ * The Role cannot narrow `create` by name or content; worker-admission.ts confines it to this
+ * tenant's own workers.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { NAMESPACE, type ResolvedInstance } from "./resolve";
