@@ -7,13 +7,13 @@
  * the backend.
  */
 import { expect } from "chai";
-import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { EngineError, StackNotFound, type PreviewResult, type ProgressEvent, type TenantSettings, type TenantSpec, type TenantStacks } from "../../provisioner/ports";
 import { createTenantStacks } from "../../provisioner/stacks";
 import { apiRequest, type ApiTarget } from "./support/api";
+import { backendFiles } from "./support/backend-files";
 import { tenantNamespaceTarget } from "./support/tenant-namespace";
 import { engineBinDir } from "./support/engine";
 
@@ -44,20 +44,6 @@ function spec(settings?: TenantSettings): TenantSpec {
     tags: { customer: ID, account: "acc-preview", tier: "free", desiredState: "running" },
     settings,
   };
-}
-
-/** Every file of the backend by path → sha256: a preview must leave it byte for byte. */
-function backendFiles(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d)) {
-      const path = join(d, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else files[relative(dir, path)] = createHash("sha256").update(readFileSync(path)).digest("hex");
-    }
-  };
-  walk(dir);
-  return files;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

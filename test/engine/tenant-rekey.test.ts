@@ -8,16 +8,16 @@
  * a no-op that writes not a byte of the backend.
  */
 import { expect } from "chai";
-import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { EngineError, type ProgressEvent, type TenantSpec, type TenantStacks } from "../../provisioner/ports";
 import { createTenantStacks, type TenantStacksOptions } from "../../provisioner/stacks";
 import { newPassphraseState, opensState } from "../../provisioner/stacks/passphrase";
 import { apiRequest, type ApiTarget } from "./support/api";
 import { engineBinDir } from "./support/engine";
+import { backendFiles } from "./support/backend-files";
 import { tenantNamespaceTarget } from "./support/tenant-namespace";
 
 const NS = "mindroom-instances";
@@ -43,20 +43,6 @@ function spec(): TenantSpec {
     },
     tags: { customer: ID, account: "acc-rekey", tier: "free", desiredState: "running" },
   };
-}
-
-/** Every file of the backend by path → sha256. */
-function backendFiles(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d)) {
-      const path = join(d, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else files[relative(dir, path)] = createHash("sha256").update(readFileSync(path)).digest("hex");
-    }
-  };
-  walk(dir);
-  return files;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
