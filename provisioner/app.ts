@@ -17,7 +17,7 @@ import { JobStore } from "./jobs/store";
 import type { InstanceMirror, TenantKube, TenantStacks } from "./ports";
 import { Failure, shortReason } from "./errors";
 import { IdAllocator } from "./service/ids";
-import { FleetService } from "./service/fleet";
+import { FLEET_QUEUE, FleetService } from "./service/fleet";
 import { LifecycleService } from "./service/lifecycle";
 import { ProvisioningService } from "./service/provisioning";
 import { RekeyService } from "./service/rekey";
@@ -58,9 +58,10 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
       "INSTANCE_CREDENTIALS_ENCRYPTION_SECRET is not set: tenant secrets are derived from PROVISIONER_API_KEY, so rotating that key changes every key derived afterwards; set INSTANCE_CREDENTIALS_ENCRYPTION_SECRET (or _FILE) to a stable secret (today's PROVISIONER_API_KEY value keeps the current derivations), then the API key can be rotated freely",
     );
   }
+  const store = new JobStore(config.dataDir, log);
+  await releaseInterruptedStacks(store, stacks, log);
   const registry = new InstanceRegistry(stacks, mirror, log);
   const sourcesLoaded = await registry.load();
-  const store = new JobStore(config.dataDir, log);
   const ids = new IdAllocator({ dataDir: config.dataDir, stacks, mirror, registry, sourcesLoaded, jobInstanceIds: provisionedIds(store) });
   const runner = new JobRunner({
     store,
@@ -156,6 +157,22 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
       await runner.stop(graceMs);
     },
   };
+}
+
+/**
+ * A job the last process died in may have left its stack held by a CLI that still runs or a blob
+ * half written: the boot listing reads every stack, so those are released first. The full
+ * recovery (cancel, refresh) stays with the tenant's next operation. A rollout holds no stack.
+ */
+async function releaseInterruptedStacks(store: JobStore, stacks: TenantStacks, log: Logger): Promise<void> {
+  const died = store.all().filter((j) => j.instance_id !== FLEET_QUEUE && (j.needs_recovery || (j.status === "running" && j.phase === "stack")));
+  for (const id of new Set(died.map((j) => j.instance_id))) {
+    try {
+      await stacks.release(id);
+    } catch (err) {
+      log.warn({ instance_id: id, err: shortReason(err) }, "could not release the stack of an interrupted job; its next operation tries again");
+    }
+  }
 }
 
 /**

@@ -52,6 +52,7 @@ function unavailableStacks(config: ProvisionerConfig, reason: string): TenantSta
     list: fail,
     setDesiredState: fail,
     recover: fail,
+    release: fail,
     changePassphrase: fail,
     stackName: (id) => tenantStackName(config.mindroomEnvironment, id),
   };

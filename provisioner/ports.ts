@@ -95,6 +95,8 @@ export interface StackSummary {
   subscription?: string;
   lastUpdate?: string;
   resourceCount?: number;
+  /** Set when the stack's tags could not be read: it is listed anyway (desiredState, tier, account unknown). */
+  unreadable?: string;
 }
 
 /** Thrown when a tenant stack does not exist (HTTP 404). */
@@ -150,6 +152,13 @@ export interface TenantStacks {
    * `changePassphrase`), so the refresh can read it.
    */
   recover(instanceId: string): Promise<void>;
+  /**
+   * The first step of `recover`, without any CLI command: no process of a dead run of ours still
+   * holds or writes the stack (its CLI gets a grace period, then SIGKILL; its provider plugins go),
+   * and blobs it left half written are removed (file backend). The boot runs it for every stack a
+   * job died in, before the stacks are listed: one such stack must not hide every tenant.
+   */
+  release(instanceId: string): Promise<void>;
   /**
    * Moves the stack's secrets (its checkpoint and stack config) from the previous passphrase
    * (`PULUMI_PREVIOUS_CONFIG_PASSPHRASE[_FILE]`) to the provisioner's own with `pulumi stack

@@ -29,7 +29,7 @@ export type FakeCall =
   | { op: "up"; instanceId: string; spec: TenantSpec }
   | { op: "destroy"; instanceId: string }
   | { op: "setDesiredState"; instanceId: string; state: DesiredState }
-  | { op: "recover"; instanceId: string }
+  | { op: "recover" | "release"; instanceId: string }
   | { op: "changePassphrase"; instanceId: string }
   | { op: "list" | "outputs" | "preview"; instanceId?: string };
 
@@ -128,6 +128,10 @@ export class FakeTenantStacks implements TenantStacks {
 
   async recover(instanceId: string): Promise<void> {
     this.calls.push({ op: "recover", instanceId });
+  }
+
+  async release(instanceId: string): Promise<void> {
+    this.calls.push({ op: "release", instanceId });
   }
 
   async changePassphrase(instanceId: string, options?: OperationOptions): Promise<PassphraseChange> {

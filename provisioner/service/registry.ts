@@ -40,6 +40,11 @@ export class InstanceRegistry {
     let complete = true;
     try {
       for (const s of await this.stacks.list()) {
+        if (s.unreadable) {
+          // Its tags are unknown: what the mirror says stands; the tenant is listed, not hidden.
+          this.merge(s.instanceId, { stack_name: s.stackName, status: "error", last_error: `Stack unreadable at boot: ${s.unreadable}` });
+          continue;
+        }
         // A destroyed (empty) stack keeps its last desired-state tag; a deprovisioned tenant claims none.
         const deprovisioned = s.resourceCount === 0;
         this.merge(s.instanceId, {

@@ -238,8 +238,20 @@ export class LocalTenantStacks implements TenantStacks {
       const withTags = options.tags !== false;
       return await mapLimit(tenants, withTags ? LIST_CONCURRENCY : tenants.length || 1, async ({ entry, instanceId }): Promise<StackSummary> => {
         const stackName = this.stackName(instanceId);
-        const meta: Metadata = withTags ? await this.readMetadata(ws, entry.name, stackName) : {};
+        let meta: Metadata = {};
+        let unreadable: string | undefined;
+        if (withTags) {
+          // One damaged stack (a blob a killed CLI left half written) must not hide every tenant.
+          try {
+            meta = await this.readMetadata(ws, entry.name, stackName);
+          } catch (err) {
+            const mapped = this.failure(err, instanceId, "Reading the tenant stack's tags", [], log);
+            unreadable = mapped instanceof Error ? mapped.message : String(mapped);
+            log.warn({ stack: stackName, err: unreadable }, "listing the tenant stack without its tags");
+          }
+        }
         return {
+          ...(unreadable ? { unreadable } : {}),
           instanceId,
           stackName,
           desiredState: meta.desiredState === "running" || meta.desiredState === "stopped" ? meta.desiredState : undefined,
@@ -269,14 +281,30 @@ export class LocalTenantStacks implements TenantStacks {
     }
   }
 
+  async release(instanceId: string): Promise<void> {
+    const stackName = this.stackName(instanceId);
+    const log = this.s.logger.child({ stack: stackName });
+    try {
+      await this.releaseStack(stackName, log);
+    } catch (err) {
+      throw this.failure(err, instanceId, "Releasing the tenant stack from a dead run", [], log);
+    }
+  }
+
+  /**
+   * File backend: first no CLI of ours may still hold the stack (a provisioner killed without its
+   * process group leaves its child running), then the blobs a killed CLI left half written go.
+   * Then processes a dead run left in the workDir (provider plugins run in their own process group) go.
+   */
+  private async releaseStack(stackName: string, log: pino.Logger): Promise<void> {
+    await prepareDiyRecovery(this.s.backendUrl, TENANT_PROJECT, stackName, { graceMs: this.s.recoveryGraceMs, workDir: join(this.s.workspacesDir, stackName), log });
+  }
+
   async recover(instanceId: string): Promise<void> {
     const stackName = this.stackName(instanceId);
     const log = this.s.logger.child({ stack: stackName });
     try {
-      // File backend: first no CLI of ours may still hold the stack (a provisioner killed without its
-      // process group leaves its child running), then the blobs a killed CLI left half written go.
-      // Then processes a dead run left in the workDir (provider plugins run in their own process group) go.
-      await prepareDiyRecovery(this.s.backendUrl, TENANT_PROJECT, stackName, { graceMs: this.s.recoveryGraceMs, workDir: join(this.s.workspacesDir, stackName), log });
+      await this.releaseStack(stackName, log);
       const ws = await this.workspace(stackName, EMPTY_PROGRAM);
       const stack = await Stack.select(stackName, ws).catch((err: unknown) => {
         if (err instanceof StackNotFoundError) return undefined;

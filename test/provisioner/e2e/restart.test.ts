@@ -5,9 +5,11 @@
  * before its next operation and delivers every mirror write once Supabase is back.
  */
 import { expect } from "chai";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { FakeTenantKube } from "../../../provisioner/fakes/kube";
 import { FakePostgrest } from "../mirror/fake-postgrest";
-import { FakePulumi } from "../stacks/fake-cli";
+import { cliError, FakePulumi } from "../stacks/fake-cli";
 import { ENVIRONMENT, startRealHarness, SUBSCRIPTION, type RealHarness } from "./harness";
 
 const OTHER_SUBSCRIPTION = "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f";
@@ -77,5 +79,40 @@ describe("provisioner end to end: restart durability", function () {
     // The id mark survived: the next new tenant is 3.
     const next = await second.request("POST", "/system/provision", { subscription_id: "8f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f" });
     expect(next.body.customer_id).to.equal(3);
+  });
+  it("a stack the dead run left unreadable (an empty .attrs a killed CLI wrote) is released at boot: every tenant is listed and the re-provision is accepted", async () => {
+    const cli = new FakePulumi("3.220.0");
+    const kube = new FakeTenantKube();
+    let hang = true;
+    cli.beforeAnswer = (args) => (hang && args[0] === "up" ? new Promise<void>(() => undefined) : undefined);
+    const dying = await startRealHarness({ cli, kube, postgrest, env: { PROVISIONER_CONCURRENCY: "1" } });
+    const a = await dying.request("POST", "/system/provision", { subscription_id: "7a0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f", tier: "byok" });
+    expect(a.status).to.equal(202);
+    for (let i = 0; i < 200 && !cli.commands().some((c) => c.startsWith("up ")); i++) await new Promise((r) => setTimeout(r, 10));
+    const id = String(a.body.customer_id);
+    await dying.close({ keepData: true });
+
+    // What the real file backend shows after a CLI killed mid-rewrite of the checkpoint's sidecar
+    // (found by test/engine/provisioner-crash.test.ts): every command reading the stack fails.
+    const sidecar = join(dying.dataDir, "state", ".pulumi", "stacks", "mindroom-tenant", `${ENVIRONMENT}-${id}.json.attrs`);
+    mkdirSync(join(sidecar, ".."), { recursive: true });
+    writeFileSync(sidecar, "");
+    const damaged = () => existsSync(sidecar) && readFileSync(sidecar, "utf8") === "";
+    hang = false;
+    cli.beforeAnswer = (args) => {
+      const readsIt = (args[0] === "stack" && args[1] === "ls") || args.includes(`${ENVIRONMENT}-${id}`);
+      if (readsIt && damaged()) throw cliError("error: failed to load checkpoint: EOF");
+    };
+    const rebooted = await startRealHarness({ dataDir: dying.dataDir, cli, kube, postgrest });
+    try {
+      expect(damaged(), "the boot removed the unreadable sidecar before listing").to.equal(false);
+      const listed = await rebooted.request("GET", "/system/instances");
+      expect(JSON.stringify(listed.body), "the boot listing holds the tenant").to.include(`"instance_id":"${id}"`);
+      const retry = await rebooted.request("POST", "/system/provision", { instance_id: Number(id), tier: "byok" });
+      expect(retry.status, JSON.stringify(retry.body)).to.equal(202);
+      expect((await rebooted.settle(retry.body.job_id as string)).body.status).to.equal("succeeded");
+    } finally {
+      await rebooted.close();
+    }
   });
 });

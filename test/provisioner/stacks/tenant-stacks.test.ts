@@ -335,6 +335,20 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
     ]);
   });
 
+  it("list() keeps a stack whose tags cannot be read (a damaged checkpoint), marked unreadable, and still lists the others", async () => {
+    const stacks = await make();
+    await stacks.up(spec("7"));
+    await stacks.up(spec("42"));
+    cli.fail("stack tag ls --json --stack staging-7", cliError("error: failed to load checkpoint: EOF"));
+    const list = await stacks.list();
+    expect(list.map((s) => [s.instanceId, s.tier])).to.deep.equal([
+      ["7", undefined],
+      ["42", "pro"],
+    ]);
+    expect(list[0].unreadable).to.equal("Reading the tenant stack's tags of instance 7 failed: failed to load checkpoint: EOF");
+    expect(list[1].unreadable).to.equal(undefined);
+  });
+
   it("after a CLI upgrade to ≥ 3.211, list() still reads the bookkeeping an older CLI wrote as config", async () => {
     cli = new FakePulumi("3.200.0");
     await (await make()).up({ ...spec(), tags: { ...spec().tags, desiredState: "stopped" } });
