@@ -1,9 +1,11 @@
-/** Rendering entry points shared by the CLI, tests and benchmarks. */
+/**
+ * Rendering entry points shared by the CLI, tests and benchmarks. Targets come from whoever
+ * registers them (`components/render-targets.ts` for the project's own): infra knows no component.
+ */
 import { getTarget } from "./targets";
 import { kubeObjects, toYamlStream, type KubeObject } from "./manifests";
 import { recordProgram, type Registration } from "./record";
 import type { Values } from "../values/load";
-import "./all-targets";
 
 export interface RenderOptions {
   showSecrets?: boolean;

@@ -6,7 +6,7 @@
  * helm is not installed here, so there is no `helm template` to time beside it. For scale it
  * prints the floors any Node command pays on this machine (`node -e 0`, and npm's own start for
  * `npm run --silent`), the issue's `helm template` figure (0.055 s on the same class of machine),
- * and the command as it ran before (`tsx infra/render/cli.ts`).
+ * and the command as it ran before (`tsx` on the entry point).
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -59,8 +59,8 @@ function main(): void {
   console.log(line("node -e 0 (Node start-up floor)", time(process.execPath, ["-e", "0"])));
   console.log(line("npm run --silent env (npm's own start)", time("npm", ["run", "--silent", "env"])));
   console.log(line("npm run --silent render -- instance -f …", time("npm", ["run", "--silent", "render", "--", ...TENANT])));
-  console.log(line("node tools/run-ts.cjs infra/render/cli.ts …", time(process.execPath, ["tools/run-ts.cjs", "infra/render/cli.ts", ...TENANT])));
-  console.log(line("tsx infra/render/cli.ts (the old script)", time(join(ROOT, "node_modules/.bin/tsx"), ["infra/render/cli.ts", ...TENANT])));
+  console.log(line("node tools/run-ts.cjs components/render-cli.ts …", time(process.execPath, ["tools/run-ts.cjs", "components/render-cli.ts", ...TENANT])));
+  console.log(line("tsx components/render-cli.ts (the old script)", time(join(ROOT, "node_modules/.bin/tsx"), ["components/render-cli.ts", ...TENANT])));
 }
 
 main();

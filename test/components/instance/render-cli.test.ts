@@ -12,7 +12,7 @@ const ROOT = join(__dirname, "../../..");
 const fixture = (name: string) => join(ROOT, "test/fixtures/instance", name);
 
 /** `npm run --silent render -- …` runs exactly this (package.json). */
-const RENDER = ["tools/run-ts.cjs", "infra/render/cli.ts"];
+const RENDER = ["tools/run-ts.cjs", "components/render-cli.ts"];
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

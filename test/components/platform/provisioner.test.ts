@@ -1,5 +1,6 @@
 /** The Express provisioner's workload inside `Platform`, and whether its RBAC suffices for tenant stacks. */
 import { expect } from "chai";
+import "../../../components/render-targets";
 import { renderObjects } from "../../../infra/render/index";
 import { PROVISIONER_OWNED_ENV } from "../../../components/platform/provisioner";
 import { renderPlatform, allows, covers, type Rule, type Loose, type Obj } from "./render-platform";

@@ -1,4 +1,4 @@
-/** The renderer CLI end to end: `npx tsx infra/render/cli.ts platform -f <fixture>`. */
+/** The renderer CLI end to end: `npx tsx components/render-cli.ts platform -f <fixture>`. */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -6,7 +6,7 @@ import { parseAllDocuments } from "yaml";
 
 const ROOT = join(__dirname, "../../..");
 const FIXTURES = join(ROOT, "test/fixtures/platform");
-const render = (...args: string[]) => spawnSync("npx", ["tsx", "infra/render/cli.ts", "platform", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+const render = (...args: string[]) => spawnSync("npx", ["tsx", "components/render-cli.ts", "platform", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
 
 describe("render platform CLI", function () {
   this.timeout(120_000);

@@ -1,4 +1,4 @@
-/** The renderer CLI end to end: `npx tsx infra/render/cli.ts runtime -f <values>`. */
+/** The renderer CLI end to end: `npx tsx components/render-cli.ts runtime -f <values>`. */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -9,7 +9,7 @@ import type { KubeObject } from "../../../infra/render/manifests";
 const ROOT = join(__dirname, "..", "..", "..");
 
 function cli(...args: string[]) {
-  const run = spawnSync("npx", ["tsx", "infra/render/cli.ts", "runtime", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  const run = spawnSync("npx", ["tsx", "components/render-cli.ts", "runtime", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 

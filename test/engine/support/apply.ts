@@ -17,7 +17,7 @@ export const id = (o: Obj) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.
 
 /** `npm run render -- <target> -f … --show-secrets …`, parsed. Throws with the CLI's stderr line. */
 export async function render(target: string, files: string[], args: string[] = []): Promise<Obj[]> {
-  const argv = ["--import", "tsx", "infra/render/cli.ts", target, ...files.flatMap((f) => ["-f", f]), "--show-secrets", ...args];
+  const argv = ["--import", "tsx", "components/render-cli.ts", target, ...files.flatMap((f) => ["-f", f]), "--show-secrets", ...args];
   const out = await run(process.execPath, argv, { cwd: ROOT, maxBuffer: 64 << 20 }).catch((err: { stderr?: string }) => {
     throw new Error(`render ${target} ${files.join(" ")}: ${err.stderr?.trim() || String(err)}`);
   });

@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import "../../../components/render-targets";
 import { renderObjects, type RenderOptions } from "../../../infra/render";
 import { loadValuesFiles, mergeValues, type Values } from "../../../infra/values/load";
 import type { KubeObject } from "../../../infra/policy/kube";
