@@ -1,7 +1,9 @@
 /**
  * NetworkPolicy `instance-traffic-controls-{c}` (spec §12): cross-tenant ingress and
  * worker-to-worker runner traffic are denied. Deviation 3: web egress excludes the cloud metadata
- * address, which on Hetzner serves the node's user-data (k3s join token included).
+ * address, which on Hetzner serves the node's user-data (k3s join token included). DNS egress goes
+ * to the cluster DNS only (issue 9): upstream's port 53 to anywhere lets a pod reach any server
+ * listening on 53, a channel out past the 80/443 rule.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { NAMESPACE, type ResolvedInstance } from "./resolve";
@@ -15,6 +17,17 @@ export const METADATA_CIDR = "169.254.169.254/32";
  * conflicts with any other manager of the same policy (the Helm-era object the stack adopts).
  */
 const tcp = (port: number) => ({ port, protocol: "TCP" });
+
+/**
+ * The cluster DNS: k3s's bundled CoreDNS, pods `k8s-app: kube-dns` in `kube-system` (the cluster
+ * keeps it; components/cluster/cloud-init.ts disables other add-ons only). Policies match the pod
+ * a Service address is translated to, so the peer is the CoreDNS pods (container port 53), not the
+ * `kube-dns` Service IP.
+ */
+export const CLUSTER_DNS_PEER = {
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+  podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+};
 
 export function networkPolicy(r: ResolvedInstance, n: InstanceNames): k8s.types.input.networking.v1.NetworkPolicy {
   const tenant = { podSelector: { matchLabels: { customer: r.customer } } };
@@ -39,7 +52,7 @@ export function networkPolicy(r: ResolvedInstance, n: InstanceNames): k8s.types.
       ],
       egress: [
         { to: [tenant], ports: [tcp(8008), tcp(8765), tcp(workerPort)] },
-        { ports: [{ port: 53, protocol: "UDP" }, tcp(53)] },
+        { to: [CLUSTER_DNS_PEER], ports: [{ port: 53, protocol: "UDP" }, tcp(53)] },
         { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [METADATA_CIDR] } }], ports: [tcp(80), tcp(443)] },
       ],
     },

@@ -81,8 +81,22 @@ describe("MindroomInstance: config, PVCs, Services, NetworkPolicy, Ingress (spec
     const egress = r.get("NetworkPolicy", "instance-traffic-controls-t1").spec.egress;
     expect(egress).to.have.length(3);
     expect(egress[0]).to.deep.equal({ to: [{ podSelector: { matchLabels: { customer: "t1" } } }], ports: [{ port: 8008, protocol: "TCP" }, { port: 8765, protocol: "TCP" }, { port: 8766, protocol: "TCP" }] });
-    expect(egress[1]).to.deep.equal({ ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] });
+    expect(egress[1].ports).to.deep.equal([{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }]);
     expect(egress[2].ports).to.deep.equal([{ port: 80, protocol: "TCP" }, { port: 443, protocol: "TCP" }]);
+  });
+
+  it("(issue 9) DNS egress reaches only the cluster DNS: k3s's CoreDNS pods (k8s-app=kube-dns) in kube-system, one peer with both selectors", async () => {
+    for (const values of [{ customer: "t1" }, { customer: "t1", ...K8S_RWX }]) {
+      const egress = (await renderValues(values)).get("NetworkPolicy", "instance-traffic-controls-t1").spec.egress;
+      // One peer holding both selectors means "those pods in that namespace"; two peers would mean either.
+      expect(egress[1].to).to.deep.equal([
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } },
+      ]);
+      // No other rule opens 53: a rule without `to`, or with an ipBlock, would let DNS out to any server.
+      const opens53 = egress.filter((rule: { ports: { port: number }[] }) => rule.ports.some((p) => p.port === 53));
+      expect(opens53).to.deep.equal([egress[1]]);
+      for (const rule of egress) expect(rule.to, JSON.stringify(rule)).to.have.length.greaterThan(0);
+    }
   });
 
   it("every NetworkPolicy port names its protocol: the API server defaults TCP into the atomic ingress/egress lists, so a port without one made the stack's server-side apply conflict with a Helm-era live object (real kube-apiserver: 409 on .spec.ingress/.spec.egress)", async () => {
