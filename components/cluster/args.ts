@@ -25,6 +25,29 @@ const cidr = z.string().refine((value) => {
  */
 const notEverywhere = (cidrs: string[]) => cidrs.every((c) => !c.endsWith("/0"));
 
+/**
+ * The widest admin ranges accepted without {@link WIDE_ADMIN_CIDRS_ACK} (project deviation,
+ * docs/cluster.md "Firewall and exposure"). Refusing only /0 let `0.0.0.0/1`, half the internet,
+ * pass. An IPv4 /16 is a whole organisation's block; an IPv6 /48 is the standard assignment to one
+ * end site (RFC 6177), so one operator's network always fits and anything wider spans many
+ * customers of a provider.
+ */
+export const WIDEST_ADMIN_PREFIX = { 4: 16, 6: 48 } as const;
+
+/** The lists of `adminCidrs` (beside them: `acknowledgeWideCidrs`). */
+export const ADMIN_CIDR_LISTS = ["kubeApi", "ssh"] as const;
+
+/** The one value of `adminCidrs.acknowledgeWideCidrs` that admits wider ranges (never /0). */
+export const WIDE_ADMIN_CIDRS_ACK = "i-understand-wide-ranges-can-reach-the-api-and-ssh";
+
+/** The bound a valid CIDR is wider than, as `/16 (IPv4)`; undefined within it, and for /0 (refused on its own). */
+function widerThan(cidr: string): string | undefined {
+  const [address, prefix] = cidr.split("/");
+  const family = isIP(address ?? "");
+  if ((family !== 4 && family !== 6) || !/^\d+$/.test(prefix ?? "") || Number(prefix) === 0) return undefined;
+  return Number(prefix) < WIDEST_ADMIN_PREFIX[family] ? `/${WIDEST_ADMIN_PREFIX[family]} (IPv${family})` : undefined;
+}
+
 const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** The kubernetes.io labels a kubelet may set on its own node (kubelet `KubeletLabels()`). */
@@ -132,8 +155,28 @@ export const k3sClusterSchema = z
           .array(cidr)
           .refine(notEverywhere, "must not contain 0.0.0.0/0 or ::/0, which opens SSH to the whole internet; list the operators' addresses, e.g. 203.0.113.7/32")
           .default([]),
+        /**
+         * Project, default unset: an IPv4 range wider than /16 or an IPv6 range wider than /48 in
+         * either list is refused unless this is exactly {@link WIDE_ADMIN_CIDRS_ACK}, so nobody opens
+         * the API or SSH to a provider's whole network by a typo (`/1` for `/31`).
+         */
+        acknowledgeWideCidrs: z.string().optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine((value, ctx) => {
+        if (value.acknowledgeWideCidrs === WIDE_ADMIN_CIDRS_ACK) return;
+        for (const key of ADMIN_CIDR_LISTS) {
+          value[key].forEach((cidr, i) => {
+            const bound = widerThan(cidr);
+            if (bound === undefined) return;
+            ctx.addIssue({
+              code: "custom",
+              path: [key, i],
+              message: `${cidr} is wider than ${bound}, far more than an operator's network; list the operators' and the CI runner's addresses, e.g. 203.0.113.7/32, or set adminCidrs.acknowledgeWideCidrs to "${WIDE_ADMIN_CIDRS_ACK}" (docs/cluster.md)`,
+            });
+          });
+        }
+      }),
     /** Public SSH key installed on every node (for break-glass access); none by default. */
     sshPublicKey: z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) \S+/, "must be an OpenSSH public key line").optional(),
     /** DNS name of the API (extra TLS SAN, and the kubeconfig's server); default: the control plane's public IPv4. */

@@ -6,6 +6,7 @@
  * for an API nobody can reach.
  */
 import { BlockList, isIPv4 } from "node:net";
+import { ADMIN_CIDR_LISTS } from "../../components/cluster/args";
 import type { StackConfig } from "../config";
 
 /** RFC 5737 and RFC 3849 documentation ranges: never a real operator's address. */
@@ -27,8 +28,8 @@ export function placeholderProblems(config: StackConfig): string[] {
   const docs = documentationRanges();
   const problems: string[] = [];
   if (config.mode === "hetzner" && config.cluster) {
-    for (const [key, cidrs] of Object.entries(config.cluster.adminCidrs)) {
-      cidrs.forEach((cidr, i) => {
+    for (const key of ADMIN_CIDR_LISTS) {
+      config.cluster.adminCidrs[key].forEach((cidr, i) => {
         const address = cidr.split("/")[0];
         if (docs.check(address, isIPv4(address) ? "ipv4" : "ipv6")) {
           problems.push(`mindroom:cluster.adminCidrs.${key}[${i}]: ${cidr} is a documentation placeholder; put your own address there (curl -4 ifconfig.me), e.g. <your IP>/32`);

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { parse } from "yaml";
 import { K3sCluster, type K3sClusterInput } from "../../../components/cluster";
+import { WIDE_ADMIN_CIDRS_ACK } from "../../../components/cluster/args";
 import { containsSecret } from "../../../infra/render/manifests";
 import { recordProgram, type Registration } from "../../../infra/render/record";
 import { clusterState, LB_IP, PUBLIC_IP, testPki } from "../../fixtures/cluster/mocks";
@@ -181,6 +182,12 @@ describe("K3sCluster (mock runtime)", () => {
     ["a bad CIDR", { ...base, adminCidrs: { kubeApi: ["10.0.0.300/32"] } }, /^cluster\.adminCidrs\.kubeApi\[0\]: must be a CIDR/],
     ["the Kubernetes API open to the internet", { ...base, adminCidrs: { kubeApi: ["192.0.2.10/32", "0.0.0.0/0"] } }, /^cluster\.adminCidrs\.kubeApi: must not contain 0\.0\.0\.0\/0 or ::\/0, which opens the Kubernetes API to the whole internet/],
     ["SSH open to the internet", { ...base, adminCidrs: { kubeApi: [ADMIN], ssh: ["::/0"] } }, /^cluster\.adminCidrs\.ssh: must not contain 0\.0\.0\.0\/0 or ::\/0, which opens SSH/],
+    // Refusing only /0 let half the internet in (issue 9).
+    ["half the internet on the Kubernetes API", { ...base, adminCidrs: { kubeApi: [ADMIN, "0.0.0.0/1"] } }, /^cluster\.adminCidrs\.kubeApi\[1\]: 0\.0\.0\.0\/1 is wider than \/16 \(IPv4\), .* or set adminCidrs\.acknowledgeWideCidrs to "i-understand-wide-ranges-can-reach-the-api-and-ssh"/],
+    ["an IPv4 /15 on SSH", { ...base, adminCidrs: { kubeApi: [ADMIN], ssh: ["198.18.0.0/15"] } }, /^cluster\.adminCidrs\.ssh\[0\]: 198\.18\.0\.0\/15 is wider than \/16 \(IPv4\)/],
+    ["an IPv6 /47", { ...base, adminCidrs: { kubeApi: ["2001:db8::/47"] } }, /^cluster\.adminCidrs\.kubeApi\[0\]: 2001:db8::\/47 is wider than \/48 \(IPv6\)/],
+    ["a wide range with a wrong acknowledgement", { ...base, adminCidrs: { kubeApi: ["10.0.0.0/8"], acknowledgeWideCidrs: "yes" } }, /^cluster\.adminCidrs\.kubeApi\[0\]: 10\.0\.0\.0\/8 is wider than \/16/],
+    ["/0 even when wide ranges are acknowledged", { ...base, adminCidrs: { kubeApi: ["0.0.0.0/0"], acknowledgeWideCidrs: WIDE_ADMIN_CIDRS_ACK } }, /^cluster\.adminCidrs\.kubeApi: must not contain 0\.0\.0\.0\/0/],
     ["an LB on one node", { ...base, loadBalancer: { enabled: true } }, /^cluster\.loadBalancer\.enabled: a load balancer needs at least two nodes/],
     ["duplicate pools", { ...base, agentPools: [{ name: "a" }, { name: "a" }] }, /^cluster\.agentPools\[1\]\.name: pool name "a" is used twice/],
     ["a pool in another location", { ...base, agentPools: [{ name: "a", location: "hel1" }] }, /^cluster\.agentPools\[0\]\.location: must equal the cluster location fsn1/],
@@ -198,6 +205,15 @@ describe("K3sCluster (mock runtime)", () => {
     // Pool i gets 10.i.0.0/16; pools 42 and 43 would sit on the pod and service CIDRs.
     ["more pools than fit below the pod CIDR", { ...base, agentPools: Array.from({ length: 43 }, (_, i) => ({ name: `p${i}`, count: 0 })) }, /^cluster\.agentPools: at most 42 agent pools/],
   ];
+  it("accepts admin ranges up to /16 (IPv4) and /48 (IPv6), and wider ones only with the literal acknowledgement", async () => {
+    const firewall = async (adminCidrs: K3sClusterInput["adminCidrs"]) => one(await record({ ...base, adminCidrs }), "hcloud:index/firewall:Firewall").rules as { port?: string; sourceIps: string[] }[];
+    const bounds = await firewall({ kubeApi: ["198.51.0.0/16", "2001:db8::/48"], ssh: ["203.0.113.0/24"] });
+    expect(bounds.find((r) => r.port === "6443")!.sourceIps).to.deep.equal(["198.51.0.0/16", "2001:db8::/48"]);
+    const acknowledged = await firewall({ kubeApi: ["10.0.0.0/8", "2001:db8::/32"], ssh: ["0.0.0.0/1"], acknowledgeWideCidrs: WIDE_ADMIN_CIDRS_ACK });
+    expect(acknowledged.find((r) => r.port === "6443")!.sourceIps).to.deep.equal(["10.0.0.0/8", "2001:db8::/32"]);
+    expect(acknowledged.find((r) => r.port === "22")!.sourceIps).to.deep.equal(["0.0.0.0/1"]);
+  });
+
   it("accepts node labels the kubelet allows (own namespace, node.kubernetes.io, kubelet.kubernetes.io) and 42 pools", async () => {
     const labels = { "mindroom.chat/pool": "workers", "node.kubernetes.io/exclude-from-external-load-balancers": "true", "x.kubelet.kubernetes.io/y": "z", "topology.kubernetes.io/zone": "fsn1-dc14" };
     const regs = await record({ ...base, controlPlane: { labels }, agentPools: Array.from({ length: 42 }, (_, i) => ({ name: `p${i}`, count: i === 41 ? 1 : 0 })) });
