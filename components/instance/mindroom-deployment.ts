@@ -88,7 +88,9 @@ export function mindroomDeployment(
         },
         spec: {
           ...(r.controlPlaneNodeName ? { nodeName: r.controlPlaneNodeName } : {}),
-          ...(r.workerBackend === "kubernetes" ? { serviceAccountName: n.workerManager } : {}),
+          // Only the worker manager calls the API; otherwise the token of the namespace's `default`
+          // ServiceAccount would just sit in a pod that runs agents' shell and python (issue 9).
+          ...(r.workerBackend === "kubernetes" ? { serviceAccountName: n.workerManager } : { automountServiceAccountToken: false }),
           ...(r.imagePullSecrets.length > 0 ? { imagePullSecrets: r.imagePullSecrets } : {}),
           // RuntimeDefault seccomp (and the init container's RESTRICTED below) are a deviation: with them the pod meets Pod Security `restricted` (docs/instance.md).
           securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" } },

@@ -49,6 +49,8 @@ export function synapseDeployment(
           annotations: { "mindroom.ai/synapse-config-hash": synapseConfigHash, "mindroom.ai/instance-secret-hash": secretHash },
         },
         spec: {
+          // Synapse never calls the Kubernetes API: no token of the namespace's `default` ServiceAccount (issue 9).
+          automountServiceAccountToken: false,
           containers: [
             {
               name: "synapse",

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { container, envOf, mindroomEnv, podSpec, renderArgs, renderValues } from "./helpers";
+import { container, envOf, K8S_RWX, mindroomEnv, podSpec, renderArgs, renderValues } from "./helpers";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 const annotations = (r: Awaited<ReturnType<typeof renderArgs>>, name = "mindroom-t1") => r.get("Deployment", name).spec.template.metadata.annotations;
@@ -41,6 +41,16 @@ describe("MindroomInstance: MindRoom Deployment (spec §17 items 14-31)", () => 
     expect(init).to.not.have.property("resources");
     // Project: no escalation, no capabilities (upstream sets none); a curl loop needs neither.
     expect(init.securityContext).to.deep.equal({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+  });
+
+  it("(issue 9) no ServiceAccount token in the pod unless it is the worker manager: static mode disables it, kubernetes mode keeps the worker-manager's", async () => {
+    const spec = podSpec(r.get("Deployment", "mindroom-t1"));
+    expect(spec.automountServiceAccountToken).to.equal(false);
+    expect(spec).to.not.have.property("serviceAccountName");
+    const k8s = podSpec((await renderValues({ customer: "t1", ...K8S_RWX })).get("Deployment", "mindroom-t1"));
+    expect(k8s.serviceAccountName).to.equal("mindroom-worker-manager-t1");
+    // The runtime creates worker Deployments with this token; switching it off would break the mode.
+    expect(k8s).to.not.have.property("automountServiceAccountToken");
   });
 
   it("17: container mindroom exposes 8765 as api with the startup/readiness/liveness probes", () => {

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { parse } from "yaml";
 import { containsSecret } from "../../../infra/render/manifests";
 import { parseInstanceValues } from "../../../components/instance/values";
-import { container, envOf, podSpec, renderArgs, renderValues } from "./helpers";
+import { container, envOf, K8S_RWX, podSpec, renderArgs, renderValues } from "./helpers";
 
 type R = Awaited<ReturnType<typeof renderArgs>>;
 const homeserver = (r: R) => parse(r.get("ConfigMap", "synapse-config-t1").data["homeserver.yaml"], { version: "1.1" });
@@ -59,6 +59,12 @@ describe("MindroomInstance: Synapse (spec §17 items 50-64)", () => {
     expect(container(x.get("Deployment", "synapse-t1"), "synapse").securityContext).to.deep.equal({
       allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
     });
+  });
+
+  it("(issue 9) the Synapse pod mounts no ServiceAccount token, in either worker mode: it never calls the Kubernetes API", async () => {
+    expect(podSpec(r.get("Deployment", "synapse-t1")).automountServiceAccountToken).to.equal(false);
+    const k8s = await renderValues({ customer: "t1", ...K8S_RWX });
+    expect(podSpec(k8s.get("Deployment", "synapse-t1")).automountServiceAccountToken).to.equal(false);
   });
 
   it("54: the only probe is readiness GET /_matrix/client/versions on http, every 5 s, failureThreshold 120", () => {
