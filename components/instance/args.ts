@@ -86,6 +86,13 @@ export interface MindroomInstanceArgs {
   synapseResources?: ContainerResources | null;
   /** Default requests 100m/256Mi, limits 500m/1Gi (static sidecar only); `null` renders `resources: {}`. */
   sandboxRunnerResources?: ContainerResources | null;
+  /**
+   * Project key, default `2Gi` (upstream: unbounded): `sizeLimit` of the static sidecar's
+   * `sandbox-workspace` emptyDir, where agents' shell and python write. It lives on the node's disk,
+   * which every tenant on the node shares; past the limit the kubelet evicts the MindRoom pod (and
+   * the scratch files go) instead of one tenant filling the disk and the node evicting everyone.
+   */
+  sandboxWorkspaceSizeLimit?: string;
   /** Default `ghcr.io/mindroom-ai/mindroom:latest`: runtime, init container, sidecar and default worker image. */
   mindroomImage?: string;
   /** Default `Always` (the default image is a moving `latest` tag). */

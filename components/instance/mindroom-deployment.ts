@@ -111,7 +111,7 @@ export function mindroomDeployment(
             { name: "storage", persistentVolumeClaim: { claimName: n.mindroomStorage } },
             { name: "config", configMap: { name: n.mindroomConfig } },
             { name: "api-keys", secret: { secretName: n.apiKeysSecret, defaultMode: 0o400 } },
-            ...(staticRunner ? [{ name: "sandbox-workspace", emptyDir: {} }] : []),
+            ...(staticRunner ? [{ name: "sandbox-workspace", emptyDir: { sizeLimit: r.sandboxWorkspaceSizeLimit } }] : []),
           ],
         },
       },

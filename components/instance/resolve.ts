@@ -19,6 +19,8 @@ export const DEFAULT_SEED_CONFIG_PATH = join(__dirname, "seed-config.yaml");
 export const DEFAULT_MINDROOM_RESOURCES: ContainerResources = { requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } };
 export const DEFAULT_SYNAPSE_RESOURCES: ContainerResources = { requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } };
 export const DEFAULT_SANDBOX_RUNNER_RESOURCES: ContainerResources = { requests: { memory: "256Mi", cpu: "100m" }, limits: { memory: "1Gi", cpu: "500m" } };
+/** Scratch room for a tenant's agents, small beside a node's disk (40 GB on the smallest Hetzner types) that many tenants share. */
+export const DEFAULT_SANDBOX_WORKSPACE_SIZE_LIMIT = "2Gi";
 
 
 /** The ten tenant Secret values, as given (undefined = not given). */
@@ -61,6 +63,7 @@ export interface ResolvedInstance {
   mindroomResources: ContainerResources;
   synapseResources: ContainerResources;
   sandboxRunnerResources: ContainerResources;
+  sandboxWorkspaceSizeLimit: string;
   mindroomImage: string;
   mindroomImagePullPolicy: string;
   synapseImage: string;
@@ -143,6 +146,7 @@ export function resolveInstance(args: MindroomInstanceArgs): ResolvedInstance {
     mindroomResources: resources(args.mindroomResources, DEFAULT_MINDROOM_RESOURCES),
     synapseResources: resources(args.synapseResources, DEFAULT_SYNAPSE_RESOURCES),
     sandboxRunnerResources: resources(args.sandboxRunnerResources, DEFAULT_SANDBOX_RUNNER_RESOURCES),
+    sandboxWorkspaceSizeLimit: orDefault(args.sandboxWorkspaceSizeLimit, DEFAULT_SANDBOX_WORKSPACE_SIZE_LIMIT),
     mindroomImage,
     mindroomImagePullPolicy,
     synapseImage: orDefault(args.synapseImage, DEFAULT_SYNAPSE_IMAGE),

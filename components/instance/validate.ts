@@ -38,6 +38,9 @@ function firstProblem(r: ResolvedInstance): string | undefined {
     return `baseDomain: "${r.baseDomain}" cannot form the tenant's hosts (${c}.matrix.<baseDomain>); use a lower-case DNS name such as mindroom.chat`;
   }
   if (!QUANTITY.test(r.storage)) return `storage: "${r.storage}" is not a Kubernetes quantity; use a size such as 10Gi`;
+  if (!QUANTITY.test(r.sandboxWorkspaceSizeLimit)) {
+    return `sandboxWorkspaceSizeLimit: "${r.sandboxWorkspaceSizeLimit}" is not a Kubernetes quantity; use a size such as 2Gi (the default)`;
+  }
   for (const [key, res] of [["mindroomResources", r.mindroomResources], ["synapseResources", r.synapseResources], ["sandboxRunnerResources", r.sandboxRunnerResources]] as const) {
     for (const [kind, map] of Object.entries(res)) {
       for (const [name, value] of Object.entries(map ?? {})) {

@@ -37,7 +37,21 @@ describe("MindroomInstance: static sidecar (spec §17 items 32-36)", () => {
       { name: "storage", mountPath: "/mindroom_data" },
       { name: "sandbox-workspace", mountPath: "/app/workspace" },
     ]);
-    expect(podSpec(d).volumes[3]).to.deep.equal({ name: "sandbox-workspace", emptyDir: {} });
+    expect(podSpec(d).volumes[3]).to.deep.equal({ name: "sandbox-workspace", emptyDir: { sizeLimit: "2Gi" } });
+  });
+
+  it("(issue 9) sandboxWorkspaceSizeLimit bounds the sandbox-workspace emptyDir (default 2Gi, upstream unbounded); a non-quantity is refused", async () => {
+    const sized = await renderValues({ customer: "t1", sandboxWorkspaceSizeLimit: "5Gi" });
+    expect(podSpec(sized.get("Deployment", "mindroom-t1")).volumes[3]).to.deep.equal({ name: "sandbox-workspace", emptyDir: { sizeLimit: "5Gi" } });
+    // Helm's `default`: an empty value is the default, never "no limit".
+    const empty = await renderValues({ customer: "t1", sandboxWorkspaceSizeLimit: "" });
+    expect(podSpec(empty.get("Deployment", "mindroom-t1")).volumes[3].emptyDir).to.deep.equal({ sizeLimit: "2Gi" });
+    for (const bad of ["2 GB", "lots", "-"]) {
+      expect(() => parseInstanceValues({ customer: "t1", sandboxWorkspaceSizeLimit: bad }), bad).to.throw(
+        new RegExp(`^sandboxWorkspaceSizeLimit: "${bad}" is not a Kubernetes quantity; use a size such as 2Gi`),
+      );
+    }
+    expect(() => parseInstanceValues({ customer: "t1", sandboxWorkspaceSizeLimit: ["2Gi"] })).to.throw(/^sandboxWorkspaceSizeLimit: expected a string/);
   });
 
   it("35: mindroom env has MINDROOM_SANDBOX_PROXY_URL and MINDROOM_WORKER_BACKEND=static_runner; env in the chart's order", () => {
