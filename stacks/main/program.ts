@@ -80,7 +80,14 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
   }
 
   // Tenant pods: Pod Security baseline enforced, restricted warned and audited (docs/instance.md).
-  const instances = new k8s.core.v1.Namespace("mindroom-instances", { metadata: { name: INSTANCES_NAMESPACE, labels: podSecurityLabels() } }, { provider, dependsOn: storage });
+  // Deleting it deletes every tenant, whose stacks live elsewhere: a `pulumi destroy`, a renamed
+  // logical name or a replace must fail (protect), and an unprotected delete leaves it in the
+  // cluster (retainOnDelete). Deleting it on purpose: docs/cluster.md, "Deleting mindroom-instances".
+  const instances = new k8s.core.v1.Namespace(
+    "mindroom-instances",
+    { metadata: { name: INSTANCES_NAMESPACE, labels: podSecurityLabels() } },
+    { provider, dependsOn: storage, protect: true, retainOnDelete: true },
+  );
   const services = new ClusterServices(
     "cluster-services",
     {

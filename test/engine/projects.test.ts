@@ -4,7 +4,8 @@
  * - the root project `mindroom` in `local` mode, from the repo's Pulumi.local.yaml with the
  *   add-ons whose charts need a download switched off: preview, up, a second preview with no
  *   changes, the generated tenant-stacks passphrase kept by a second up, this stack's own passphrase
- *   refused as the tenant stacks', destroy;
+ *   refused as the tenant stacks', a destroy refused by the protected mindroom-instances, then
+ *   unprotect and destroy, which leaves that Namespace in the cluster;
  * - the runtime project `mindroom-runtime` from its example stack file: up, then destroy.
  * Pods never run here (no kubelet), so both stacks set `providerAwait: false` (docs/engine.md).
  */
@@ -96,8 +97,21 @@ describe("engine: root project (local mode) through the CLI and the Node.js lang
     expect(refused.stdout + refused.stderr).to.contain("mindroom:tenantStacksPassphrase: equals this stack's own passphrase");
     await project.ok(["config", "rm", "tenantStacksPassphrase"]);
 
+    // mindroom-instances is protected: a destroy is refused before it deletes anything.
+    const protectedDestroy = await project.run(["destroy", "--yes", "--skip-preview"]);
+    expect(protectedDestroy.code).to.not.equal(0);
+    expect(protectedDestroy.stdout + protectedDestroy.stderr).to.match(/mindroom-instances[\s\S]*protected|protected[\s\S]*mindroom-instances/);
+    expect(await names(target, "/api/v1/namespaces")).to.include.members(["mindroom-instances", "mindroom-local"]);
+    expect(await names(target, "/apis/apps/v1/namespaces/mindroom-local/deployments")).to.include.members(["platform-backend", "platform-frontend"]);
+    // Deleting it on purpose (docs/cluster.md, "Deleting mindroom-instances"): unprotect, destroy;
+    // it leaves the state and stays in the cluster (retainOnDelete) until deleted by hand.
+    await project.ok(["state", "unprotect", "urn:pulumi:local::mindroom::kubernetes:core/v1:Namespace::mindroom-instances", "--yes"]);
     await project.ok(["destroy", "--yes", "--skip-preview"]);
     await waitGone(target, "/api/v1/namespaces/mindroom-local");
+    const kept = await apiRequest(target, "GET", "/api/v1/namespaces/mindroom-instances");
+    expect(kept.status).to.equal(200);
+    expect(kept.body?.metadata?.deletionTimestamp, "not being deleted").to.equal(undefined);
+    await apiRequest(target, "DELETE", "/api/v1/namespaces/mindroom-instances");
     await waitGone(target, "/api/v1/namespaces/mindroom-instances");
   });
 });

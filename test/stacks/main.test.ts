@@ -208,6 +208,25 @@ describe("root program (mock runtime)", () => {
     expect(kubeObjects(regs).find((o) => o.kind === "Namespace" && o.metadata?.name === "mindroom-instances")).to.not.equal(undefined);
   });
 
+  it("mindroom-instances is protected and retained on delete in both modes (a destroy or rename of the root stack must not delete every tenant)", async () => {
+    for (const config of [parseStackConfig(filled("staging")), parseStackConfig(stackFile("local"))]) {
+      const opts = new Map<string, pulumi.ResourceOptions>();
+      // A stack transformation sees every resource's options; it needs the root Stack resource.
+      await recordProgram(() =>
+        pulumi.runtime.runInPulumiStack(async () => {
+          pulumi.runtime.registerStackTransformation((a) => {
+            if (a.type === "kubernetes:core/v1:Namespace") opts.set(a.name, a.opts);
+            return undefined;
+          });
+          return mainProgram(config, secrets());
+        }), { state: clusterState });
+      expect(opts.size, "the transformation saw the add-ons' and the platform's namespaces too").to.be.greaterThan(2);
+      expect(opts.get("mindroom-instances"), config.mode).to.include({ protect: true, retainOnDelete: true });
+      // Only the tenants' namespace: the platform's and the add-ons' stay deletable with their stack.
+      for (const [name, o] of opts) if (name !== "mindroom-instances") expect(o.protect, name).to.not.equal(true);
+    }
+  });
+
   it("local mode exports no kubeconfig key (the engine warns on every run about an undefined output)", async () => {
     let outputs: Record<string, unknown> = {};
     await recordProgram(() => (outputs = mainProgram(parseStackConfig(stackFile("local")), { platform: secrets().platform })), { state: clusterState });
