@@ -82,7 +82,7 @@ export class SyncService {
     }
     // Upstream defect kept: a failing write ends the sync with a 500 (the rows are queued together).
     try {
-      await mirror.writeMany(writes);
+      await mirror.writeMany(byStatus(writes));
     } catch (err) {
       throw new Failure("failed", `Failed to sync instances: ${shortReason(err)}`);
     }
@@ -182,6 +182,22 @@ export class SyncService {
       .filter((v) => v.drift === "drifted" && v.status !== "deprovisioned")
       .map((v) => v.instance_id);
   }
+}
+
+/**
+ * The corrections grouped by new status (statuses in order of first appearance, rows in id order
+ * within each): the mirror sends a run of rows with identical changes as one UPDATE … IN (…), so in
+ * id order (stopped, error, stopped, …) it sent one request per run instead of one per status.
+ */
+function byStatus(rows: InstanceRow[]): InstanceRow[] {
+  const groups = new Map<string, InstanceRow[]>();
+  for (const row of rows) {
+    const key = String(row.status);
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return [...groups.values()].flat();
 }
 
 /** Running/stopped by replicas; without a Deployment, error, or deprovisioned when the stack is empty. */
