@@ -205,8 +205,10 @@ describe("provisioner jobs: runner", () => {
       expect((jobA.body.error as { status_code: number }).status_code).to.equal(500);
       const jobB = await settle(h2, b.body.job_id as string);
       expect(jobB.status).to.equal("succeeded");
-      // The re-provision reads the tenant's recorded settings (its stack's outputs) before its up.
-      expect(h2.stacks.calls.map((c) => c.op).filter((op) => op !== "list")).to.deep.equal(["recover", "outputs", "up"]);
+      // The boot releases the interrupted stack before listing; the re-provision recovers it, reads
+      // the tenant's recorded settings (its stack's outputs), then updates.
+      expect(h2.stacks.calls.map((c) => c.op).filter((op) => op !== "list")).to.deep.equal(["release", "recover", "outputs", "up"]);
+      expect(h2.stacks.calls.findIndex((c) => c.op === "release"), "release before the boot listing").to.be.below(h2.stacks.calls.findIndex((c) => c.op === "list"));
       // Another subscription (the same one would re-provision tenant 1: retries are idempotent).
       const next = await call(h2, "POST", "/system/provision", { body: { subscription_id: "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f" } });
       expect(next.body.customer_id).to.equal(2); // the reservation survived the restart
