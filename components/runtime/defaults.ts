@@ -82,6 +82,33 @@ export const RUNTIME_DEFAULTS = {
     size: "10Gi",
     mountPath: "/app/agent_data",
   },
+  // Off by default; when on, Matrix encryption keys and sync state survive a lost agent-data volume.
+  stateStorage: {
+    enabled: false,
+    create: false,
+    existingClaim: "",
+    volumeName: "state-storage",
+    accessModes: ["ReadWriteOnce"],
+    storageClassName: "",
+    size: "10Gi",
+    mountPath: "/app/mindroom_state",
+    encryptionKeys: { enabled: true, mountPath: "/app/agent_data/encryption_keys", subPath: "encryption_keys" },
+    syncContinuity: { enabled: true, mountPath: "/app/agent_data/sync_continuity", subPath: "sync_continuity" },
+    initPermissions: {
+      enabled: true,
+      image: "busybox:1.36",
+      imagePullPolicy: "IfNotPresent",
+      // chown/chmod of a fresh volume need root; the runtime container itself stays uid 1000.
+      securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false },
+      runAsUser: 1000,
+      fsGroup: 1000,
+      chmod: "2775",
+    },
+  },
+  // Entries pin their image by digest; default target <storage.mountPath>/content-bundles/<name>.
+  contentBundles: [],
+  // Provider API keys from existing Secrets (anthropic, azure, openai, google, openrouter, deepseek, cerebras, groq, zai, ollama).
+  providerCredentials: [],
   env: { extra: [], envFrom: [] },
   matrix: {
     homeserverUrl: "",
@@ -142,6 +169,24 @@ export const RUNTIME_DEFAULTS = {
           large: profile("500m", "2Gi", "2", "8Gi"),
         },
       },
+    },
+  },
+  // An existing proxy Service for dedicated workers; with networkPolicy.create it is their only way out.
+  egressProxy: {
+    enabled: false,
+    injectWorkerProxyEnv: true,
+    service: { name: "mindroom-egress-proxy", namespace: "", port: 3128, scheme: "http" },
+    noProxy: ["localhost", "127.0.0.1", "::1"],
+    networkPolicy: {
+      create: true,
+      proxyPodSelector: {},
+      proxyNamespaceSelector: {},
+      dns: {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        ipBlocks: [],
+      },
+      extraEgress: [],
     },
   },
   initContainers: [],

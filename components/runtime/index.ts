@@ -9,6 +9,7 @@ import { runtimeNames } from "./names";
 import { apiNetworkPolicySpec, configMapSpec, pdbSpec, proxyTokenSecretSpec, serviceAccountSpec, serviceSpec, storageClaimSpec } from "./spec/core";
 import { deploymentSpec } from "./spec/deployment";
 import { postgresSpecs } from "./spec/postgres";
+import { stateClaimSpec } from "./spec/state-storage";
 import { workerSpecs } from "./spec/workers";
 import type { MindroomRuntimeArgs } from "./args";
 import { DEFAULT_NAMESPACE, validateRelease, validateRuntimeValues } from "./values";
@@ -63,6 +64,8 @@ export class MindroomRuntime extends pulumi.ComponentResource {
     if (cm) new k8s.core.v1.ConfigMap(`${name}-config`, cm, parent);
     const pvc = storageClaimSpec(v, n);
     if (pvc) new k8s.core.v1.PersistentVolumeClaim(`${name}-storage`, pvc, parent);
+    const statePvc = stateClaimSpec(v, n);
+    if (statePvc) new k8s.core.v1.PersistentVolumeClaim(`${name}-state`, statePvc, parent);
     const proxySecret = proxyTokenSecretSpec(v, n);
     if (proxySecret) new k8s.core.v1.Secret(`${name}-sandbox-proxy`, proxySecret, parent);
 

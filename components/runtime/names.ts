@@ -37,6 +37,10 @@ export interface RuntimeNames {
   configMapName: string;
   configPath: string;
   storageClaimName: string;
+  /** The agent-data volume in the pod (`storage.volumeName`, default `storage`). */
+  storageVolumeName: string;
+  /** Dedicated state PVC (`stateStorage`), when enabled. */
+  stateStorage?: { claimName: string; volumeName: string; createsClaim: boolean };
   kubernetesWorkers: boolean;
   staticRunner: boolean;
   /** WNS */
@@ -49,6 +53,8 @@ export interface RuntimeNames {
   proxyToken?: SecretKeyRef;
   credentialsKey?: SecretKeyRef;
   registrationToken?: SecretKeyRef;
+  /** Appservice token (`matrix.appserviceToken`), mounted as a file; only with `managedAccountAuth=appservice`. */
+  appserviceToken?: SecretKeyRef;
   /** Chart-managed event-journal PostgreSQL (§11a), when it is rendered. */
   postgres?: { name: string; secretName: string; passwordSecret: SecretKeyRef; selectorLabels: Labels; createsSecret: boolean };
   databaseUrl?: SecretKeyRef;
@@ -91,6 +97,8 @@ export function runtimeNames(v: RuntimeValues, release: string, namespace: strin
   const proxyTokenName = proxy.existingSecret || (proxy.value !== "" ? `${fullname}-sandbox-proxy` : "");
   const creds = v.workers.sandbox.credentialsEncryptionKey;
   const reg = v.matrix.registrationToken;
+  const appservice = v.matrix.appserviceToken;
+  const state = v.stateStorage;
 
   const cache = v.eventCache;
   const pgValues = cache.postgres;
@@ -128,6 +136,10 @@ export function runtimeNames(v: RuntimeValues, release: string, namespace: strin
     configMapName: v.config.existingConfigMap || `${fullname}-config`,
     configPath: usesConfigMap ? v.config.mountPath : v.config.path,
     storageClaimName: v.storage.existingClaim || `${fullname}-storage`,
+    storageVolumeName: v.storage.volumeName || "storage",
+    stateStorage: state.enabled
+      ? { claimName: state.existingClaim || `${fullname}-state`, volumeName: state.volumeName || "state-storage", createsClaim: state.create && !state.existingClaim }
+      : undefined,
     kubernetesWorkers,
     staticRunner: v.workers.backend === "static_runner",
     workerNamespace,
@@ -138,6 +150,7 @@ export function runtimeNames(v: RuntimeValues, release: string, namespace: strin
     proxyToken: proxyTokenName ? { name: proxyTokenName, key: proxy.key } : undefined,
     credentialsKey: creds.existingSecret ? { name: creds.existingSecret, key: creds.key } : undefined,
     registrationToken: reg.existingSecret ? { name: reg.existingSecret, key: reg.key } : undefined,
+    appserviceToken: appservice.existingSecret ? { name: appservice.existingSecret, key: appservice.key } : undefined,
     postgres,
     databaseUrl,
   };

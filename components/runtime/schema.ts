@@ -6,7 +6,31 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { bool, count, EMPTY_OR_DNS_LABEL, int, intOrString, nameValue, obj, optionalPullPolicy, port, pullPolicy, quantity, rawList, rawMap, scalar, secretString, str, stringList, stringMap } from "./fields";
-import { laterList, laterStringValue, laterToggle } from "./later";
+import { laterToggle } from "./later";
+import { checkContentBundles, contentBundlesSchema } from "./schema-content-bundles";
+import { checkEgressProxy, egressProxySchema } from "./schema-egress-proxy";
+import { checkProviderCredentials, providerCredentialsSchema, SECRET_KEY } from "./schema-provider-credentials";
+import { checkStateStorage, stateStorageSchema } from "./schema-state-storage";
+
+/**
+ * Keys some values files carry that upstream's runtime chart (9f69327b) does not read: accepted
+ * while empty, an error when set, because nothing here could honour them.
+ */
+function notInChart(key: string, field?: string) {
+  return z
+    .unknown()
+    .optional()
+    .superRefine((v, ctx) => {
+      const value = field && typeof v === "object" && v !== null ? (v as Record<string, unknown>)[field] : v;
+      if (value !== undefined && value !== null && value !== "" && value !== false) {
+        ctx.addIssue({
+          code: "custom",
+          path: field ? [field] : [],
+          message: `is not a value of upstream's runtime chart (no template reads ${field ? `${key}.${field}` : key}); copy the config with contentBundles, set config.source=file and config.path, and remove this key`,
+        });
+      }
+    });
+}
 
 const imageSchema = obj({ repository: str, tag: scalar, digest: str, pullPolicy });
 
@@ -113,8 +137,8 @@ const baseSchema = obj({
     key: str,
     mountPath: str,
     data: str,
-    bootstrapContentBundle: laterStringValue("config.bootstrapContentBundle", "name"),
-    bootstrapBundlePath: laterToggle("config.bootstrapBundlePath"),
+    bootstrapContentBundle: notInChart("config.bootstrapContentBundle", "name"),
+    bootstrapBundlePath: notInChart("config.bootstrapBundlePath"),
   }),
   eventCache: obj({
     backend: str,
@@ -131,6 +155,9 @@ const baseSchema = obj({
     size: quantity,
     mountPath: str,
   }),
+  stateStorage: stateStorageSchema,
+  contentBundles: contentBundlesSchema,
+  providerCredentials: providerCredentialsSchema,
   env: obj({ extra: rawList, envFrom: rawList }),
   matrix: obj({
     homeserverUrl: str,
@@ -160,14 +187,11 @@ const baseSchema = obj({
   extraVolumeMounts: rawList,
   // Later features (spec §12): accepted only while switched off, so nothing is silently dropped.
   approvedEgress: laterToggle("approvedEgress"),
-  egressProxy: laterToggle("egressProxy"),
+  egressProxy: egressProxySchema,
   agentVault: laterToggle("agentVault"),
-  stateStorage: laterToggle("stateStorage"),
   scriptGateway: laterToggle("scriptGateway"),
   sessionStorage: laterToggle("sessionStorage"),
   knowledgeStorage: laterToggle("knowledgeStorage"),
-  contentBundles: laterList("contentBundles"),
-  providerCredentials: laterList("providerCredentials"),
 });
 
 /** The chart's validations (spec §11, §11a), in upstream order; the first failure wins. */
@@ -201,6 +225,9 @@ export const runtimeValuesSchema = baseSchema.superRefine((v, ctx) => {
   if (matrix.managedAccountAuth === "appservice" && matrix.registrationToken.existingSecret) {
     return fail(["matrix", "registrationToken", "existingSecret"], "is not allowed with managedAccountAuth=appservice (appservice accounts need no registration token); clear it");
   }
+  if (matrix.managedAccountAuth === "appservice" && !SECRET_KEY.test(matrix.appserviceToken.key)) {
+    return fail(["matrix", "appserviceToken", "key"], `"${matrix.appserviceToken.key}" must be a Secret key (letters, digits, '-', '_' and '.'); it is also the token's file name`);
+  }
   if (v.config.source !== "configMap" && v.config.source !== "file") {
     return fail(["config", "source"], `must be configMap or file, got "${v.config.source}"; use configMap (default) or file with config.path`);
   }
@@ -214,10 +241,12 @@ export const runtimeValuesSchema = baseSchema.superRefine((v, ctx) => {
       "needs eventCache.databaseUrl.existingSecret too (a Secret with the full connection URL); otherwise the runtime gets no database URL",
     );
   }
-  // Later features (spec §12) after the upstream checks, so upstream's own errors keep precedence.
-  if (matrix.managedAccountAuth === "appservice") {
-    return fail(["matrix", "managedAccountAuth"], "appservice is not supported yet by the runtime component (a later feature, see docs/runtime.md); use password");
-  }
+  // Upstream's feature checks, in validate.yaml's order.
+  if (checkStateStorage(v.stateStorage, v.storage, fail)) return;
+  if (checkContentBundles(v.contentBundles, v.storage.mountPath, fail)) return;
+  if (checkProviderCredentials(v.providerCredentials, v.env.extra, fail)) return;
+  const approvedEgressOn = (v.approvedEgress as { enabled?: unknown } | undefined)?.enabled === true;
+  if (checkEgressProxy(v.egressProxy, { backend: v.workers.backend, workerPolicy: v.workers.kubernetes.networkPolicy.create, approvedEgress: approvedEgressOn }, fail)) return;
 });
 
 /** Fully parsed values: every key present, defaults applied, validations passed. */

@@ -2,7 +2,9 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { RuntimeNames } from "../names";
 import type { RuntimeValues } from "../schema";
-import { runtimeEnv, sandboxRunnerEnv } from "./env";
+import { contentBundleInitContainers } from "./content-bundles";
+import { APPSERVICE_TOKEN_DIR, runtimeEnv, sandboxRunnerEnv } from "./env";
+import { stateInitContainer, stateMounts, stateVolumes } from "./state-storage";
 import { cast, meta, nonEmpty } from "./util";
 
 type Probe = RuntimeValues["probes"]["startup"];
@@ -27,7 +29,8 @@ export interface DeploymentSpec {
 
 export function deploymentSpec(v: RuntimeValues, n: RuntimeNames): DeploymentSpec {
   const { env, droppedExtraEnv } = runtimeEnv(v, n);
-  const storageVolume = v.storage.volumeName;
+  const stateInit = stateInitContainer(v, n);
+  const storageVolume = n.storageVolumeName;
   const configMount = n.usesConfigMap ? [{ name: "config", mountPath: v.config.mountPath, subPath: v.config.key, readOnly: true }] : [];
 
   const mindroom = {
@@ -43,7 +46,14 @@ export function deploymentSpec(v: RuntimeValues, n: RuntimeNames): DeploymentSpe
     startupProbe: probe(v.probes.startup),
     readinessProbe: probe(v.probes.readiness),
     livenessProbe: probe(v.probes.liveness),
-    volumeMounts: [...configMount, { name: storageVolume, mountPath: v.storage.mountPath }, ...v.extraVolumeMounts],
+    // Upstream order: config, agent data, appservice token, state storage, then the operator's.
+    volumeMounts: [
+      ...configMount,
+      { name: storageVolume, mountPath: v.storage.mountPath },
+      ...(n.appserviceToken ? [{ name: "matrix-appservice-token", mountPath: APPSERVICE_TOKEN_DIR, readOnly: true }] : []),
+      ...stateMounts(v, n),
+      ...v.extraVolumeMounts,
+    ],
   };
 
   const containers: Record<string, unknown>[] = [mindroom];
@@ -69,6 +79,11 @@ export function deploymentSpec(v: RuntimeValues, n: RuntimeNames): DeploymentSpe
   const volumes: Record<string, unknown>[] = [];
   if (n.usesConfigMap) volumes.push({ name: "config", configMap: { name: n.configMapName } });
   volumes.push({ name: storageVolume, persistentVolumeClaim: { claimName: n.storageClaimName } });
+  if (n.appserviceToken) {
+    // Only the token key, under its own name: the directory holds nothing else.
+    volumes.push({ name: "matrix-appservice-token", secret: { secretName: n.appserviceToken.name, items: [{ key: n.appserviceToken.key, path: n.appserviceToken.key }] } });
+  }
+  volumes.push(...stateVolumes(n));
   if (n.staticRunner) volumes.push({ name: "sandbox-workspace", emptyDir: {} });
   volumes.push(...v.extraVolumes);
 
@@ -90,7 +105,8 @@ export function deploymentSpec(v: RuntimeValues, n: RuntimeNames): DeploymentSpe
           affinity: nonEmpty(v.affinity),
           tolerations: nonEmpty(v.tolerations),
           topologySpreadConstraints: nonEmpty(v.topologySpreadConstraints),
-          initContainers: nonEmpty(v.initContainers),
+          // Upstream order: the state ownership fix, the operator's, then the content bundles.
+          initContainers: nonEmpty([...(stateInit ? [stateInit] : []), ...v.initContainers, ...contentBundleInitContainers(v, n)]),
           containers,
           volumes,
         },

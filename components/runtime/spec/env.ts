@@ -2,7 +2,12 @@
 import type { RuntimeNames, SecretKeyRef } from "../names";
 import type { RuntimeValues } from "../schema";
 import { filterWorkerExtraEnv } from "../worker-env";
+import { workerProxyEnv } from "./egress-proxy";
 import { goJson } from "./json";
+import { providerCredentialEnv } from "./provider-credentials";
+
+/** Where the appservice token Secret is mounted; MindRoom reads the token from the file named in env. */
+export const APPSERVICE_TOKEN_DIR = "/etc/mindroom/matrix-appservice";
 
 export type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef: SecretKeyRef } } | Record<string, unknown>;
 
@@ -61,7 +66,9 @@ export function kubernetesWorkerEnv(v: RuntimeValues, n: RuntimeNames): { env: E
   if (wk.nodeName) env.push(plain("MINDROOM_KUBERNETES_WORKER_NODE_NAME", wk.nodeName));
   if (wk.colocateWithControlPlaneNode) env.push(plain("MINDROOM_KUBERNETES_WORKER_COLOCATE_WITH_CONTROL_PLANE_NODE", "true"));
   const { kept, dropped } = filterWorkerExtraEnv(wk.extraEnv);
-  if (Object.keys(kept).length > 0) env.push(plain("MINDROOM_KUBERNETES_WORKER_ENV_JSON", goJson(kept)));
+  // Upstream `workerExtraEnvJson`: the proxy env first, so an operator's extraEnv entry wins.
+  const workerEnv = { ...workerProxyEnv(v, n), ...kept };
+  if (Object.keys(workerEnv).length > 0) env.push(plain("MINDROOM_KUBERNETES_WORKER_ENV_JSON", goJson(workerEnv)));
   if (wk.ownerDeploymentName || n.workerNamespace === n.namespace) {
     env.push(plain("MINDROOM_KUBERNETES_WORKER_OWNER_DEPLOYMENT_NAME", wk.ownerDeploymentName || n.fullname));
   }
@@ -99,6 +106,9 @@ export function runtimeEnv(v: RuntimeValues, n: RuntimeNames): { env: EnvVar[]; 
   if (v.matrix.startupTimeoutSeconds) env.push(plain("MINDROOM_MATRIX_HOMESERVER_STARTUP_TIMEOUT_SECONDS", v.matrix.startupTimeoutSeconds));
   env.push(plain("MATRIX_MANAGED_ACCOUNT_AUTH", v.matrix.managedAccountAuth));
   if (n.registrationToken) env.push(fromSecret("MATRIX_REGISTRATION_TOKEN", n.registrationToken));
+  // A file, not env: the kubelet refreshes a mounted Secret in place when the token is rotated.
+  if (n.appserviceToken) env.push(plain("MATRIX_APPSERVICE_TOKEN_FILE", `${APPSERVICE_TOKEN_DIR}/${n.appserviceToken.key}`));
+  env.push(...providerCredentialEnv(v));
   env.push(...v.env.extra);
   return { env, droppedExtraEnv };
 }

@@ -2,6 +2,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { RuntimeNames } from "../names";
 import type { RuntimeValues } from "../schema";
+import { workerEgressRules } from "./egress-proxy";
 import { meta } from "./util";
 
 /** Labels MindRoom puts on every worker pod it creates. */
@@ -61,18 +62,20 @@ export function workerSpecs(v: RuntimeValues, n: RuntimeNames): WorkerSpecs {
   }
 
   if (wk.networkPolicy.create) {
+    const egress = workerEgressRules(v, n);
     specs.networkPolicy = {
       metadata: meta(wk.networkPolicy.name || `${n.fullname}-workers`, wns, n.labels),
       spec: {
         podSelector: { matchLabels: { ...WORKER_POD_LABELS, ...wk.extraLabels } },
-        // Core: ingress only; worker egress rules belong to the later egress-proxy features.
-        policyTypes: ["Ingress"],
+        // Ingress only, unless an egress proxy is on: then the proxy is the workers' only way out.
+        policyTypes: egress ? ["Ingress", "Egress"] : ["Ingress"],
         ingress: [
           {
             from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n.namespace } }, podSelector: { matchLabels: n.selectorLabels } }],
             ports: [{ protocol: "TCP", port: wk.port }],
           },
         ],
+        egress: egress as k8s.types.input.networking.v1.NetworkPolicyEgressRule[] | undefined,
       },
     };
   }
