@@ -36,6 +36,14 @@ export const BACKEND_URL = `http://${BACKEND_NAME}:${BACKEND_PORT}`;
 /** Where both the backend and the provisioner find their secret files. */
 export const SECRETS_MOUNT_PATH = "/etc/secrets";
 
+/**
+ * NetworkPolicies of the platform namespace (docs/platform.md, "NetworkPolicies"); each workload's
+ * own policy carries the workload's name.
+ */
+export const DEFAULT_DENY_POLICY = "platform-default-deny";
+export const DNS_POLICY = "platform-allow-cluster-dns";
+export const ACME_SOLVER_POLICY = "platform-allow-acme-http01-solver";
+
 export const PROVISIONER_NAME = "mindroom-provisioner";
 export const PROVISIONER_PORT = 8080;
 export const PROVISIONER_DATA_CLAIM = "mindroom-provisioner-data";

@@ -43,6 +43,7 @@ import {
   platformNamespace,
   workerAdmissionManagerName,
 } from "./names";
+import { acmeSolverPolicy, backendPolicy, defaultDenyPolicy, dnsPolicy, frontendPolicy, provisionerPolicy, type PlatformNetworkPolicy } from "./network-policy";
 import { hasPreviousPassphrase, PASSPHRASE_KEY, PREVIOUS_PASSPHRASE_KEY, provisionerDataClaim, provisionerDeployment, provisionerService } from "./provisioner";
 import { BACKEND_ROLE_RULES, TENANT_RBAC_RULES, WORKER_ADMISSION_RULES, clusterRole, clusterRoleBinding, role, roleBinding, serviceAccount } from "./rbac";
 import { validatePlatformArgs } from "./validate";
@@ -75,6 +76,10 @@ export class Platform extends pulumi.ComponentResource {
     // Pod Security baseline enforced, restricted warned and audited (docs/platform.md).
     const ns = new k8s.core.v1.Namespace(id(nsName), { metadata: { name: nsName, labels: podSecurityLabels() } }, afterCaller());
     const inNs = (deps: pulumi.Resource[] = []) => child({ dependsOn: [ns, ...deps] });
+
+    // Default deny, then each workload's peers (docs/platform.md, "NetworkPolicies").
+    const netpol = (p: PlatformNetworkPolicy) => new k8s.networking.v1.NetworkPolicy(id(`networkpolicy-${p.metadata.name}`), p, inNs());
+    [defaultDenyPolicy, dnsPolicy, acmeSolverPolicy, frontendPolicy, backendPolicy].forEach((build) => netpol(build(args)));
 
     const config = new k8s.core.v1.ConfigMap(id(CONFIG_MAP_NAME), { metadata: { name: CONFIG_MAP_NAME, namespace: nsName }, data: configMapData(args) }, inNs());
     const mounted: pulumi.Resource[] = [config];
@@ -144,6 +149,7 @@ export class Platform extends pulumi.ComponentResource {
       }
       new k8s.apps.v1.Deployment(id(PROVISIONER_NAME), provisionerDeployment(args), inNs(provisionerMounted));
       new k8s.core.v1.Service(id(PROVISIONER_NAME), provisionerService(args), inNs());
+      netpol(provisionerPolicy(args));
       if (args.monitoring.enabled) monitor(provisionerServiceMonitor(args));
     }
 

@@ -72,8 +72,16 @@ function platformDeployment(
   };
 }
 
+/**
+ * The frontend never calls the Kubernetes API (it renders pages and calls the backend and
+ * Supabase), so it gets no token: upstream mounted the namespace's `default` token into a pod
+ * that faces the internet (docs/platform.md, "Service-account tokens"). The backend keeps its
+ * token: the upstream image runs kubectl/helm against `mindroom-instances` (cleanup scheduler).
+ */
+const FRONTEND_POD = { securityContext: FRONTEND_POD_SECURITY, automountServiceAccountToken: false };
+
 export function frontendDeployment(args: PlatformArgs): k8s.apps.v1.DeploymentArgs {
-  return platformDeployment(args, FRONTEND_NAME, { securityContext: FRONTEND_POD_SECURITY }, {
+  return platformDeployment(args, FRONTEND_NAME, FRONTEND_POD, {
     image: `${args.registry}/platform-frontend:${args.frontendImageTag || args.imageTag}`,
     ports: [{ containerPort: FRONTEND_PORT }],
     env: [

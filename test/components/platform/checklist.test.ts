@@ -198,11 +198,11 @@ describe("platform checklist (platform.md §13)", () => {
     }
   });
 
-  it("14: (Deviation 5) defaults register no ServiceMonitor or PrometheusRule; project default is 17 objects", async () => {
+  it("14: (Deviation 5) defaults register no ServiceMonitor or PrometheusRule; project default is 22 objects (17 + the five NetworkPolicies)", async () => {
     const r = await renderPlatform();
     expect(r.objects.filter((o) => ["ServiceMonitor", "PrometheusRule"].includes(o.kind))).to.deep.equal([]);
     expect(r.regs.some((x) => x.type.startsWith("kubernetes:monitoring.coreos.com"))).to.equal(false);
-    expect(r.objects).to.have.length(17);
+    expect(r.objects).to.have.length(22);
   });
 
   it("15: monitoring.enabled=true adds the ServiceMonitor and the PrometheusRule with three alerts", async () => {
@@ -225,7 +225,7 @@ describe("platform checklist (platform.md §13)", () => {
     expect(rules[0].expr).to.equal("mindroom_blocked_ips > 0");
     expect(rules[1].expr).to.equal('increase(mindroom_admin_verifications_total{outcome="unauthorized"}[5m]) > 5');
     expect(rules[2].expr).to.equal('increase(mindroom_auth_events_total{actor="user", outcome="blocked_request"}[5m]) > 10');
-    expect(r.objects).to.have.length(19);
+    expect(r.objects).to.have.length(24);
   });
 
   it("15: monitoring thresholds and labels follow the values", async () => {

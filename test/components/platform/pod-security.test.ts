@@ -35,6 +35,15 @@ describe("platform Pod Security", () => {
     expect(podSpec(d).volumes).to.deep.equal([{ name: "platform-sensitive", secret: { secretName: "platform-secrets", defaultMode: 0o400 } }]);
   });
 
+  it("only the pods that call the Kubernetes API get a service-account token: not the frontend; the backend (upstream's kubectl/helm) and the provisioner keep theirs", async () => {
+    const r = await renderPlatform({ provisioner: { enabled: true, pulumiConfigPassphrase: "p" } });
+    expect(podSpec(r.get("Deployment", "platform-frontend")).automountServiceAccountToken).to.equal(false);
+    expect(podSpec(r.get("Deployment", "platform-backend"))).to.include({ serviceAccountName: "platform-backend" }).and.not.have.property("automountServiceAccountToken");
+    expect(podSpec(r.get("Deployment", "mindroom-provisioner"))).to.include({ serviceAccountName: "platform-backend", automountServiceAccountToken: true });
+    // The ServiceAccount itself keeps the default: both of its pods use the token.
+    expect(r.get("ServiceAccount", "platform-backend")).to.not.have.property("automountServiceAccountToken");
+  });
+
   it("the provisioner keeps its restricted pod (non-root 1000, RuntimeDefault, no escalation, no capabilities)", async () => {
     const r = await renderPlatform({ provisioner: { enabled: true, pulumiConfigPassphrase: "p" } });
     const d = r.get("Deployment", "mindroom-provisioner");
