@@ -40,6 +40,15 @@ export function synapseConfigHash(r: ResolvedInstance): string {
 }
 
 /**
+ * `mindroom.ai/synapse-secret-hash` (project): Synapse reads the macaroon and form secrets from
+ * files once at start, and neither the synapse config hash nor an explicit instance-secret hash
+ * covers them, so without this a changed value would reach Synapse only at its next restart.
+ */
+export function synapseSecretHash(macaroonSecretKey: string, formSecret: string): string {
+  return sha256Hex([macaroonSecretKey, formSecret].join("|"));
+}
+
+/**
  * `mindroom.ai/instance-secret-hash` without an explicit hash: the ten values in §5.2 order. The
  * last is the registration secret as given (else `matrix_admin_password`, else ""), never a
  * generated one, as upstream.

@@ -19,9 +19,9 @@ import { resolveInstance, NAMESPACE } from "./resolve";
 import { validateInstance } from "./validate";
 import { instanceNames } from "./names";
 import { configHash, synapseConfigHash } from "./hashes";
-import { secretMaterial, tenantSecret } from "./secrets";
+import { secretMaterial, synapseSecret, tenantSecret } from "./secrets";
 import { mindroomConfigMap } from "./mindroom-config";
-import { synapseConfigMap } from "./synapse-config";
+import { synapseConfigMap, synapseSecretPathsProblem } from "./synapse-config";
 import { mindroomDeployment } from "./mindroom-deployment";
 import { synapseDeployment } from "./synapse-deployment";
 import { networkPolicy } from "./network-policy";
@@ -55,6 +55,8 @@ export class MindroomInstance extends pulumi.ComponentResource {
     const n = instanceNames(r);
     const child = { parent: this };
     const secrets = secretMaterial(name, r, this);
+    const oldSynapse = synapseSecretPathsProblem(r.synapseImage);
+    if (oldSynapse) void pulumi.log.warn(oldSynapse, this);
 
     new networkingv1.NetworkPolicy(`${name}-network-policy`, networkPolicy(r, n), child);
     if (r.instanceSecrets.create) {
@@ -74,14 +76,15 @@ export class MindroomInstance extends pulumi.ComponentResource {
       new rbacv1.RoleBinding(`${name}-worker-manager`, workerManagerRoleBinding(r, n), { ...child, dependsOn: guard });
     }
     new corev1.ConfigMap(`${name}-mindroom-config`, mindroomConfigMap(r, n), child);
-    new corev1.ConfigMap(`${name}-synapse-config`, synapseConfigMap(r, n, secrets.macaroonSecretKey, secrets.formSecret), child);
+    new corev1.Secret(`${name}-synapse-secrets`, synapseSecret(r, n, secrets.synapseStringData), child);
+    new corev1.ConfigMap(`${name}-synapse-config`, synapseConfigMap(r, n), child);
     const keep = { ...child, retainOnDelete: r.retainData };
     new corev1.PersistentVolumeClaim(`${name}-mindroom-storage`, mindroomClaim(r, n), keep);
     new corev1.PersistentVolumeClaim(`${name}-synapse-storage`, synapseClaim(r, n), keep);
     new corev1.Service(`${name}-mindroom`, mindroomService(r, n), child);
     new corev1.Service(`${name}-synapse`, synapseService(r, n), child);
     new appsv1.Deployment(`${name}-mindroom`, mindroomDeployment(r, n, secrets.hash, configHash(r)), child);
-    new appsv1.Deployment(`${name}-synapse`, synapseDeployment(r, n, secrets.hash, synapseConfigHash(r)), child);
+    new appsv1.Deployment(`${name}-synapse`, synapseDeployment(r, n, secrets.hash, synapseConfigHash(r), secrets.synapseHash), child);
     new networkingv1.Ingress(`${name}-ingress`, ingress(r, n), child);
 
     this.customer = r.customer;

@@ -13,6 +13,8 @@ export interface InstanceNames {
   workerManager: string;
   mindroomConfig: string;
   synapseConfig: string;
+  /** Project object (issue 9): the Synapse secrets that upstream inlined in `synapse-config-{c}`. */
+  synapseSecrets: string;
   mindroomStorage: string;
   synapseStorage: string;
   mindroom: string;
@@ -34,6 +36,7 @@ export function instanceNames(r: ResolvedInstance): InstanceNames {
     workerManager: `mindroom-worker-manager-${c}`,
     mindroomConfig: `mindroom-config-${c}`,
     synapseConfig: `synapse-config-${c}`,
+    synapseSecrets: `synapse-secrets-${c}`,
     mindroomStorage: tenant.mindroomStorage,
     synapseStorage: tenant.synapseStorage,
     mindroom: tenant.mindroom,

@@ -1,6 +1,8 @@
 /**
  * Tenant Secret material (spec §9, §5.2, §8.3): the ten `stringData` keys, the rollout hash, and
- * the Synapse macaroon/form secrets. Upstream drew three values at random on every render; here
+ * the Synapse macaroon/form secrets with their own hash, for Secret `synapse-secrets-{c}` (project,
+ * issue 9: upstream inlined them in the Synapse ConfigMap; the tenant Secret keeps exactly its ten
+ * keys, also when an operator manages it). Upstream drew three values at random on every render; here
  * none needs a provider or state (docs/instance.md, "Generated and derived secrets"):
  * - the macaroon key and the form secret are given (`synapseMacaroonSecretKey`, `synapseFormSecret`,
  *   e.g. a tenant's existing values), else `matrix_admin_password` (upstream), else derived with
@@ -13,9 +15,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import { deriveTenantSecret } from "../../infra/derived-secrets";
 import { generatedSecretsRepeatable, generateSecret } from "../../infra/generated-secrets";
-import { instanceSecretHash } from "./hashes";
+import { instanceSecretHash, synapseSecretHash } from "./hashes";
 import { NAMESPACE, type ResolvedInstance } from "./resolve";
-import type { InstanceNames } from "./names";
+import { appLabels, type InstanceNames } from "./names";
 
 export const TENANT_SECRET_KEYS = [
   "openai_key", "anthropic_key", "openrouter_key", "google_key", "deepseek_key", "supabase_service_key",
@@ -31,8 +33,10 @@ export interface SecretMaterial {
   stringData: pulumi.Output<Record<string, string>>;
   /** `mindroom.ai/instance-secret-hash`: plain, never secret. */
   hash: pulumi.Input<string>;
-  macaroonSecretKey: pulumi.Output<string>;
-  formSecret: pulumi.Output<string>;
+  /** Secret Output with exactly the keys of `SYNAPSE_OWN_SECRET_KEYS` (synapse-config.ts). */
+  synapseStringData: pulumi.Output<Record<string, string>>;
+  /** `mindroom.ai/synapse-secret-hash`: plain, never secret. */
+  synapseHash: pulumi.Output<string>;
 }
 
 const value = (v: pulumi.Input<string> | undefined): pulumi.Output<string> => pulumi.output(v ?? "");
@@ -89,11 +93,16 @@ export function secretMaterial(name: string, r: ResolvedInstance, parent: pulumi
   return {
     stringData: pulumi.secret(pulumi.all({ ...values, matrix_registration_shared_secret: registration })),
     hash,
-    macaroonSecretKey: pulumi.secret(macaroonSecretKey),
-    formSecret: pulumi.secret(formSecret),
+    synapseStringData: pulumi.secret(pulumi.all({ macaroon_secret_key: macaroonSecretKey, form_secret: formSecret })),
+    synapseHash: pulumi.unsecret(pulumi.all([macaroonSecretKey, formSecret]).apply(([m, f]) => synapseSecretHash(m, f))),
   };
 }
 
 export function tenantSecret(n: InstanceNames, stringData: pulumi.Output<Record<string, string>>): k8s.types.input.core.v1.Secret {
   return { metadata: { name: n.apiKeysSecret, namespace: NAMESPACE }, type: "Opaque", stringData };
+}
+
+/** Secret `synapse-secrets-{c}`: created in every mode, `instanceSecrets.create=false` too, since no operator Secret holds these. */
+export function synapseSecret(r: ResolvedInstance, n: InstanceNames, stringData: pulumi.Output<Record<string, string>>): k8s.types.input.core.v1.Secret {
+  return { metadata: { name: n.synapseSecrets, namespace: NAMESPACE, labels: appLabels("synapse", r) }, type: "Opaque", stringData };
 }

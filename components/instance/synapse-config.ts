@@ -1,15 +1,35 @@
 /**
- * ConfigMap `synapse-config-{c}`: `homeserver.yaml` and `log.config` (spec §8.2, §8.3). The
- * registration and OIDC client secrets are read from files of the tenant Secret, never inlined.
- * The macaroon and form secrets stay in the ConfigMap as upstream, so its data is a secret Output.
+ * ConfigMap `synapse-config-{c}`: `homeserver.yaml` and `log.config` (spec §8.2, §8.3). It holds no
+ * secret: Synapse reads the registration and OIDC client secrets from files of the tenant Secret,
+ * and (project, issue 9) the macaroon and form secrets from files of Secret `synapse-secrets-{c}`.
+ * Upstream inlined those two here, where whoever may read ConfigMaps reads them (with
+ * `matrix_admin_password` they are the registration secret, which creates admin users).
  */
-import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import { NAMESPACE, type ResolvedInstance } from "./resolve";
 import { appLabels, type InstanceNames } from "./names";
 
 export const SYNAPSE_SECRETS_DIR = "/etc/mindroom-secrets";
+
+/** Keys of Secret `synapse-secrets-{c}`, each a file of that name in {@link SYNAPSE_SECRETS_DIR}. */
+export const SYNAPSE_OWN_SECRET_KEYS = ["macaroon_secret_key", "form_secret"] as const;
+
+const secretFile = (key: string) => `${SYNAPSE_SECRETS_DIR}/${key}`;
+
+/**
+ * A warning when `image`'s tag names a Synapse release that ignores the `*_path` options below
+ * (an unknown option is no error to Synapse, so nothing else would tell). Tags that name no
+ * release (`latest`, a digest, a custom name) pass: the default `latest` is new enough.
+ */
+export function synapseSecretPathsProblem(image: string): string | undefined {
+  const release = /:v?(\d+)\.(\d+)(?:\.\d+)?(?:rc\d+)?(?:@sha256:[0-9a-f]+)?$/.exec(image);
+  if (!release) return undefined;
+  const [major, minor] = [Number(release[1]), Number(release[2])];
+  if (major > 1 || minor >= 126) return undefined;
+  const macaroon = minor < 121 ? " and macaroon_secret_key_path (1.121.0; its macaroon key falls back to the registration secret)" : "";
+  return `synapse_image: "${image}" ignores form_secret_path (Synapse 1.126.0)${macaroon}, so form_secret is unset (only user-consent forms, not configured here, use it); use Synapse 1.126.0 or later`;
+}
 
 const unlimited = { per_second: 10000, burst_count: 10000 };
 
@@ -41,13 +61,13 @@ const YAML_OPTIONS = { version: "1.1", lineWidth: 0 } as const;
 let rateLimitsYaml: string | undefined;
 
 /** homeserver.yaml text: the per-tenant settings, then the (static) rate limits. */
-export function homeserverYaml(r: ResolvedInstance, n: InstanceNames, macaroonSecretKey: string, formSecret: string): string {
+export function homeserverYaml(r: ResolvedInstance, n: InstanceNames): string {
   rateLimitsYaml ??= stringify(rateLimits(), YAML_OPTIONS);
-  return stringify(homeserverSettings(r, n, macaroonSecretKey, formSecret), YAML_OPTIONS) + rateLimitsYaml;
+  return stringify(homeserverSettings(r, n), YAML_OPTIONS) + rateLimitsYaml;
 }
 
 /** Everything in homeserver.yaml except the rate limits. */
-export function homeserverSettings(r: ResolvedInstance, n: InstanceNames, macaroonSecretKey: string, formSecret: string): Record<string, unknown> {
+export function homeserverSettings(r: ResolvedInstance, n: InstanceNames): Record<string, unknown> {
   const oidc = r.matrixOidc;
   const registration = oidc.on
     ? { enable_registration: false, enable_registration_without_verification: false, password_config: { enabled: true } }
@@ -61,7 +81,7 @@ export function homeserverSettings(r: ResolvedInstance, n: InstanceNames, macaro
             discover: true,
             issuer: oidc.issuer,
             client_id: oidc.clientId,
-            client_secret_path: `${SYNAPSE_SECRETS_DIR}/matrix_oidc_client_secret`,
+            client_secret_path: secretFile("matrix_oidc_client_secret"),
             scopes: ["openid", "profile", "email"],
             user_profile_method: "userinfo_endpoint",
             allow_existing_users: true,
@@ -90,12 +110,15 @@ export function homeserverSettings(r: ResolvedInstance, n: InstanceNames, macaro
     media_store_path: "/data/media_store",
     uploads_path: "/data/uploads",
     ...registration,
-    registration_shared_secret_path: `${SYNAPSE_SECRETS_DIR}/matrix_registration_shared_secret`,
+    registration_shared_secret_path: secretFile("matrix_registration_shared_secret"),
     ...oidcProviders,
     ...autoJoin,
     report_stats: false,
-    macaroon_secret_key: macaroonSecretKey,
-    form_secret: formSecret,
+    // Synapse 1.121.0 added macaroon_secret_key_path, 1.126.0 form_secret_path (element-hq/synapse
+    // docs/usage/configuration/config_documentation.md). An older image ignores both: its macaroon
+    // key falls back to the registration secret and form_secret is unset (docs/instance.md).
+    macaroon_secret_key_path: secretFile("macaroon_secret_key"),
+    form_secret_path: secretFile("form_secret"),
     signing_key_path: `/data/${r.customer}.signing.key`,
     trusted_key_servers: [{ server_name: "matrix.org" }],
     log_config: "/data/log.config",
@@ -115,15 +138,9 @@ export const LOG_CONFIG = stringify(
   YAML_OPTIONS,
 );
 
-export function synapseConfigMap(
-  r: ResolvedInstance,
-  n: InstanceNames,
-  macaroonSecretKey: pulumi.Output<string>,
-  formSecret: pulumi.Output<string>,
-): k8s.types.input.core.v1.ConfigMap {
-  const homeserver = pulumi.all([macaroonSecretKey, formSecret]).apply(([m, f]) => homeserverYaml(r, n, m, f));
+export function synapseConfigMap(r: ResolvedInstance, n: InstanceNames): k8s.types.input.core.v1.ConfigMap {
   return {
     metadata: { name: n.synapseConfig, namespace: NAMESPACE, labels: appLabels("synapse", r) },
-    data: { "homeserver.yaml": pulumi.secret(homeserver), "log.config": LOG_CONFIG },
+    data: { "homeserver.yaml": homeserverYaml(r, n), "log.config": LOG_CONFIG },
   };
 }

@@ -39,14 +39,11 @@ async function runtime(values: Record<string, unknown> = {}): Promise<Registrati
   }
 }
 
-/** Every secret leaf of the program's Kubernetes objects, by object and key. */
+/** Every secret leaf of the program's Kubernetes objects, by object and key (the Synapse macaroon/form secrets are in Secret synapse-secrets-{c}). */
 function secretValues(regs: Registration[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const o of kubeObjects(regs, true) as Array<{ kind: string; metadata?: { name?: string }; stringData?: Record<string, string>; data?: Record<string, string> }>) {
+  for (const o of kubeObjects(regs, true) as Array<{ kind: string; metadata?: { name?: string }; stringData?: Record<string, string> }>) {
     if (o.kind === "Secret") for (const [k, v] of Object.entries(o.stringData ?? {})) out[`${o.metadata?.name}/${k}`] = v;
-    if (o.kind === "ConfigMap" && o.data?.["homeserver.yaml"]) {
-      for (const key of ["macaroon_secret_key", "form_secret"]) out[`homeserver/${key}`] = new RegExp(`^${key}: "?([^"\\n]+)"?$`, "m").exec(o.data["homeserver.yaml"])![1];
-    }
   }
   return out;
 }
@@ -70,12 +67,12 @@ describe("tenant and runtime programs without @pulumi/random", () => {
     const first = await tenant(7);
     expect(randomTypes(first)).to.deep.equal([]);
     const a = secretValues(first);
-    expect(Object.keys(a)).to.include.members(["mindroom-api-keys-7/matrix_registration_shared_secret", "homeserver/macaroon_secret_key", "homeserver/form_secret"]);
-    expect(a["homeserver/macaroon_secret_key"]).to.match(/^[0-9a-f]{32}$/);
+    expect(Object.keys(a)).to.include.members(["mindroom-api-keys-7/matrix_registration_shared_secret", "synapse-secrets-7/macaroon_secret_key", "synapse-secrets-7/form_secret"]);
+    expect(a["synapse-secrets-7/macaroon_secret_key"]).to.match(/^[0-9a-f]{32}$/);
     expect(secretValues(await tenant(7))).to.deep.equal(a);
     const b = secretValues(await tenant(8));
     for (const key of ["matrix_registration_shared_secret", "sandbox_proxy_token"]) expect(b[`mindroom-api-keys-8/${key}`]).to.not.equal(a[`mindroom-api-keys-7/${key}`]);
-    for (const key of ["homeserver/macaroon_secret_key", "homeserver/form_secret"]) expect(b[key], key).to.not.equal(a[key]);
+    for (const key of ["macaroon_secret_key", "form_secret"]) expect(b[`synapse-secrets-8/${key}`], key).to.not.equal(a[`synapse-secrets-7/${key}`]);
   });
 
   it("the tenant program keeps every one of those values secret", async () => {

@@ -55,7 +55,7 @@ describe("stacks/tenant: tenantProgram", () => {
     expect(kubeconfig.clusters[0].cluster.server).to.equal("https://10.43.0.1:443");
     expect(kubeconfig.users[0].user).to.deep.equal({ tokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token" });
     const kube = regs.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
-    expect(kube).to.have.length(11);
+    expect(kube).to.have.length(12); // the chart's 11 and synapse-secrets-{c} (issue 9)
     for (const r of kube) expect(r.provider).to.match(/::pulumi:providers:kubernetes::tenant::/);
   });
 

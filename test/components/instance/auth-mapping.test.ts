@@ -83,7 +83,7 @@ describe("MindroomInstance: Pulumi mapping (spec §17 items 82-83, Deviation 9)"
   it("83: every Kubernetes object is a child of the component and uses the provider given to it", async () => {
     const r = await renderArgs({ customer: "t1", ...K8S_RWX });
     const kube = r.regs.filter((x) => x.custom && x.type.startsWith("kubernetes:") && !x.type.startsWith("pulumi:providers:"));
-    expect(kube).to.have.length(17);
+    expect(kube).to.have.length(18);
     for (const x of kube) {
       expect(x.urn, x.name).to.contain("mindroom:instance:MindroomInstance$kubernetes:");
       expect(x.provider, x.name).to.match(/pulumi:providers:kubernetes::test-provider::/);

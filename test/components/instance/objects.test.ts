@@ -12,23 +12,23 @@ const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 describe("MindroomInstance: objects and naming (spec §17 items 1-13)", () => {
   it("1: every object is in mindroom-instances, whatever the provider's namespace (the worker admission policy is cluster-scoped)", async () => {
     const r = await renderArgs({ customer: "t1", ...K8S_RWX });
-    expect(r.objects).to.have.length(17);
+    expect(r.objects).to.have.length(18);
     for (const o of r.objects) {
       const clusterScoped = o.kind.startsWith("ValidatingAdmissionPolicy");
       expect(o.metadata?.namespace, `${o.kind}/${o.metadata?.name}`).to.equal(clusterScoped ? undefined : "mindroom-instances");
     }
   });
 
-  it("2: defaults register exactly the 11 objects of the chart", async () => {
+  it("2: defaults register the 11 objects of the chart, plus (project, issue 9) Secret synapse-secrets-{c}", async () => {
     const r = await renderValues({ customer: "t1" });
     expect(kinds(r.objects)).to.deep.equal([
       "ConfigMap/mindroom-config-t1", "ConfigMap/synapse-config-t1", "Deployment/mindroom-t1", "Deployment/synapse-t1",
       "Ingress/t1-ingress", "NetworkPolicy/instance-traffic-controls-t1", "PersistentVolumeClaim/mindroom-storage-t1",
-      "PersistentVolumeClaim/synapse-storage-t1", "Secret/mindroom-api-keys-t1", "Service/mindroom-t1", "Service/synapse-t1",
+      "PersistentVolumeClaim/synapse-storage-t1", "Secret/mindroom-api-keys-t1", "Secret/synapse-secrets-t1", "Service/mindroom-t1", "Service/synapse-t1",
     ]);
   });
 
-  it("3: workerBackend=kubernetes with RWX adds the worker-manager ServiceAccount, Role, RoleBinding and worker-auth Secret (15; 17 with the worker admission policy and binding)", async () => {
+  it("3: workerBackend=kubernetes with RWX adds the worker-manager ServiceAccount, Role, RoleBinding and worker-auth Secret (15; 18 with the worker admission policy and binding and synapse-secrets-{c})", async () => {
     const r = await renderArgs({ customer: "t1", ...K8S_RWX });
     const extra = kinds(r.objects).filter((k) => k.includes("worker"));
     expect(extra).to.deep.equal([
@@ -36,7 +36,7 @@ describe("MindroomInstance: objects and naming (spec §17 items 1-13)", () => {
       "Secret/mindroom-worker-auth-t1", "ServiceAccount/mindroom-worker-manager-t1",
       "ValidatingAdmissionPolicy/mindroom-worker-manager-t1", "ValidatingAdmissionPolicyBinding/mindroom-worker-manager-t1",
     ]);
-    expect(r.objects).to.have.length(17);
+    expect(r.objects).to.have.length(18);
   });
 
   it("4: mindroom-worker-auth-{c} has neither data nor stringData and labels app=mindroom, customer", async () => {
@@ -54,11 +54,13 @@ describe("MindroomInstance: objects and naming (spec §17 items 1-13)", () => {
       openai_key: "sk-OPENAI-VALUE", sandbox_proxy_token: "TOKEN-VALUE", matrixRegistrationSharedSecret: "REG-VALUE",
       matrix_admin_password: "ADMIN-VALUE", supabaseServiceKey: "SUPA-VALUE", matrixOidc: { clientSecret: "OIDC-VALUE" },
     });
-    expect(r.objects.filter((o) => o.kind === "Secret")).to.deep.equal([]);
-    const revealed = JSON.stringify(r.objects);
-    for (const v of ["sk-OPENAI-VALUE", "TOKEN-VALUE", "REG-VALUE", "SUPA-VALUE", "OIDC-VALUE"]) expect(revealed).to.not.contain(v);
-    // matrix_admin_password doubles as the macaroon/form secret in homeserver.yaml (§8.3): only as a secret input.
-    expect(revealed).to.contain("ADMIN-VALUE");
+    // The only Secret is the component's own synapse-secrets-{c}: an operator's Secret holds no macaroon/form key.
+    expect(r.objects.filter((o) => o.kind === "Secret").map((o) => o.metadata.name)).to.deep.equal(["synapse-secrets-t1"]);
+    const synapse = r.get("Secret", "synapse-secrets-t1");
+    const elsewhere = JSON.stringify(r.objects.filter((o) => o !== synapse));
+    for (const v of ["sk-OPENAI-VALUE", "TOKEN-VALUE", "REG-VALUE", "SUPA-VALUE", "OIDC-VALUE", "ADMIN-VALUE"]) expect(elsewhere).to.not.contain(v);
+    // matrix_admin_password doubles as the macaroon/form secret (§8.3): only there, and only as a secret input.
+    expect(synapse.stringData).to.deep.equal({ macaroon_secret_key: "ADMIN-VALUE", form_secret: "ADMIN-VALUE" });
     expect(JSON.stringify(r.redacted)).to.not.contain("ADMIN-VALUE");
   });
 
@@ -67,7 +69,7 @@ describe("MindroomInstance: objects and naming (spec §17 items 1-13)", () => {
     const mindroom = r.get("Deployment", "mindroom-t1");
     const synapse = r.get("Deployment", "synapse-t1");
     expect(podSpec(mindroom).volumes[2].secret.secretName).to.equal("ops-keys");
-    expect(podSpec(synapse).volumes.find((v: Obj) => v.secret).secret.secretName).to.equal("ops-keys");
+    expect(podSpec(synapse).volumes.find((v: Obj) => v.projected).projected.sources[0].secret.name).to.equal("ops-keys");
     expect(mindroomEnv(r, "t1").MINDROOM_SANDBOX_PROXY_TOKEN).to.deep.equal({ secretKeyRef: { name: "ops-keys", key: "sandbox_proxy_token" } });
     for (const d of [mindroom, synapse]) expect(d.spec.template.metadata.annotations["mindroom.ai/instance-secret-hash"]).to.equal("H");
   });
@@ -75,7 +77,7 @@ describe("MindroomInstance: objects and naming (spec §17 items 1-13)", () => {
   it("7: the default Secret name is mindroom-api-keys-{c}; customer 1 as number or string gives mindroom-api-keys-1", async () => {
     for (const customer of [1, "1"]) {
       const r = await renderArgs({ customer });
-      expect(r.objects.filter((o) => o.kind === "Secret").map((o) => o.metadata?.name)).to.deep.equal(["mindroom-api-keys-1"]);
+      expect(r.objects.filter((o) => o.kind === "Secret").map((o) => o.metadata?.name)).to.deep.equal(["mindroom-api-keys-1", "synapse-secrets-1"]);
     }
   });
 

@@ -36,12 +36,12 @@ const env = (d: Doc) => envOf(container(d as Parameters<typeof container>[0], "m
 describe("render instance (CLI)", function () {
   this.timeout(90_000);
 
-  it("prints a schema-valid YAML stream of the 11 objects with secrets REDACTED by default", async () => {
+  it("prints a schema-valid YAML stream of the 12 objects (the chart's 11 and synapse-secrets-{c}) with secrets REDACTED by default", async () => {
     const out = await render(["-f", fixture("tenant.yaml")]);
     expect(out.code, out.stderr).to.equal(0);
     expect(out.stderr).to.equal("");
     const objects = docs(out.stdout);
-    expect(objects).to.have.length(11);
+    expect(objects).to.have.length(12);
     validateKubeObjects(objects);
     const secret = objects.find((o) => o.kind === "Secret")!;
     const keys = [
@@ -80,16 +80,17 @@ describe("render instance (CLI)", function () {
     expect(out.code, out.stderr).to.equal(0);
     const objects = docs(out.stdout);
     validateKubeObjects(objects);
-    // instanceSecrets.create=false: the kubectl-applied Secret stays outside the stack.
-    expect(objects.map((o) => o.kind).filter((k) => k === "Secret")).to.deep.equal([]);
-    expect(objects).to.have.length(10);
+    // instanceSecrets.create=false: the kubectl-applied Secret stays outside the stack; only the component's own Synapse Secret is rendered.
+    expect(objects.filter((o) => o.kind === "Secret").map((o) => o.metadata?.name)).to.deep.equal(["synapse-secrets-42"]);
+    expect(objects).to.have.length(11);
     const mindroom = find(objects, "Deployment", "mindroom-42");
     const synapse = find(objects, "Deployment", "synapse-42");
     for (const d of [mindroom, synapse]) {
       expect(d.spec.template.metadata.annotations["mindroom.ai/instance-secret-hash"]).to.equal("9b2c4e0f6a1d3b5c7e9f0a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d");
-      expect(d.spec.template.spec.volumes.find((v: Doc) => v.secret).secret.secretName).to.equal("mindroom-api-keys-42");
       expect(d.spec.template.metadata.labels.customer).to.equal("42");
     }
+    expect(mindroom.spec.template.spec.volumes.find((v: Doc) => v.secret).secret.secretName).to.equal("mindroom-api-keys-42");
+    expect(synapse.spec.template.spec.volumes.find((v: Doc) => v.projected).projected.sources[0].secret.name).to.equal("mindroom-api-keys-42");
     const e = env(mindroom);
     // Values the chart quotes stay strings: "None", "30", a numeric JWT audience.
     expect(e).to.include({
@@ -115,7 +116,7 @@ describe("render instance (CLI)", function () {
     expect(homeserver.auto_join_rooms).to.have.length(16).and.include("#lobby:42.staging.mindroom.chat");
   });
 
-  it("redacts every secret leaf, including the Synapse homeserver.yaml that holds the macaroon/form secrets", async () => {
+  it("redacts every secret leaf, including the Synapse macaroon/form secrets, which live in synapse-secrets-{c}, not in homeserver.yaml", async () => {
     const files = ["-f", fixture("upstream-helm-values.yaml"), "-f", fixture("upstream-secrets.yaml")];
     const [redacted, shown] = await Promise.all([render(files), render([...files, "--show-secrets"])]);
     expect(redacted.code, redacted.stderr).to.equal(0);
@@ -129,12 +130,14 @@ describe("render instance (CLI)", function () {
     const secret = find(objects, "Secret", "mindroom-api-keys-42");
     expect(Object.keys(secret.stringData)).to.have.length(10);
     expect(new Set(Object.values(secret.stringData))).to.deep.equal(new Set(["REDACTED"]));
-    expect(find(objects, "ConfigMap", "synapse-config-42").data["homeserver.yaml"]).to.equal("REDACTED");
-    // --show-secrets reveals them all, in the Secret and (macaroon/form = matrix_admin_password) in homeserver.yaml.
+    expect(find(objects, "Secret", "synapse-secrets-42").stringData).to.deep.equal({ macaroon_secret_key: "REDACTED", form_secret: "REDACTED" });
+    // homeserver.yaml holds no secret, so a render prints it in full; it names the files instead.
+    const redactedHomeserver = parse(find(objects, "ConfigMap", "synapse-config-42").data["homeserver.yaml"], { version: "1.1" });
+    expect(redactedHomeserver).to.include({ macaroon_secret_key_path: "/etc/mindroom-secrets/macaroon_secret_key", form_secret_path: "/etc/mindroom-secrets/form_secret" });
+    // --show-secrets reveals them all, in the tenant Secret and (macaroon/form = matrix_admin_password) in synapse-secrets-{c}.
     expect(shown.code, shown.stderr).to.equal(0);
     for (const v of secretValues) expect(shown.stdout, v).to.contain(v);
-    const homeserver = parse(find(docs(shown.stdout), "ConfigMap", "synapse-config-42").data["homeserver.yaml"], { version: "1.1" });
-    expect(homeserver).to.include({ macaroon_secret_key: "upstream-admin-password", form_secret: "upstream-admin-password" });
+    expect(find(docs(shown.stdout), "Secret", "synapse-secrets-42").stringData).to.deep.equal({ macaroon_secret_key: "upstream-admin-password", form_secret: "upstream-admin-password" });
   });
 
   it("is deterministic: two renders of the same values are byte-identical (generated secrets included)", async () => {

@@ -4,7 +4,6 @@
  * explicit args, or generated in-process (repeatable only under the renderer).
  */
 import { expect } from "chai";
-import { parse } from "yaml";
 import { containsSecret, kubeObjects } from "../../../infra/render/manifests";
 import { deriveInstanceSecret, deriveTenantSecret } from "../../../infra/derived-secrets";
 import { useSecretSource } from "../../../infra/generated-secrets";
@@ -18,11 +17,11 @@ const ROOT = "provisioner-root-secret";
 const hosted = (id: string) => ({ customer: id, matrixRegistrationSharedSecret: deriveInstanceSecret(ROOT, "matrix-registration", id) });
 
 function values(r: Rendered, c: string) {
-  const h = parse(r.get("ConfigMap", `synapse-config-${c}`).data["homeserver.yaml"], { version: "1.1" });
+  const synapse = r.get("Secret", `synapse-secrets-${c}`).stringData;
   return {
     registration: r.get("Secret", `mindroom-api-keys-${c}`).stringData.matrix_registration_shared_secret as string,
-    macaroon: h.macaroon_secret_key as string,
-    form: h.form_secret as string,
+    macaroon: synapse.macaroon_secret_key as string,
+    form: synapse.form_secret as string,
   };
 }
 
@@ -46,14 +45,18 @@ describe("MindroomInstance: derived and generated secrets (no @pulumi/random)", 
     }
   });
 
-  it("every value is a secret input: the tenant Secret's stringData and the Synapse ConfigMap's data", async () => {
-    for (const v of [hosted("7"), { customer: "7" }]) {
+  it("every value is a secret input: the stringData of the tenant Secret and of synapse-secrets-{c}; the Synapse ConfigMap holds none", async () => {
+    for (const v of [hosted("7"), { customer: "7" }, { customer: "7", matrix_admin_password: "ADMIN-PW" }]) {
       const r = await renderValues(v);
       expect(containsSecret(r.reg("Secret", "mindroom-api-keys-7").inputs.stringData)).to.equal(true);
-      expect(containsSecret(r.reg("ConfigMap", "synapse-config-7").inputs.data)).to.equal(true);
+      expect(containsSecret(r.reg("Secret", "synapse-secrets-7").inputs.stringData)).to.equal(true);
       const shown = values(r, "7");
       const redacted = JSON.stringify(r.redacted);
       for (const s of Object.values(shown)) expect(redacted).to.not.contain(s);
+      // Issue 9: no secret in the ConfigMap (upstream inlined macaroon/form, with matrix_admin_password the registration secret too).
+      const configMap = r.get("ConfigMap", "synapse-config-7");
+      expect(containsSecret(r.reg("ConfigMap", "synapse-config-7").inputs.data)).to.equal(false);
+      for (const s of Object.values(shown)) expect(JSON.stringify(configMap)).to.not.contain(s);
     }
   });
 
@@ -68,11 +71,11 @@ describe("MindroomInstance: derived and generated secrets (no @pulumi/random)", 
     expect(() => parseInstanceValues({ customer: "7", synapseFormSecret: ["x"] })).to.throw(/^synapseFormSecret: expected a string/);
   });
 
-  it("instanceSecrets.create=false: macaroon/form still derive from a given registration secret", async () => {
+  it("instanceSecrets.create=false: macaroon/form still derive from a given registration secret, into the component's own synapse-secrets-{c}", async () => {
     const v = { ...hosted("7"), instanceSecrets: { create: false, hash: "h" } };
     const r = await renderValues(v);
-    const h = parse(r.get("ConfigMap", "synapse-config-7").data["homeserver.yaml"], { version: "1.1" });
-    expect(h.macaroon_secret_key).to.equal(deriveTenantSecret(v.matrixRegistrationSharedSecret, "synapse-macaroon", "7", 32));
+    expect(r.find("Secret", "mindroom-api-keys-7")).to.equal(undefined);
+    expect(r.get("Secret", "synapse-secrets-7").stringData.macaroon_secret_key).to.equal(deriveTenantSecret(v.matrixRegistrationSharedSecret, "synapse-macaroon", "7", 32));
   });
 
   it("a real run (no renderer seed) without any tenant secret draws fresh values and warns, naming no value", async () => {
@@ -87,9 +90,9 @@ describe("MindroomInstance: derived and generated secrets (no @pulumi/random)", 
           new MindroomInstance("instance-7", parseInstanceValues({ customer: "7" }));
         });
         const objects = kubeObjects(regs, true) as Obj[];
-        const secret = objects.find((o) => o.kind === "Secret")!;
-        const h = parse(objects.find((o) => o.metadata?.name === "synapse-config-7")!.data["homeserver.yaml"]);
-        runs.push({ registration: secret.stringData.matrix_registration_shared_secret, macaroon: h.macaroon_secret_key, form: h.form_secret });
+        const secret = objects.find((o) => o.metadata?.name === "mindroom-api-keys-7")!;
+        const synapse = objects.find((o) => o.metadata?.name === "synapse-secrets-7")!.stringData;
+        runs.push({ registration: secret.stringData.matrix_registration_shared_secret, macaroon: synapse.macaroon_secret_key, form: synapse.form_secret });
       }
     } finally {
       console.warn = original;

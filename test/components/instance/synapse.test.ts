@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { parse } from "yaml";
 import { containsSecret } from "../../../infra/render/manifests";
 import { parseInstanceValues } from "../../../components/instance/values";
+import { synapseSecretPathsProblem } from "../../../components/instance/synapse-config";
 import { container, envOf, K8S_RWX, podSpec, renderArgs, renderValues } from "./helpers";
 
 type R = Awaited<ReturnType<typeof renderArgs>>;
@@ -38,15 +39,30 @@ describe("MindroomInstance: Synapse (spec §17 items 50-64)", () => {
     expect(d.spec).to.not.have.property("strategy");
   });
 
-  it("52: (Deviation 2) the Secret volume projects only the two Synapse keys, read-only at /etc/mindroom-secrets, readable mode", () => {
+  it("52: (Deviation 2) the secrets volume projects only the two Synapse keys of the tenant Secret, and (issue 9) the two of synapse-secrets-{c}, read-only at /etc/mindroom-secrets, readable mode", () => {
     const d = r.get("Deployment", "synapse-t1");
-    const volume = podSpec(d).volumes.find((v: { secret?: unknown }) => v.secret);
-    expect(volume.secret.items).to.deep.equal([
-      { key: "matrix_registration_shared_secret", path: "matrix_registration_shared_secret" },
-      { key: "matrix_oidc_client_secret", path: "matrix_oidc_client_secret" },
+    const volumes = podSpec(d).volumes.filter((v: { secret?: unknown; projected?: unknown }) => v.secret || v.projected);
+    expect(volumes).to.have.length(1);
+    const [volume] = volumes;
+    expect(volume.projected.sources).to.deep.equal([
+      {
+        secret: {
+          name: "mindroom-api-keys-t1",
+          items: [
+            { key: "matrix_registration_shared_secret", path: "matrix_registration_shared_secret" },
+            { key: "matrix_oidc_client_secret", path: "matrix_oidc_client_secret" },
+          ],
+        },
+      },
+      { secret: { name: "synapse-secrets-t1", items: [{ key: "macaroon_secret_key", path: "macaroon_secret_key" }, { key: "form_secret", path: "form_secret" }] } },
     ]);
-    expect(volume.secret.defaultMode ?? 0o644).to.be.at.least(0o444);
+    expect(volume.projected.defaultMode ?? 0o644).to.be.at.least(0o444);
     expect(container(d, "synapse").volumeMounts).to.deep.include({ name: volume.name, mountPath: "/etc/mindroom-secrets", readOnly: true });
+    // Every file homeserver.yaml names in that directory is one the volume projects.
+    const projected = volume.projected.sources.flatMap((s: { secret: { items: { path: string }[] } }) => s.secret.items.map((i) => `/etc/mindroom-secrets/${i.path}`));
+    const named = JSON.stringify(homeserver(r)).match(/\/etc\/mindroom-secrets\/\w+/g);
+    expect(named).to.have.length(3);
+    expect(projected).to.include.members(named!);
   });
 
   it("53: (Deviation 2) stock image keeps the upstream command, adds only no-escalation + RuntimeDefault; non-root image adds runAsNonRoot and drops ALL", async () => {
@@ -86,6 +102,23 @@ describe("MindroomInstance: Synapse (spec §17 items 50-64)", () => {
     expect(keyed.get("Deployment", "synapse-t1").spec.template.metadata.annotations["mindroom.ai/synapse-config-hash"]).to.equal(sha);
   });
 
+  it("(issue 9) the synapse-secret-hash annotation rolls Synapse when the macaroon or form secret changes, also under an explicit instanceSecrets.hash", async () => {
+    const hashOf = (x: R) => x.get("Deployment", "synapse-t1").spec.template.metadata.annotations["mindroom.ai/synapse-secret-hash"];
+    const base = { customer: "t1", instanceSecrets: { hash: "H" }, synapseMacaroonSecretKey: "m1", synapseFormSecret: "f1" };
+    const one = await renderValues(base);
+    expect(hashOf(one)).to.equal(createHash("sha256").update("m1|f1").digest("hex"));
+    expect(hashOf(await renderValues({ ...base, synapseMacaroonSecretKey: "m2" }))).to.not.equal(hashOf(one));
+    expect(hashOf(await renderValues({ ...base, synapseFormSecret: "f2" }))).to.not.equal(hashOf(one));
+    expect(hashOf(await renderValues({ ...base, openai_key: "sk-other", mindroom_image: "reg/m:2" }))).to.equal(hashOf(one));
+    // Derived values follow the registration secret; matrix_admin_password sets both.
+    const derived = async (v: Record<string, unknown>) => hashOf(await renderValues({ customer: "t1", ...v }));
+    expect(await derived({ matrixRegistrationSharedSecret: "r1" })).to.not.equal(await derived({ matrixRegistrationSharedSecret: "r2" }));
+    expect(await derived({ matrix_admin_password: "P" })).to.equal(createHash("sha256").update("P|P").digest("hex"));
+    // Plain, like the other hashes, and only on the Synapse pod.
+    expect(containsSecret(one.reg("Deployment", "synapse-t1").inputs.spec)).to.equal(false);
+    expect(one.get("Deployment", "mindroom-t1").spec.template.metadata.annotations).to.not.have.property("mindroom.ai/synapse-secret-hash");
+  });
+
   it("56: homeserver.yaml identity, single listener with x_forwarded, sqlite at /data/homeserver.db", () => {
     const h = homeserver(r);
     expect(h.server_name).to.equal("t1.example.org");
@@ -104,6 +137,20 @@ describe("MindroomInstance: Synapse (spec §17 items 50-64)", () => {
     expect(parse(text).registration_shared_secret_path).to.equal("/etc/mindroom-secrets/matrix_registration_shared_secret");
     expect(parse(text)).to.not.have.property("registration_shared_secret");
     expect(text).to.not.contain("REG-INLINE");
+  });
+
+  it("(issue 9) homeserver.yaml reads the macaroon and form secrets from files and inlines no secret; with matrix_admin_password (= the registration secret) none of it either", async () => {
+    for (const values of [{}, { matrix_admin_password: "ADMIN-PW" }, { synapseMacaroonSecretKey: "MAC-GIVEN", synapseFormSecret: "FORM-GIVEN" }]) {
+      const x = await renderValues({ customer: "t1", ...values });
+      const text = x.get("ConfigMap", "synapse-config-t1").data["homeserver.yaml"];
+      const h = parse(text);
+      expect(h).to.include({ macaroon_secret_key_path: "/etc/mindroom-secrets/macaroon_secret_key", form_secret_path: "/etc/mindroom-secrets/form_secret" });
+      // Synapse refuses to start when both an inline secret and its _path are set.
+      for (const inline of ["macaroon_secret_key", "form_secret", "registration_shared_secret"]) expect(h, inline).to.not.have.property(inline);
+      const synapse = x.get("Secret", "synapse-secrets-t1").stringData;
+      const registration = x.get("Secret", "mindroom-api-keys-t1").stringData.matrix_registration_shared_secret;
+      for (const secret of [synapse.macaroon_secret_key, synapse.form_secret, registration]) expect(text).to.not.contain(secret);
+    }
   });
 
   it("58: OIDC off: open registration without verification, no OIDC provider", () => {
@@ -165,16 +212,42 @@ describe("MindroomInstance: Synapse (spec §17 items 50-64)", () => {
   });
 
   it("63: macaroon/form secrets are independent 32-character values, stable across ups, both = matrix_admin_password when set", async () => {
-    const a = homeserver(r);
-    const b = homeserver(await renderArgs({ customer: "t1", baseDomain: "example.org" }));
+    const synapseSecrets = (x: R) => x.get("Secret", "synapse-secrets-t1").stringData;
+    const a = synapseSecrets(r);
+    const b = synapseSecrets(await renderArgs({ customer: "t1", baseDomain: "example.org" }));
+    expect(Object.keys(a).sort()).to.deep.equal(["form_secret", "macaroon_secret_key"]);
     expect(a.macaroon_secret_key).to.match(/^[A-Za-z0-9]{32}$/);
     expect(a.form_secret).to.match(/^[A-Za-z0-9]{32}$/);
     expect(a.form_secret).to.not.equal(a.macaroon_secret_key);
-    expect([b.macaroon_secret_key, b.form_secret]).to.deep.equal([a.macaroon_secret_key, a.form_secret]);
-    const p = homeserver(await renderValues({ customer: "t1", matrix_admin_password: "P" }));
-    expect([p.macaroon_secret_key, p.form_secret]).to.deep.equal(["P", "P"]);
-    // They live in a ConfigMap as upstream, but registered as secrets: encrypted in state, redacted in render.
-    expect(containsSecret(r.reg("ConfigMap", "synapse-config-t1").inputs.data)).to.equal(true);
+    expect(b).to.deep.equal(a);
+    const p = synapseSecrets(await renderValues({ customer: "t1", matrix_admin_password: "P" }));
+    expect(p).to.deep.equal({ macaroon_secret_key: "P", form_secret: "P" });
+    // Issue 9: in a Secret of their own, not a ConfigMap as upstream; labelled as the Synapse workload, and a secret input (encrypted in state, redacted in render).
+    const secret = r.get("Secret", "synapse-secrets-t1");
+    expect(secret.type).to.equal("Opaque");
+    expect(secret.metadata.labels).to.deep.equal({ app: "synapse", customer: "t1" });
+    expect(containsSecret(r.reg("Secret", "synapse-secrets-t1").inputs.stringData)).to.equal(true);
+  });
+
+  it("(issue 9) a synapse_image tag older than Synapse 1.126.0 (which reads form_secret_path; 1.121.0 macaroon_secret_key_path) warns on every up; latest and unknown tags do not", async () => {
+    expect(synapseSecretPathsProblem("matrixdotorg/synapse:v1.120.0")).to.match(
+      /^synapse_image: "matrixdotorg\/synapse:v1\.120\.0" ignores form_secret_path \(Synapse 1\.126\.0\) and macaroon_secret_key_path \(1\.121\.0; .*use Synapse 1\.126\.0 or later$/,
+    );
+    expect(synapseSecretPathsProblem("matrixdotorg/synapse:1.125.0")).to.contain("ignores form_secret_path").and.not.contain("macaroon_secret_key_path");
+    expect(synapseSecretPathsProblem("matrixdotorg/synapse:v1.121.0rc1@sha256:0123abcd")).to.contain("ignores form_secret_path");
+    for (const ok of ["matrixdotorg/synapse:latest", "matrixdotorg/synapse:v1.126.0", "matrixdotorg/synapse:v1.140.1", "reg:5000/synapse", "reg/synapse@sha256:0123abcd", "reg/synapse:nonroot-2"]) {
+      expect(synapseSecretPathsProblem(ok), ok).to.equal(undefined);
+    }
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (msg: string) => void warnings.push(String(msg));
+    try {
+      await renderValues({ customer: "t1", synapse_image: "matrixdotorg/synapse:v1.120.0" });
+      await renderValues({ customer: "t1" });
+    } finally {
+      console.warn = original;
+    }
+    expect(warnings.filter((w) => w.includes("synapse_image"))).to.have.length(1);
   });
 
   it("64: OIDC on with an empty issuer or clientId throws; both set is accepted", () => {

@@ -79,7 +79,7 @@ describe("instance values: parsing and validation (spec §14, §2)", () => {
     expect(out.customer).to.equal("demo");
     expect(out.mindroomResources).to.deep.equal({ requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } });
     const r = await renderValues({});
-    expect(r.objects).to.have.length(11);
+    expect(r.objects).to.have.length(12);
     expect(mindroomEnv(r).MATRIX_SERVER_NAME).to.equal("demo.mindroom.chat");
   });
 
