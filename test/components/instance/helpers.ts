@@ -66,3 +66,15 @@ export const container = (d: Obj, name: string) => {
 export const envOf = (c: { env?: { name: string; value?: string; valueFrom?: unknown }[] }) =>
   Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
 export const mindroomEnv = (r: Rendered, customer = "demo") => envOf(container(r.get("Deployment", `mindroom-${customer}`), "mindroom"));
+
+/** What `run` logs through `pulumi.log.warn` (the mock runtime prints it with console.warn), and its result. */
+export async function withWarnings<T>(run: () => Promise<T>): Promise<{ warnings: string[]; result: T }> {
+  const warnings: string[] = [];
+  const original = console.warn;
+  console.warn = (msg: string) => void warnings.push(String(msg));
+  try {
+    return { warnings, result: await run() };
+  } finally {
+    console.warn = original;
+  }
+}

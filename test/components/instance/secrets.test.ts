@@ -10,7 +10,7 @@ import { useSecretSource } from "../../../infra/generated-secrets";
 import { recordProgram } from "../../../infra/render/record";
 import { MindroomInstance } from "../../../components/instance";
 import { parseInstanceValues } from "../../../components/instance/values";
-import { renderArgs, renderValues, type Obj, type Rendered } from "./helpers";
+import { renderArgs, renderValues, withWarnings, type Obj, type Rendered } from "./helpers";
 
 const ROOT = "provisioner-root-secret";
 /** What the provisioner passes for tenant `id` (spec provisioner.md §6.5). */
@@ -79,11 +79,8 @@ describe("MindroomInstance: derived and generated secrets (no @pulumi/random)", 
   });
 
   it("a real run (no renderer seed) without any tenant secret draws fresh values and warns, naming no value", async () => {
-    const warnings: string[] = [];
-    const original = console.warn;
     const runs: Record<string, string>[] = [];
-    console.warn = (msg: string) => void warnings.push(String(msg));
-    try {
+    const { warnings } = await withWarnings(async () => {
       for (let i = 0; i < 2; i++) {
         const regs = await recordProgram(() => {
           useSecretSource(undefined); // what `pulumi up` sees; recordProgram restores its own source afterwards
@@ -94,9 +91,7 @@ describe("MindroomInstance: derived and generated secrets (no @pulumi/random)", 
         const synapse = objects.find((o) => o.metadata?.name === "synapse-secrets-7")!.stringData;
         runs.push({ registration: secret.stringData.matrix_registration_shared_secret, macaroon: synapse.macaroon_secret_key, form: synapse.form_secret });
       }
-    } finally {
-      console.warn = original;
-    }
+    });
     expect(warnings).to.have.length(2);
     expect(warnings[0]).to.match(/matrix_registration_shared_secret, macaroon_secret_key, form_secret were generated for this update only/);
     expect(runs[0].registration).to.match(/^[A-Za-z0-9]{48}$/);
@@ -105,18 +100,13 @@ describe("MindroomInstance: derived and generated secrets (no @pulumi/random)", 
   });
 
   it("no warning and no generation in the hosted flow or with matrix_admin_password", async () => {
-    const warnings: string[] = [];
-    const original = console.warn;
-    console.warn = (msg: string) => void warnings.push(String(msg));
-    try {
-      await recordProgram(() => {
+    const { warnings } = await withWarnings(() =>
+      recordProgram(() => {
         useSecretSource(undefined);
         new MindroomInstance("instance-7", parseInstanceValues(hosted("7")));
         new MindroomInstance("instance-8", parseInstanceValues({ customer: "8", matrix_admin_password: "P" }));
-      });
-    } finally {
-      console.warn = original;
-    }
+      }),
+    );
     expect(warnings).to.deep.equal([]);
   });
 });

@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { containsSecret } from "../../../infra/render/manifests";
 import { parseInstanceValues } from "../../../components/instance/values";
 import { synapseSecretPathsProblem } from "../../../components/instance/synapse-config";
-import { container, envOf, K8S_RWX, podSpec, renderArgs, renderValues } from "./helpers";
+import { container, envOf, K8S_RWX, podSpec, renderArgs, renderValues, withWarnings } from "./helpers";
 
 type R = Awaited<ReturnType<typeof renderArgs>>;
 const homeserver = (r: R) => parse(r.get("ConfigMap", "synapse-config-t1").data["homeserver.yaml"], { version: "1.1" });
@@ -238,15 +238,10 @@ describe("MindroomInstance: Synapse (spec §17 items 50-64)", () => {
     for (const ok of ["matrixdotorg/synapse:latest", "matrixdotorg/synapse:v1.126.0", "matrixdotorg/synapse:v1.140.1", "reg:5000/synapse", "reg/synapse@sha256:0123abcd", "reg/synapse:nonroot-2"]) {
       expect(synapseSecretPathsProblem(ok), ok).to.equal(undefined);
     }
-    const warnings: string[] = [];
-    const original = console.warn;
-    console.warn = (msg: string) => void warnings.push(String(msg));
-    try {
+    const { warnings } = await withWarnings(async () => {
       await renderValues({ customer: "t1", synapse_image: "matrixdotorg/synapse:v1.120.0" });
       await renderValues({ customer: "t1" });
-    } finally {
-      console.warn = original;
-    }
+    });
     expect(warnings.filter((w) => w.includes("synapse_image"))).to.have.length(1);
   });
 
