@@ -1,5 +1,8 @@
 import type { z } from "zod";
 import type { runtimeValuesSchema } from "./schema";
+// approvedEgress, agentVault (issue 11): their chart defaults live beside their schemas.
+import { APPROVED_EGRESS_DEFAULTS } from "./schema-approved-egress";
+import { AGENT_VAULT_DEFAULTS } from "./schema-agent-vault";
 
 const profile = (cpuRequest: string, memoryRequest: string, cpuLimit: string, memoryLimit: string) => ({
   requests: { cpu: cpuRequest, memory: memoryRequest },
@@ -169,6 +172,7 @@ export const RUNTIME_DEFAULTS = {
           large: profile("500m", "2Gi", "2", "8Gi"),
         },
       },
+      agentVault: AGENT_VAULT_DEFAULTS,
     },
   },
   // An existing proxy Service for dedicated workers; with networkPolicy.create it is their only way out.
@@ -189,6 +193,7 @@ export const RUNTIME_DEFAULTS = {
       extraEgress: [],
     },
   },
+  approvedEgress: APPROVED_EGRESS_DEFAULTS,
   initContainers: [],
   extraContainers: [],
   extraVolumes: [],

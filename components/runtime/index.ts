@@ -13,6 +13,10 @@ import { stateClaimSpec } from "./spec/state-storage";
 import { workerSpecs } from "./spec/workers";
 import type { MindroomRuntimeArgs } from "./args";
 import { DEFAULT_NAMESPACE, validateRelease, validateRuntimeValues } from "./values";
+// approvedEgress, agentVault (issue 11)
+import { registerAgentVault } from "./register-agent-vault";
+import { registerApprovedEgress } from "./register-approved-egress";
+import { validateAgentVaultRelease } from "./schema-agent-vault";
 
 export type { MindroomRuntimeArgs } from "./args";
 export type { RuntimeValues } from "./schema";
@@ -48,6 +52,7 @@ export class MindroomRuntime extends pulumi.ComponentResource {
     const { releaseName, namespace, ...values } = args;
     const v = validateRuntimeValues(values);
     validateRelease(releaseName || name, namespace || DEFAULT_NAMESPACE);
+    validateAgentVaultRelease(v, namespace || DEFAULT_NAMESPACE); // agentVault: the squid-first rule needs the namespace
     const n = runtimeNames(v, releaseName || name, namespace || DEFAULT_NAMESPACE);
     super("mindroom:runtime:MindroomRuntime", name, {}, opts);
     const parent = { parent: this };
@@ -107,6 +112,8 @@ export class MindroomRuntime extends pulumi.ComponentResource {
     if (pdb) new k8s.policy.v1.PodDisruptionBudget(`${name}`, pdb, parent);
     const np = apiNetworkPolicySpec(v, n);
     if (np) new k8s.networking.v1.NetworkPolicy(`${name}`, np, parent);
+    registerApprovedEgress(name, v, n, parent); // approvedEgress
+    registerAgentVault(name, v, n, parent); // agentVault
 
     this.registerOutputs({
       fullname: this.fullname,

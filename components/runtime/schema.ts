@@ -11,6 +11,9 @@ import { checkContentBundles, contentBundlesSchema } from "./schema-content-bund
 import { checkEgressProxy, egressProxySchema } from "./schema-egress-proxy";
 import { checkProviderCredentials, providerCredentialsSchema, SECRET_KEY } from "./schema-provider-credentials";
 import { checkStateStorage, stateStorageSchema } from "./schema-state-storage";
+// approvedEgress, agentVault (issue 11)
+import { approvedEgressIssue, approvedEgressSchema } from "./schema-approved-egress";
+import { agentVaultIssue, agentVaultSchema, topLevelAgentVault } from "./schema-agent-vault";
 
 /**
  * Keys some values files carry that upstream's runtime chart (9f69327b) does not read: accepted
@@ -100,7 +103,7 @@ const kubernetesWorkersSchema = obj({
   extraVolumes: rawList,
   resources: rawMap,
   scriptResources: obj({ defaultProfile: str, profiles: rawMap }),
-  agentVault: laterToggle("workers.kubernetes.agentVault"),
+  agentVault: agentVaultSchema,
 });
 
 const baseSchema = obj({
@@ -186,9 +189,10 @@ const baseSchema = obj({
   extraVolumes: rawList,
   extraVolumeMounts: rawList,
   // Later features (spec §12): accepted only while switched off, so nothing is silently dropped.
-  approvedEgress: laterToggle("approvedEgress"),
+  approvedEgress: approvedEgressSchema,
   egressProxy: egressProxySchema,
-  agentVault: laterToggle("agentVault"),
+  // Not a chart key: an error pointing at workers.kubernetes.agentVault when set.
+  agentVault: topLevelAgentVault,
   scriptGateway: laterToggle("scriptGateway"),
   sessionStorage: laterToggle("sessionStorage"),
   knowledgeStorage: laterToggle("knowledgeStorage"),
@@ -247,6 +251,10 @@ export const runtimeValuesSchema = baseSchema.superRefine((v, ctx) => {
   if (checkProviderCredentials(v.providerCredentials, v.env.extra, fail)) return;
   const approvedEgressOn = (v.approvedEgress as { enabled?: unknown } | undefined)?.enabled === true;
   if (checkEgressProxy(v.egressProxy, { backend: v.workers.backend, workerPolicy: v.workers.kubernetes.networkPolicy.create, approvedEgress: approvedEgressOn }, fail)) return;
+  // approvedEgress, then agentVault: validate.yaml's last two blocks.
+  if (approvedEgressIssue({ approvedEgress: v.approvedEgress, proxyToken: v.workers.sandbox.proxyToken, egressPolicy: v.egressProxy.networkPolicy.create }, fail)) return;
+  const agentVault = { agentVault: v.workers.kubernetes.agentVault, approvedEgress: v.approvedEgress, kubernetesWorkers: v.workers.backend === "kubernetes" };
+  if (agentVaultIssue(agentVault, fail)) return;
 });
 
 /** Fully parsed values: every key present, defaults applied, validations passed. */

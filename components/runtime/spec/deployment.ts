@@ -6,6 +6,9 @@ import { contentBundleInitContainers } from "./content-bundles";
 import { APPSERVICE_TOKEN_DIR, runtimeEnv, sandboxRunnerEnv } from "./env";
 import { stateInitContainer, stateMounts, stateVolumes } from "./state-storage";
 import { cast, meta, nonEmpty } from "./util";
+// approvedEgress, agentVault (issue 11)
+import { agentVaultRuntimeMounts, agentVaultRuntimeVolumes } from "./agent-vault";
+import { approvedEgressRuntimeMounts, approvedEgressRuntimeVolumes } from "./approved-egress";
 
 type Probe = RuntimeValues["probes"]["startup"];
 
@@ -52,6 +55,8 @@ export function deploymentSpec(v: RuntimeValues, n: RuntimeNames): DeploymentSpe
       { name: storageVolume, mountPath: v.storage.mountPath },
       ...(n.appserviceToken ? [{ name: "matrix-appservice-token", mountPath: APPSERVICE_TOKEN_DIR, readOnly: true }] : []),
       ...stateMounts(v, n),
+      ...approvedEgressRuntimeMounts(v), // approvedEgress
+      ...agentVaultRuntimeMounts(v), // agentVault
       ...v.extraVolumeMounts,
     ],
   };
@@ -84,7 +89,9 @@ export function deploymentSpec(v: RuntimeValues, n: RuntimeNames): DeploymentSpe
     volumes.push({ name: "matrix-appservice-token", secret: { secretName: n.appserviceToken.name, items: [{ key: n.appserviceToken.key, path: n.appserviceToken.key }] } });
   }
   volumes.push(...stateVolumes(n));
+  volumes.push(...approvedEgressRuntimeVolumes(v, n)); // approvedEgress
   if (n.staticRunner) volumes.push({ name: "sandbox-workspace", emptyDir: {} });
+  volumes.push(...agentVaultRuntimeVolumes(v)); // agentVault
   volumes.push(...v.extraVolumes);
 
   const args = {

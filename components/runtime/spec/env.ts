@@ -4,6 +4,9 @@ import type { RuntimeValues } from "../schema";
 import { filterWorkerExtraEnv } from "../worker-env";
 import { workerProxyEnv } from "./egress-proxy";
 import { goJson } from "./json";
+// approvedEgress, agentVault (issue 11)
+import { agentVaultRuntimeEnv } from "./agent-vault";
+import { approvedEgressRuntimeEnv } from "./approved-egress";
 import { providerCredentialEnv } from "./provider-credentials";
 
 /** Where the appservice token Secret is mounted; MindRoom reads the token from the file named in env. */
@@ -72,6 +75,7 @@ export function kubernetesWorkerEnv(v: RuntimeValues, n: RuntimeNames): { env: E
   if (wk.ownerDeploymentName || n.workerNamespace === n.namespace) {
     env.push(plain("MINDROOM_KUBERNETES_WORKER_OWNER_DEPLOYMENT_NAME", wk.ownerDeploymentName || n.fullname));
   }
+  env.push(...agentVaultRuntimeEnv(v, n)); // agentVault
   return { env, droppedExtraEnv: dropped };
 }
 
@@ -94,6 +98,7 @@ export function runtimeEnv(v: RuntimeValues, n: RuntimeNames): { env: EnvVar[]; 
   );
   if (n.credentialsKey) env.push(fromSecret("MINDROOM_CREDENTIALS_ENCRYPTION_KEY", n.credentialsKey));
   if (n.proxyToken) env.push(fromSecret("MINDROOM_SANDBOX_PROXY_TOKEN", n.proxyToken));
+  env.push(...approvedEgressRuntimeEnv(v, n)); // approvedEgress
   if (n.staticRunner) env.push(plain("MINDROOM_SANDBOX_PROXY_URL", `http://localhost:${v.workers.staticRunner.port}`));
   let droppedExtraEnv: { name: string; reason: string }[] = [];
   if (n.kubernetesWorkers) {
