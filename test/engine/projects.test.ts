@@ -4,8 +4,8 @@
  * - the root project `mindroom` in `local` mode, from the repo's Pulumi.local.yaml with the
  *   add-ons whose charts need a download switched off: preview, up, a second preview with no
  *   changes, the generated tenant-stacks passphrase kept by a second up, this stack's own passphrase
- *   refused as the tenant stacks', a destroy refused by the protected mindroom-instances, then
- *   unprotect and destroy, which leaves that Namespace in the cluster;
+ *   refused as the tenant stacks', a destroy refused by the protected mindroom-instances (by its
+ *   preview; without one, after the rest), then unprotect and destroy, which leaves that Namespace;
  * - the runtime project `mindroom-runtime` from its example stack file: up, then destroy.
  * Pods never run here (no kubelet), so both stacks set `providerAwait: false` (docs/engine.md).
  */
@@ -74,6 +74,15 @@ describe("engine: root project (local mode) through the CLI and the Node.js lang
     expect(up.stdout).to.match(/Resources:\s+\+ \d+ created/);
     expect(await names(target, "/api/v1/namespaces")).to.include.members(["mindroom-instances", "mindroom-local", "ingress-nginx"]);
     expect(await names(target, "/apis/apps/v1/namespaces/mindroom-local/deployments")).to.include.members(["platform-backend", "platform-frontend"]);
+    // The API server accepts the platform's NetworkPolicies (it validates them; no CNI here enforces them).
+    expect(await names(target, "/apis/networking.k8s.io/v1/namespaces/mindroom-local/networkpolicies")).to.deep.equal([
+      "mindroom-provisioner",
+      "platform-allow-acme-http01-solver",
+      "platform-allow-cluster-dns",
+      "platform-backend",
+      "platform-default-deny",
+      "platform-frontend",
+    ]);
     const outputs = JSON.parse((await project.ok(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
     expect(outputs.instancesNamespace).to.equal("mindroom-instances");
     expect(JSON.stringify(outputs)).to.not.contain("engine-test-provisioner-key");
@@ -97,17 +106,22 @@ describe("engine: root project (local mode) through the CLI and the Node.js lang
     expect(refused.stdout + refused.stderr).to.contain("mindroom:tenantStacksPassphrase: equals this stack's own passphrase");
     await project.ok(["config", "rm", "tenantStacksPassphrase"]);
 
-    // mindroom-instances is protected: a destroy is refused before it deletes anything.
-    const protectedDestroy = await project.run(["destroy", "--yes", "--skip-preview"]);
-    expect(protectedDestroy.code).to.not.equal(0);
-    expect(protectedDestroy.stdout + protectedDestroy.stderr).to.match(/mindroom-instances[\s\S]*protected|protected[\s\S]*mindroom-instances/);
-    expect(await names(target, "/api/v1/namespaces")).to.include.members(["mindroom-instances", "mindroom-local"]);
+    // mindroom-instances is protected: a destroy is refused by its preview, before it deletes anything.
+    const refusedDestroy = await project.run(["destroy", "--yes"]);
+    expect(refusedDestroy.code).to.not.equal(0);
+    expect(refusedDestroy.stdout + refusedDestroy.stderr).to.contain('"urn:pulumi:local::mindroom::kubernetes:core/v1:Namespace::mindroom-instances" cannot be deleted');
+    expect(await names(target, "/api/v1/namespaces")).to.include.members(["mindroom-instances", "mindroom-local", "ingress-nginx"]);
     expect(await names(target, "/apis/apps/v1/namespaces/mindroom-local/deployments")).to.include.members(["platform-backend", "platform-frontend"]);
+    // Without the preview the engine deletes the rest (platform, add-ons) and still refuses mindroom-instances.
+    const unpreviewed = await project.run(["destroy", "--yes", "--skip-preview"]);
+    expect(unpreviewed.code).to.not.equal(0);
+    expect(unpreviewed.stdout + unpreviewed.stderr).to.contain("cannot be deleted");
+    await waitGone(target, "/api/v1/namespaces/mindroom-local");
+    expect(await names(target, "/api/v1/namespaces")).to.include("mindroom-instances");
     // Deleting it on purpose (docs/cluster.md, "Deleting mindroom-instances"): unprotect, destroy;
     // it leaves the state and stays in the cluster (retainOnDelete) until deleted by hand.
     await project.ok(["state", "unprotect", "urn:pulumi:local::mindroom::kubernetes:core/v1:Namespace::mindroom-instances", "--yes"]);
     await project.ok(["destroy", "--yes", "--skip-preview"]);
-    await waitGone(target, "/api/v1/namespaces/mindroom-local");
     const kept = await apiRequest(target, "GET", "/api/v1/namespaces/mindroom-instances");
     expect(kept.status).to.equal(200);
     expect(kept.body?.metadata?.deletionTimestamp, "not being deleted").to.equal(undefined);
