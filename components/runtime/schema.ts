@@ -249,8 +249,7 @@ export const runtimeValuesSchema = baseSchema.superRefine((v, ctx) => {
   if (checkStateStorage(v.stateStorage, v.storage, fail)) return;
   if (checkContentBundles(v.contentBundles, v.storage.mountPath, fail)) return;
   if (checkProviderCredentials(v.providerCredentials, v.env.extra, fail)) return;
-  const approvedEgressOn = (v.approvedEgress as { enabled?: unknown } | undefined)?.enabled === true;
-  if (checkEgressProxy(v.egressProxy, { backend: v.workers.backend, workerPolicy: v.workers.kubernetes.networkPolicy.create, approvedEgress: approvedEgressOn }, fail)) return;
+  if (checkEgressProxy(v.egressProxy, { backend: v.workers.backend, workerPolicy: v.workers.kubernetes.networkPolicy.create, approvedEgress: v.approvedEgress.enabled }, fail)) return;
   // approvedEgress, then agentVault: validate.yaml's last two blocks.
   if (approvedEgressIssue({ approvedEgress: v.approvedEgress, proxyToken: v.workers.sandbox.proxyToken, egressPolicy: v.egressProxy.networkPolicy.create }, fail)) return;
   const agentVault = { agentVault: v.workers.kubernetes.agentVault, approvedEgress: v.approvedEgress, kubernetesWorkers: v.workers.backend === "kubernetes" };

@@ -3,13 +3,15 @@
  * proxy env injected into dedicated workers and the worker NetworkPolicy's egress rules (DNS, the
  * proxy, the chart's Agent Vault API), so the proxy is the workers' only way out.
  *
- * The chart-managed proxy (`approvedEgress`) and the Agent Vault server are other features; the
- * few of their values these rules need are read with upstream's defaults, so the worker policy is
- * right whichever of them is on.
+ * The chart-managed proxy (`approvedEgress`) and the Agent Vault server are other features
+ * (spec/approved-egress.ts, spec/agent-vault.ts); the worker policy needs only their Service
+ * names, ports and pod labels, computed here as upstream's helpers do (importing those modules
+ * would make a cycle through spec/workers.ts).
  */
 import type { RuntimeNames } from "../names";
 import { dnsTrunc } from "../names";
 import type { RuntimeValues } from "../schema";
+import { agentVaultServerName } from "../schema-agent-vault";
 
 type Selector = Record<string, unknown>;
 
@@ -22,31 +24,16 @@ export interface ProxyTarget {
   podSelector: Selector;
 }
 
-interface ApprovedEgressView {
-  enabled?: unknown;
-  service?: { name?: unknown; proxyPort?: unknown };
-}
-interface AgentVaultView {
-  enabled?: unknown;
-  server?: { enabled?: unknown; name?: unknown; apiPort?: unknown };
-}
-
-const text = (value: unknown, fallback: string) => (typeof value === "string" && value !== "" ? value : fallback);
-const num = (value: unknown, fallback: number) => (typeof value === "number" ? value : fallback);
 const namespaceIs = (namespace: string): Selector => ({ matchLabels: { "kubernetes.io/metadata.name": namespace } });
-
-/** Upstream `egressProxyEnabled`: the external proxy or the chart-managed one. */
-export function approvedEgressEnabled(v: RuntimeValues): boolean {
-  return (v.approvedEgress as ApprovedEgressView | undefined)?.enabled === true;
-}
 
 /** Upstream `egressProxyUrl`, `egressProxyNamespace`, `egressProxyServicePort`, `egressProxyPodSelector`. */
 export function proxyTarget(v: RuntimeValues, n: RuntimeNames): ProxyTarget | undefined {
-  const approved = v.approvedEgress as ApprovedEgressView | undefined;
-  if (approved?.enabled === true) {
-    // The chart-managed proxy runs in the release namespace under `{fullname}-egress-proxy`, plain http.
-    const name = text(approved.service?.name, dnsTrunc(`${n.fullname}-egress-proxy`));
-    const port = num(approved.service?.proxyPort, 3128);
+  const approved = v.approvedEgress;
+  if (approved.enabled) {
+    // The chart-managed proxy runs in the release namespace under `{fullname}-egress-proxy`, plain http
+    // (the name and labels of approvedEgressNames).
+    const name = approved.service.name || dnsTrunc(`${n.fullname}-egress-proxy`);
+    const port = approved.service.proxyPort;
     return {
       url: `http://${name}.${n.namespace}.svc.cluster.local:${port}`,
       port,
@@ -103,9 +90,10 @@ export function workerEgressRules(v: RuntimeValues, n: RuntimeNames): Record<str
   ];
 
   // Workers mint their vault token at the chart's Agent Vault API (only its API port, never its proxy port).
-  const vault = v.workers.kubernetes.agentVault as AgentVaultView | undefined;
-  if (vault?.enabled === true && vault.server?.enabled === true) {
-    const server = text(vault.server.name, "agent-vault");
+  const vault = v.workers.kubernetes.agentVault;
+  if (vault.enabled && vault.server.enabled) {
+    // The selector labels of agentVaultNames.
+    const server = agentVaultServerName(vault);
     rules.push({
       to: [
         {
@@ -113,7 +101,7 @@ export function workerEgressRules(v: RuntimeValues, n: RuntimeNames): Record<str
           podSelector: { matchLabels: { "app.kubernetes.io/name": server, "app.kubernetes.io/instance": n.release, "app.kubernetes.io/component": "agent-vault" } },
         },
       ],
-      ports: [{ protocol: "TCP", port: num(vault.server.apiPort, 14321) }],
+      ports: [{ protocol: "TCP", port: vault.server.apiPort }],
     });
   }
   rules.push(...np.extraEgress);

@@ -1,5 +1,5 @@
 /**
- * `egressProxy` (docs/runtime.md "External egress proxy" checklist, E1–E5): proxy env injected into
+ * `egressProxy` (docs/runtime.md "External egress proxy" checklist, E1–E7): proxy env injected into
  * dedicated workers, the worker NetworkPolicy's egress rules (DNS, the proxy, extra), and the checks.
  */
 import { expect } from "chai";
@@ -113,7 +113,35 @@ describe("runtime egressProxy", () => {
     expect(workerEnv(off)).to.equal(undefined);
   });
 
-  it("E6 every upstream check, in order, one line naming the value and the fix", async () => {
+  it("E6 with the chart's Agent Vault server, workers may also reach its API port (never its proxy port), after the proxy rule", async () => {
+    const vault = {
+      enabled: true,
+      cliImage: `ghcr.io/example/agent-vault@sha256:${"1".repeat(64)}`,
+      ownerEmail: "owner@example.com",
+      server: { enabled: true, apiPort: 14400 },
+    };
+    const r = await renderSqlite({ ...ON, workers: { backend: "kubernetes", kubernetes: { agentVault: vault } } });
+    validateKubeObjects(r.objects);
+    const egress = policy(r).spec.egress as Obj[];
+    expect(egress).to.have.length(3);
+    expect(egress[2]).to.deep.equal({
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mindroom" } },
+          podSelector: { matchLabels: { "app.kubernetes.io/name": "agent-vault", "app.kubernetes.io/instance": "mindroom-runtime", "app.kubernetes.io/component": "agent-vault" } },
+        },
+      ],
+      ports: [{ protocol: "TCP", port: 14400 }],
+    });
+    // The rule targets the server's own pods: its Deployment carries exactly those labels.
+    const server = find(r.objects, "Deployment", "agent-vault");
+    expect(server.spec.selector.matchLabels).to.deep.equal(egress[2].to[0].podSelector.matchLabels);
+    // An external vault (server off) gets no rule: the operator adds an API-only one in extraEgress.
+    const external = await renderSqlite({ ...ON, workers: { backend: "kubernetes", kubernetes: { agentVault: { ...vault, server: { enabled: false } } } } });
+    expect(policy(external).spec.egress).to.have.length(2);
+  });
+
+  it("E7 every upstream check, in order, one line naming the value and the fix", async () => {
     const e = (egress: Record<string, unknown>, more: Record<string, unknown> = {}) => ({ workers: { backend: "kubernetes" }, egressProxy: { enabled: true, ...egress }, ...more });
     const policyWith = (np: Record<string, unknown>) => e({ networkPolicy: { proxyPodSelector: PROXY, ...np } });
     const cases: [Record<string, unknown>, RegExp][] = [
