@@ -61,7 +61,7 @@ export interface MindroomRuntimeArgs {
   storage?: V["storage"];
   /** Default none: `extra` EnvVars are appended after the chart's env, `envFrom` feeds the container. */
   env?: V["env"];
-  /** Default unset: Matrix lives outside this component; the registration token only by Secret reference. */
+  /** Default unset: Matrix lives outside this component; registration or appservice token only by Secret reference. */
   matrix?: V["matrix"];
   /** Default requests 250m/512Mi, limit memory 2Gi and no CPU limit (CPU bursts at startup are fine). */
   resources?: V["resources"];
@@ -79,11 +79,11 @@ export interface MindroomRuntimeArgs {
   extraVolumeMounts?: V["extraVolumeMounts"];
   /** Later feature (rejected when enabled). */
   approvedEgress?: V["approvedEgress"];
-  /** Later feature (rejected when enabled). */
+  /** Default off: an existing proxy Service for kubernetes workers (proxy env, and egress only via DNS and the proxy). */
   egressProxy?: V["egressProxy"];
   /** Later feature (rejected when enabled). */
   agentVault?: V["agentVault"];
-  /** Later feature (rejected when enabled). */
+  /** Default off: a dedicated PVC `{fullname}-state` for Matrix encryption keys and sync state, overlaid by subPath. */
   stateStorage?: V["stateStorage"];
   /** Later feature (rejected when enabled). */
   scriptGateway?: V["scriptGateway"];
@@ -91,8 +91,8 @@ export interface MindroomRuntimeArgs {
   sessionStorage?: V["sessionStorage"];
   /** Later feature (rejected when enabled). */
   knowledgeStorage?: V["knowledgeStorage"];
-  /** Later feature (rejected when non-empty). */
+  /** Default `[]`: digest-pinned images whose files init containers copy into storage before MindRoom starts. */
   contentBundles?: V["contentBundles"];
-  /** Later feature (rejected when non-empty). */
+  /** Default `[]`: model-provider API keys from existing Secrets, one env var per provider. */
   providerCredentials?: V["providerCredentials"];
 }
