@@ -6,6 +6,7 @@
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { ingressTlsViolations } from "./ingress";
 import { kubeObjectFromResource, ref, type KubeObject } from "./kube";
+import { platformNetworkPolicyViolations } from "./platform";
 import { baselineViolations, restrictedViolations } from "./pod-security";
 import { secretLiteralViolations } from "./secrets";
 import { customerLabelViolations, DEFAULT_TENANT_STORAGE_CLASSES, networkPolicyCoverageViolations, storageClassViolations, type StackViolation } from "./tenant";
@@ -69,6 +70,11 @@ export const STACK_RULES: StackRule[] = [
     name: "tenant-network-policy",
     description: "Every tenant pod in mindroom-instances is selected by a NetworkPolicy of that namespace that governs its ingress.",
     check: (objects) => networkPolicyCoverageViolations(objects),
+  },
+  {
+    name: "platform-network-policy",
+    description: "Every pod in the platform namespace (where Deployment platform-backend lives) is selected by a NetworkPolicy of that namespace for ingress and for egress.",
+    check: (objects) => platformNetworkPolicyViolations(objects),
   },
 ];
 

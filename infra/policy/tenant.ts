@@ -103,26 +103,49 @@ export interface StackViolation {
   message: string;
 }
 
-/** A NetworkPolicy that governs its pods' ingress: `policyTypes` unset (Ingress is implied) or naming Ingress. */
-const isolatesIngress = (p: KubeObject) => {
+export type PolicyDirection = "Ingress" | "Egress";
+
+/**
+ * Whether a NetworkPolicy governs `direction` for the pods it selects: `policyTypes` names it, or,
+ * unset (the API server's default), Ingress always and Egress when the policy has egress rules.
+ */
+const governs = (p: KubeObject, direction: PolicyDirection) => {
   const types = p.spec?.policyTypes as string[] | undefined;
-  return types === undefined || types.length === 0 || types.includes("Ingress");
+  if (types === undefined || types.length === 0) return direction === "Ingress" || p.spec?.egress !== undefined;
+  return types.includes(direction);
 };
+
+/** A pod template in scope and the directions in which no NetworkPolicy of its own namespace selects it. */
+export interface UncoveredPods {
+  index: number;
+  obj: KubeObject;
+  labels: Record<string, string>;
+  missing: PolicyDirection[];
+}
+
+/** Every pod template in a namespace `inScope` admits that some NetworkPolicy of that namespace among `objects` leaves open in one of `directions`. */
+export function uncoveredPods(objects: KubeObject[], inScope: (namespace: string) => boolean, directions: PolicyDirection[]): UncoveredPods[] {
+  const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+  const out: UncoveredPods[] = [];
+  objects.forEach((obj, index) => {
+    const namespace = obj.metadata?.namespace;
+    const template = podTemplateOf(obj);
+    if (namespace === undefined || !inScope(namespace) || !template) return;
+    const labels = labelsOf(template);
+    const own = policies.filter((p) => p.metadata?.namespace === namespace && selects(p.spec?.podSelector, labels));
+    const missing = directions.filter((d) => !own.some((p) => governs(p, d)));
+    if (missing.length > 0) out.push({ index, obj, labels, missing });
+  });
+  return out;
+}
 
 /**
  * Every tenant pod (template) that no NetworkPolicy in `mindroom-instances` among `objects` selects
  * for ingress. A policy of `policyTypes: [Egress]` alone leaves the pod open to every other tenant.
  */
 export function networkPolicyCoverageViolations(objects: KubeObject[]): StackViolation[] {
-  const policies = objects.filter((o) => o.kind === "NetworkPolicy" && inTenantNamespace(o) && isolatesIngress(o));
-  const out: StackViolation[] = [];
-  objects.forEach((obj, index) => {
-    if (!inTenantNamespace(obj)) return;
-    const template = podTemplateOf(obj);
-    if (!template) return;
-    const labels = labelsOf(template);
-    if (policies.some((p) => selects(p.spec?.podSelector, labels))) return;
-    out.push({ index, message: `${ref(obj)}: no NetworkPolicy in ${TENANT_NAMESPACE} selects its pods for ingress (labels ${JSON.stringify(labels)})` });
-  });
-  return out;
+  return uncoveredPods(objects, (ns) => ns === TENANT_NAMESPACE, ["Ingress"]).map(({ index, obj, labels }) => ({
+    index,
+    message: `${ref(obj)}: no NetworkPolicy in ${TENANT_NAMESPACE} selects its pods for ingress (labels ${JSON.stringify(labels)})`,
+  }));
 }
