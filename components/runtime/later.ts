@@ -20,28 +20,3 @@ export function laterToggle(key: string) {
       }
     });
 }
-
-/** A list whose entries each switch a later feature on: fine while empty. */
-export function laterList(key: string) {
-  return z
-    .unknown()
-    .optional()
-    .superRefine((v, ctx) => {
-      if (Array.isArray(v) ? v.length > 0 : typeof v === "object" && v !== null && Object.keys(v).length > 0) {
-        ctx.addIssue({ code: "custom", message: `${notYet(key)}; remove its entries` });
-      }
-    });
-}
-
-/** A section that is on when one string field is non-empty (e.g. `config.bootstrapContentBundle.name`). */
-export function laterStringValue(key: string, field: string) {
-  return z
-    .unknown()
-    .optional()
-    .superRefine((v, ctx) => {
-      const value = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[field] : undefined;
-      if (typeof value === "string" && value !== "") {
-        ctx.addIssue({ code: "custom", path: [field], message: `${notYet(`${key}.${field}`)}; leave it empty` });
-      }
-    });
-}
