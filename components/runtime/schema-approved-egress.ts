@@ -8,7 +8,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { bool, int, nameValue, obj, port, pullPolicy, rawMap, str, stringList, stringMap } from "./fields";
+import { bool, int, nameValue, obj, port, pullPolicy, rawMap, scalar, str, stringList, stringMap } from "./fields";
 import { optionalQuantity, type Fail } from "./schema-agent-vault";
 
 /** A value the chart prints only when Helm reads it as true: `0`, `""` and `null` leave the env out. */
@@ -20,7 +20,7 @@ const optionalScalar = z
 export const approvedEgressSchema = obj({
   enabled: bool,
   manageRuntimeConfig: bool,
-  image: obj({ repository: str, tag: str, digest: str, pullPolicy }),
+  image: obj({ repository: str, tag: scalar, digest: str, pullPolicy }),
   serviceAccount: obj({ create: bool, name: str, annotations: stringMap, automountServiceAccountToken: bool }),
   rbac: obj({ create: bool }),
   // `name` names the Deployment, Service, Role and RoleBinding, and is the host in the proxy URL.
