@@ -37,7 +37,7 @@ type EgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 type LabelSelector = k8s.types.input.meta.v1.LabelSelector;
 
 /** The API server's own port (k3s, kind, k3d); managed clusters serve 443, which HTTPS covers. */
-export const KUBE_API_PORT = 6443;
+const KUBE_API_PORT = 6443;
 const HTTPS_PORT = 443;
 /** cert-manager's HTTP-01 solver pods listen here (`acmesolver --listen-port`, cert-manager's default). */
 const ACME_SOLVER_PORT = 8089;
