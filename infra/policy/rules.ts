@@ -9,7 +9,7 @@ import { kubeObjectFromResource, ref, type KubeObject } from "./kube";
 import { platformNetworkPolicyViolations } from "./platform";
 import { baselineViolations, restrictedViolations } from "./pod-security";
 import { secretLiteralViolations } from "./secrets";
-import { customerLabelViolations, DEFAULT_TENANT_STORAGE_CLASSES, networkPolicyCoverageViolations, storageClassViolations, type StackViolation } from "./tenant";
+import { customerLabelViolations, DEFAULT_TENANT_STORAGE_CLASSES, defaultTokenViolations, networkPolicyCoverageViolations, storageClassViolations, type StackViolation } from "./tenant";
 
 /** Per-rule settings, as `pulumi preview --policy-pack-config <file>` passes them. */
 export type RuleConfig = Record<string, unknown>;
@@ -57,6 +57,11 @@ export const RESOURCE_RULES: ResourceRule[] = [
         storageClasses: { type: "array", items: { type: "string" }, default: DEFAULT_TENANT_STORAGE_CLASSES },
       },
     },
+  },
+  {
+    name: "tenant-no-default-token",
+    description: "Tenant pods in mindroom-instances that run as ServiceAccount default set automountServiceAccountToken: false.",
+    check: (obj) => defaultTokenViolations(obj),
   },
   {
     name: "ingress-tls",

@@ -7,7 +7,10 @@
  *   accepts traffic from every other tenant);
  * - every tenant volume claim names an allowed storage class (`hcloud-volumes` on the Hetzner
  *   cluster): unset means the cluster default, on k3s `local-path`, a node-local directory that
- *   pins the tenant to one node and is lost with it.
+ *   pins the tenant to one node and is lost with it;
+ * - no tenant pod mounts the token of the namespace's `default` ServiceAccount: no tenant workload
+ *   uses that account, so its token is only a credential to steal (the MindRoom pod runs agents'
+ *   shell and python). A pod of its own account (the worker manager) keeps its token.
  */
 import { TENANT_NAMESPACE } from "../tenant-names";
 import { labelsOf, podTemplateOf, ref, type KubeObject, type Obj } from "./kube";
@@ -148,4 +151,14 @@ export function networkPolicyCoverageViolations(objects: KubeObject[]): StackVio
     index,
     message: `${ref(obj)}: no NetworkPolicy in ${TENANT_NAMESPACE} selects its pods for ingress (labels ${JSON.stringify(labels)})`,
   }));
+}
+
+/** A tenant pod template that runs as ServiceAccount `default` without `automountServiceAccountToken: false`. */
+export function defaultTokenViolations(obj: KubeObject): string[] {
+  if (!inTenantNamespace(obj)) return [];
+  const spec = podTemplateOf(obj)?.spec;
+  if (!spec) return [];
+  const account = spec.serviceAccountName || spec.serviceAccount || "default";
+  if (account !== "default" || spec.automountServiceAccountToken === false) return [];
+  return ["the pod runs as ServiceAccount default and mounts its token; set automountServiceAccountToken: false (no tenant workload uses that account)"];
 }

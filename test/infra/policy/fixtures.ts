@@ -13,6 +13,7 @@ export function deployment(overrides: { name?: string; namespace?: string; label
       template: {
         metadata: { labels: { ...labels } },
         spec: {
+          automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
           initContainers: [{ name: "init", image: "busybox", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }],
           containers: [

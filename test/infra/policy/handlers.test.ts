@@ -27,7 +27,7 @@ function validateStack(name: string, resources: { type: string; props: Obj; urn:
 describe("policy pack handlers", () => {
   it("has every rule once, all mandatory", () => {
     expect(policies.map((p) => p.name)).to.deep.equal([...RESOURCE_RULES, ...STACK_RULES].map((r) => r.name));
-    expect(policies.map((p) => p.name)).to.deep.equal(["pod-security-baseline", "pod-security-restricted", "no-secret-literals", "tenant-customer-label", "tenant-storage-class", "ingress-tls", "tenant-network-policy", "platform-network-policy"]);
+    expect(policies.map((p) => p.name)).to.deep.equal(["pod-security-baseline", "pod-security-restricted", "no-secret-literals", "tenant-customer-label", "tenant-storage-class", "tenant-no-default-token", "ingress-tls", "tenant-network-policy", "platform-network-policy"]);
     for (const p of policies) expect(p.enforcementLevel, p.name).to.equal("mandatory");
   });
 

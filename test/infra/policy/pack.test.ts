@@ -65,11 +65,11 @@ describe("policy pack served by @pulumi/pulumi's run-policy-pack (the Node.js po
     expect(info.getVersion()).to.match(/^\d+\.\d+\.\d+/);
   });
 
-  it("GetAnalyzerInfo: pack mindroom, eight policies, all mandatory; tenant-storage-class takes config", async () => {
+  it("GetAnalyzerInfo: pack mindroom, nine policies, all mandatory; tenant-storage-class takes config", async () => {
     const info = await call<AnalyzerInfo>((cb) => client.getAnalyzerInfo(new Empty(), cb));
     expect(info.getName()).to.equal("mindroom");
     const list = info.getPoliciesList();
-    expect(list.map((p) => p.getName())).to.have.members(["pod-security-baseline", "pod-security-restricted", "no-secret-literals", "tenant-customer-label", "tenant-storage-class", "ingress-tls", "tenant-network-policy", "platform-network-policy"]);
+    expect(list.map((p) => p.getName())).to.have.members(["pod-security-baseline", "pod-security-restricted", "no-secret-literals", "tenant-customer-label", "tenant-storage-class", "tenant-no-default-token", "ingress-tls", "tenant-network-policy", "platform-network-policy"]);
     for (const p of list) expect(p.getEnforcementlevel(), p.getName()).to.equal(EnforcementLevel.MANDATORY);
     expect(info.getSupportsconfig()).to.equal(true);
   });

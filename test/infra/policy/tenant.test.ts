@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { KubeObject } from "../../../infra/policy/kube";
-import { customerLabelViolations, networkPolicyCoverageViolations, selects, storageClassViolations } from "../../../infra/policy/tenant";
-import { deployment, networkPolicy, pvc } from "./fixtures";
+import { customerLabelViolations, defaultTokenViolations, networkPolicyCoverageViolations, selects, storageClassViolations } from "../../../infra/policy/tenant";
+import { deployment, networkPolicy, podSpec, pvc } from "./fixtures";
 
 describe("policy tenant-customer-label", () => {
   it("passes labelled tenant objects, objects elsewhere and the upstream-contract objects without labels", () => {
@@ -23,6 +23,34 @@ describe("policy tenant-customer-label", () => {
     expect(customerLabelViolations(d)).to.deep.equal(["the pod template must carry the label customer=<tenant id>"]);
     d.spec.template.metadata.labels.customer = "43";
     expect(customerLabelViolations(d)).to.deep.equal(["the pod template's customer=43 differs from the object's customer=42"]);
+  });
+});
+
+describe("policy tenant-no-default-token", () => {
+  const msg = "the pod runs as ServiceAccount default and mounts its token; set automountServiceAccountToken: false (no tenant workload uses that account)";
+  /** `deployment()` with the token left to the defaults (mounted). */
+  const mounting = (namespace?: string) => {
+    const d = deployment({ namespace });
+    delete podSpec(d).automountServiceAccountToken;
+    return d;
+  };
+
+  it("passes a tenant pod without the default token, a pod of its own ServiceAccount, and pods outside mindroom-instances", () => {
+    expect(defaultTokenViolations(deployment())).to.deep.equal([]);
+    const own = mounting();
+    podSpec(own).serviceAccountName = "mindroom-worker-manager-42";
+    expect(defaultTokenViolations(own)).to.deep.equal([]);
+    expect(defaultTokenViolations(mounting("mindroom-production"))).to.deep.equal([]);
+    expect(defaultTokenViolations(pvc("hcloud-volumes"))).to.deep.equal([]);
+  });
+
+  it("fails a tenant pod of the default ServiceAccount (unset, empty or named) that leaves the token mounted or asks for it", () => {
+    for (const [account, automount] of [[undefined, undefined], ["", undefined], ["default", undefined], [undefined, true], ["default", true]] as const) {
+      const d = mounting();
+      if (account !== undefined) podSpec(d).serviceAccountName = account;
+      if (automount !== undefined) podSpec(d).automountServiceAccountToken = automount;
+      expect(defaultTokenViolations(d), `${account} ${automount}`).to.deep.equal([msg]);
+    }
   });
 });
 
