@@ -77,11 +77,11 @@ export interface MindroomRuntimeArgs {
   extraVolumes?: V["extraVolumes"];
   /** Default `[]`. */
   extraVolumeMounts?: V["extraVolumeMounts"];
-  /** Later feature (rejected when enabled). */
+  /** Default off: the chart's Squid egress proxy `{fullname}-egress-proxy` for kubernetes workers (allowlist, per-worker grants, optional parent proxy); needs a pinned image tag or digest. */
   approvedEgress?: V["approvedEgress"];
   /** Default off: an existing proxy Service for kubernetes workers (proxy env, and egress only via DNS and the proxy). */
   egressProxy?: V["egressProxy"];
-  /** Later feature (rejected when enabled). */
+  /** Not a chart value: set means an error pointing at `workers.kubernetes.agentVault` (default off: Agent Vault, its server, bootstrap and access-grants Jobs). */
   agentVault?: V["agentVault"];
   /** Default off: a dedicated PVC `{fullname}-state` for Matrix encryption keys and sync state, overlaid by subPath. */
   stateStorage?: V["stateStorage"];
