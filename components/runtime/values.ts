@@ -41,7 +41,15 @@ export function validateRuntimeValues(raw: unknown, prefix = ""): RuntimeValues 
     throw new ValuesError(`${prefix || "values"}: must be a map of runtime chart values`);
   }
   const merged = mergeValues(RUNTIME_DEFAULTS, (raw ?? {}) as Record<string, unknown>);
-  dropNullKeys(merged, ["podSecurityContext"], ["securityContext"], ["eventCache", "postgres", "podSecurityContext"], ["eventCache", "postgres", "securityContext"]);
+  dropNullKeys(
+    merged,
+    ["podSecurityContext"],
+    ["securityContext"],
+    ["eventCache", "postgres", "podSecurityContext"],
+    ["eventCache", "postgres", "securityContext"],
+    // Upstream's root defaults for the state init container: `runAsNonRoot: null` and the like remove one.
+    ["stateStorage", "initPermissions", "securityContext"],
+  );
   return parseOrThrow(runtimeValuesSchema, merged, prefix);
 }
 

@@ -87,6 +87,9 @@ describe("runtime stateStorage", () => {
     expect(init.image).to.equal("alpine:3");
     expect(init.securityContext).to.equal(undefined);
     expect(init.command[2]).to.contain('chown -R 2000:3000 "/state"').and.contain('chmod 770 "/state"');
+    // Helm drops a key set to null: one default of the root securityContext can be removed.
+    const trimmed = runtime(await renderSqlite({ stateStorage: { ...ON.stateStorage, initPermissions: { securityContext: { runAsNonRoot: null, readOnlyRootFilesystem: true } } } }));
+    expect((trimmed.deployment.spec.template.spec.initContainers as Obj[])[0].securityContext).to.deep.equal({ runAsUser: 0, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
     const noInit = runtime(await renderSqlite({ stateStorage: { ...ON.stateStorage, initPermissions: { enabled: false } } }));
     expect(noInit.deployment.spec.template.spec.initContainers).to.equal(undefined);
   });
