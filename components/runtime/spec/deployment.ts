@@ -49,7 +49,7 @@ export function deploymentSpec(v: RuntimeValues, n: RuntimeNames): DeploymentSpe
     startupProbe: probe(v.probes.startup),
     readinessProbe: probe(v.probes.readiness),
     livenessProbe: probe(v.probes.liveness),
-    // Upstream order: config, agent data, appservice token, state storage, then the operator's.
+    // Upstream order: config, agent data, appservice token, state storage, approved-egress allowlist, Agent Vault admin token, then the operator's.
     volumeMounts: [
       ...configMount,
       { name: storageVolume, mountPath: v.storage.mountPath },
