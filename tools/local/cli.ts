@@ -3,7 +3,7 @@
  *   npm run local:up     kind or k3d cluster `mindroom` (created if missing), then the root
  *                        project's `local` stack on it; prints the URLs to open
  *   npm run local:ports  the URLs and ports of the running local stack
- *   npm run local:down   destroys the stack and deletes the cluster
+ *   npm run local:down   deletes the cluster and forgets the stack
  * Options after `--`, e.g. `npm run local:up -- --tool k3d --https-port 8443`.
  * Exit codes: 0 done, 1 a command failed (its output is above), 2 a prerequisite is missing (one
  * line naming the fix). State: MINDROOM_LOCAL_DIR (default ~/.cache/mindroom-local).
@@ -102,18 +102,10 @@ async function down(o: { tool?: ClusterTool }): Promise<void> {
   requirePassphrase(env);
   const running = await clusterExists(tool, bin, toolEnv);
   if (await stack.exists()) {
-    if (running) {
-      try {
-        await stack.destroy();
-      } catch (err) {
-        if (!(err instanceof CommandFailed)) throw err;
-        say(`${err.message}; its resources go with the cluster, so the stack is forgotten instead`);
-        await stack.forget();
-      }
-    } else {
-      say(`the ${tool} cluster ${CLUSTER_NAME} is gone, and its resources with it: forgetting the stack`);
-      await stack.forget();
-    }
+    // Every resource of the local stack lives in this cluster, so deleting the cluster deletes them;
+    // a `pulumi destroy` first would only be refused by the protected mindroom-instances Namespace.
+    say(running ? `the stack's resources go with the ${tool} cluster ${CLUSTER_NAME}: forgetting the stack` : `the ${tool} cluster ${CLUSTER_NAME} is gone, and its resources with it: forgetting the stack`);
+    await stack.forget();
   }
   if (running) await deleteCluster(tool, bin, toolEnv);
   else say(`no ${tool} cluster ${CLUSTER_NAME} to delete`);
@@ -135,7 +127,7 @@ program
   .addOption(new Option("--https-port <port>", "host port for the ingress's HTTPS (new clusters only)").argParser(port).default(443))
   .action(up);
 program.command("ports").description("print the URLs and ports of the running local stack").action(ports);
-program.command("down").description("destroy the local stack and delete the cluster").addOption(toolOption()).action(down);
+program.command("down").description("delete the local cluster and forget the stack (its resources go with the cluster)").addOption(toolOption()).action(down);
 
 program.exitOverride();
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -152,10 +152,6 @@ export class LocalStack {
     await this.pulumiOk(["up", "--yes"], undefined, "inherit");
   }
 
-  async destroy(): Promise<void> {
-    await this.pulumiOk(["destroy", "--yes"], undefined, "inherit");
-  }
-
   /** Drops the stack without touching resources (its cluster is gone) and its secrets with it. */
   async forget(): Promise<void> {
     await this.pulumiOk(["stack", "rm", "--force", "--yes"]);
