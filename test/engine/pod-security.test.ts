@@ -119,6 +119,16 @@ const CASES: Case[] = [
     namespace: "engine-pss-runtime", labelled: false, exceptions: { "StatefulSet rt-pss-mindroom-runtime-event-cache-postgres": POSTGRES },
   },
   { target: "runtime", name: "chart defaults (static_runner sidecar, postgres)", files: [], values: {}, args: ["-n", "engine-pss-runtime-defaults"], namespace: "engine-pss-runtime-defaults", labelled: false, exceptions: { "StatefulSet mindroom-runtime-event-cache-postgres": POSTGRES } },
+  // approvedEgress + Agent Vault (docs/runtime.md, Pod Security): the proxy is restricted; the vault server and its two Jobs keep upstream's contexts.
+  {
+    target: "runtime", name: "egress-vault-values.yaml (approved egress proxy, Agent Vault server and Jobs)", files: [join(FIXTURES, "runtime/egress-vault-values.yaml")], args: ["-n", "engine-pss-runtime-vault"],
+    namespace: "engine-pss-runtime-vault", labelled: false,
+    exceptions: {
+      "Deployment agent-vault": ["runAsNonRoot != true", "seccompProfile"],
+      "Job agent-vault-bootstrap": ["allowPrivilegeEscalation != false", "runAsNonRoot != true", "seccompProfile", "unrestricted capabilities"],
+      "Job agent-vault-access-grants": ["runAsNonRoot != true", "seccompProfile"],
+    },
+  },
 ];
 
 const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet"];
