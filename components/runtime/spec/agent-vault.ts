@@ -14,7 +14,7 @@ import { cast, meta, nonEmpty } from "./util";
 
 type AgentVault = RuntimeValues["workers"]["kubernetes"]["agentVault"];
 
-/** Helm's `quote` (Go `%q`) for the values the chart quotes inside scripts and YAML text. */
+/** Helm's `quote` (Go `%q`) for the values the chart quotes in scripts and YAML text; JSON escapes the same for printable text (URLs, emails, names). */
 export function goQuote(s: string): string {
   return JSON.stringify(s);
 }
