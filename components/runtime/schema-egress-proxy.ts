@@ -10,11 +10,12 @@ import { bool, EMPTY_OR_DNS_LABEL, obj, port, rawList, rawMap, str, stringList }
 
 /**
  * A LabelSelector where upstream tests `kindIs "map"`: Helm drops a key set to `null`, so null
- * means "no selector" (undefined) while `{}` stays a selector that matches everything.
+ * means "no selector" (undefined) while `{}` stays a selector that matches everything. Undefined
+ * is accepted too, so parsed values validate again unchanged (the component re-validates its args).
  */
 const selectorOrAbsent = z
   .record(z.string(), z.unknown(), { error: "must be a label selector map (matchLabels / matchExpressions)" })
-  .nullable()
+  .nullish()
   .transform((v) => v ?? undefined);
 
 export const egressProxySchema = obj({
