@@ -176,9 +176,13 @@ export function squidFirstIssue(av: AgentVaultValues, approvedEgress: { enabled:
 }
 
 /** The squid-first rule with the release namespace known (the component's constructor), before anything registers. */
-export function validateAgentVaultRelease(v: { workers: { kubernetes: { agentVault: AgentVaultValues } }; approvedEgress: { enabled: boolean; parentProxy: { enabled: boolean } } }, namespace: string): void {
+export function validateAgentVaultRelease(
+  v: { workers: { kubernetes: { agentVault: AgentVaultValues } }; approvedEgress: { enabled: boolean; parentProxy: { enabled: boolean } } },
+  namespace: string,
+  prefix = "",
+): void {
   const issue = squidFirstIssue(v.workers.kubernetes.agentVault, v.approvedEgress, namespace);
-  if (issue) throw new ValuesError(`${avPath("proxyUrl").join(".")}: ${issue}`);
+  if (issue) throw new ValuesError(`${prefix}${avPath("proxyUrl").join(".")}: ${issue}`);
 }
 
 /**

@@ -11,6 +11,7 @@ import { mergeValues } from "../../infra/values/load";
 import type { MindroomRuntimeArgs } from "./args";
 import { RUNTIME_DEFAULTS } from "./defaults";
 import { runtimeValuesSchema, type RuntimeValues } from "./schema";
+import { validateAgentVaultRelease } from "./schema-agent-vault";
 
 /** Release identity, as `helm install <name> --namespace <ns>` gives it. */
 export interface RuntimeRelease {
@@ -78,5 +79,6 @@ export function parseRuntimeValues(raw: Record<string, unknown>, release: Runtim
   const releaseName = release.name || DEFAULT_RELEASE_NAME;
   const namespace = release.namespace || DEFAULT_NAMESPACE;
   validateRelease(releaseName, namespace);
+  validateAgentVaultRelease(values, namespace, prefix); // agentVault: the squid-first rule needs the namespace
   return { ...values, releaseName, namespace };
 }

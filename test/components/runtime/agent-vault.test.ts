@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { recordProgram } from "../../../infra/render/record";
 import { ValuesError } from "../../../infra/values/errors";
 import { mergeValues } from "../../../infra/values/load";
-import { MindroomRuntime, type MindroomRuntimeArgs } from "../../../components/runtime";
+import { MindroomRuntime, parseRuntimeValues, type MindroomRuntimeArgs } from "../../../components/runtime";
 import { validateRuntimeValues } from "../../../components/runtime/values";
 import { validateKubeObjects } from "../../support/kube-schema";
 import { renderSqlite, find, ofKind, container, envValue, envNames, secretRef, runtime, type Obj } from "./helpers";
@@ -444,6 +444,10 @@ describe("runtime Agent Vault: validations (validate.yaml and the templates' req
     expect(registered).to.equal(0);
     // In another release namespace that URL is some other vault: accepted.
     expect((await build("other")).length).to.be.greaterThan(0);
+    // The stack's parse (with its prefix) refuses it too, before the component is built.
+    const values = mergeValues({ eventCache: { backend: "sqlite" } }, namespaced);
+    expect(() => parseRuntimeValues(values, { namespace: "mindroom" }, "mindroom-runtime:values.")).to.throw(ValuesError, /^mindroom-runtime:values\.workers\.kubernetes\.agentVault\.proxyUrl: "http:\/\/agent-vault\.mindroom\.svc\.cluster\.local:14322" sends/);
+    expect(() => parseRuntimeValues(values, { namespace: "other" })).to.not.throw();
   });
 
   it("accessTool needs Agent Vault on, an admin agent name and the token Secret's name and key; in kubernetes mode also the UI URL and the email domain", () => {
