@@ -112,8 +112,8 @@ export function approvedEgressSpecs(v: RuntimeValues, n: RuntimeNames): Approved
   }
   const squid = ae.parentProxy.enabled ? squidChainConfig(ae.parentProxy) : undefined;
   if (squid !== undefined) {
-    // A YAML block scalar in the chart: the file ends in one newline.
-    specs.squidConfig = { metadata: meta(an.squidConfigMapName, n.namespace, an.labels), data: { "squid.conf": `${squid}\n` } };
+    // As the chart's block scalar reads: an empty first line (its `nindent`), the config, one final newline.
+    specs.squidConfig = { metadata: meta(an.squidConfigMapName, n.namespace, an.labels), data: { "squid.conf": `\n${squid}\n` } };
   }
   if (ae.serviceAccount.create) {
     specs.serviceAccount = { metadata: meta(an.serviceAccountName, n.namespace, an.labels, ae.serviceAccount.annotations), automountServiceAccountToken: ae.serviceAccount.automountServiceAccountToken };

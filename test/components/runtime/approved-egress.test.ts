@@ -195,6 +195,7 @@ describe("runtime approvedEgress: objects (checklist AE)", () => {
     const conf = find(r.objects, "ConfigMap", `${NAME}-squid-config`).data["squid.conf"] as string;
     expect(conf).to.equal(
       [
+        "",
         "include /etc/squid/squid.conf",
         "",
         "acl egress_has_token req_header Proxy-Authorization .",
