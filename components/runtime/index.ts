@@ -12,7 +12,7 @@ import { postgresSpecs } from "./spec/postgres";
 import { stateClaimSpec } from "./spec/state-storage";
 import { workerSpecs } from "./spec/workers";
 import type { MindroomRuntimeArgs } from "./args";
-import { DEFAULT_NAMESPACE, validateRelease, validateRuntimeValues } from "./values";
+import { DEFAULT_NAMESPACE, parsedValuesOf, validateRelease, validateRuntimeValues } from "./values";
 // approvedEgress, agentVault (issue 11)
 import { registerAgentVault } from "./register-agent-vault";
 import { registerApprovedEgress } from "./register-approved-egress";
@@ -50,7 +50,8 @@ export class MindroomRuntime extends pulumi.ComponentResource {
    */
   constructor(name: string, args: MindroomRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     const { releaseName, namespace, ...values } = args;
-    const v = validateRuntimeValues(values);
+    // Parsed args (the stack, the renderer) are already merged and validated: once is Helm's semantics.
+    const v = parsedValuesOf(args) ?? validateRuntimeValues(values);
     validateRelease(releaseName || name, namespace || DEFAULT_NAMESPACE);
     validateAgentVaultRelease(v, namespace || DEFAULT_NAMESPACE); // agentVault: the squid-first rule needs the namespace
     const n = runtimeNames(v, releaseName || name, namespace || DEFAULT_NAMESPACE);

@@ -80,5 +80,19 @@ export function parseRuntimeValues(raw: Record<string, unknown>, release: Runtim
   const namespace = release.namespace || DEFAULT_NAMESPACE;
   validateRelease(releaseName, namespace);
   validateAgentVaultRelease(values, namespace, prefix); // agentVault: the squid-first rule needs the namespace
-  return { ...values, releaseName, namespace };
+  const args = { ...values, releaseName, namespace };
+  PARSED.set(args, values);
+  return args;
+}
+
+/**
+ * Args that parseRuntimeValues returned, with their parsed values. The component takes these as
+ * they are: merging the chart defaults over them a second time would bring back a default that a
+ * `null` removed (`podSecurityContext.seccompProfile: null`, for one). Any other args object,
+ * including a copy, is merged and validated as usual.
+ */
+const PARSED = new WeakMap<object, RuntimeValues>();
+
+export function parsedValuesOf(args: object): RuntimeValues | undefined {
+  return PARSED.get(args);
 }
