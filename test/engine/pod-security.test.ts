@@ -129,6 +129,12 @@ const CASES: Case[] = [
       "Job agent-vault-access-grants": ["runAsNonRoot != true", "seccompProfile"],
     },
   },
+  // stateStorage + contentBundles (docs/runtime.md, Pod Security): the state init container runs as root with the default capabilities; the bundle as the runtime user.
+  {
+    target: "runtime", name: "features-values.yaml (state storage init container, content bundle)", files: [join(FIXTURES, "runtime/features-values.yaml")], args: ["-n", "engine-pss-runtime-features"],
+    namespace: "engine-pss-runtime-features", labelled: false,
+    exceptions: { "Deployment mindroom-runtime": ["runAsNonRoot != true", "runAsUser=0", "unrestricted capabilities"] },
+  },
 ];
 
 const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet"];
