@@ -2,6 +2,7 @@
  * Object names of the platform. Names are a contract: tenants, RBAC subjects, Helm migration and
  * other stacks refer to these objects by name, so they live in one place.
  */
+import { PLATFORM_BACKEND_NAME } from "../../infra/platform-names";
 import { TENANT_NAMESPACE } from "../../infra/tenant-names";
 
 /** Shared tenant namespace. The root stack creates it (cluster.md §9); the platform only places Roles in it. */
@@ -12,7 +13,7 @@ export const platformNamespace = (environment: string): string => `mindroom-${en
 
 export const CONFIG_MAP_NAME = "platform-config";
 export const FRONTEND_NAME = "platform-frontend";
-export const BACKEND_NAME = "platform-backend";
+export const BACKEND_NAME = PLATFORM_BACKEND_NAME;
 /** ServiceAccount of the upstream backend and of the provisioner: the subject of every platform RBAC binding. */
 export const SERVICE_ACCOUNT_NAME = "platform-backend";
 export const TENANT_RBAC_NAME = "platform-backend-tenant-rbac";

@@ -7,7 +7,7 @@
  * The platform namespace is recognised by its contract, not its name (which follows the
  * environment): the namespace of Deployment `platform-backend`, upstream's fixed name.
  */
-import { BACKEND_NAME } from "../../components/platform/names";
+import { PLATFORM_BACKEND_NAME as BACKEND_NAME } from "../platform-names";
 import type { KubeObject } from "./kube";
 import { ref } from "./kube";
 import { uncoveredPods, type StackViolation } from "./tenant";

@@ -115,6 +115,8 @@ export interface RestrictedException {
   name: RegExp;
   /** Labels the pod template must carry too (narrows a name pattern to the workload meant). */
   templateLabels?: Record<string, string>;
+  /** Only these (init) containers may skip `skip`; the pod's other containers and its own items stay checked. */
+  containers?: RegExp;
   skip: RestrictedItem[];
   /** Where the exception and its reason are documented. */
   doc: string;
@@ -158,17 +160,56 @@ export const RESTRICTED_EXCEPTIONS: RestrictedException[] = [
     skip: ["runAsNonRoot", "capabilities"],
     doc: "docs/runtime.md#pod-security",
   },
+  {
+    // stateStorage's root init container: it chowns and chmods a volume another user owns (CHOWN,
+    // FOWNER, DAC_OVERRIDE) before the runtime starts; the runtime's own containers stay restricted.
+    kind: "Deployment",
+    name: /./,
+    templateLabels: { "app.kubernetes.io/component": "runtime" },
+    containers: /^prepare-state-storage$/,
+    skip: ["runAsNonRoot", "runAsUser", "capabilities"],
+    doc: "docs/runtime.md#pod-security",
+  },
+  {
+    // Agent Vault server: upstream sets neither runAsNonRoot nor a seccomp profile and the image's
+    // user is not known here; the operator sets server.podSecurityContext once it is.
+    kind: "Deployment",
+    name: /./,
+    templateLabels: { "app.kubernetes.io/component": "agent-vault" },
+    skip: ["runAsNonRoot", "seccomp"],
+    doc: "docs/runtime.md#pod-security",
+  },
+  {
+    // Agent Vault's Jobs: upstream has no securityContext values for them (bootstrap: none at all;
+    // grants: the runtime container's); short-lived, no host paths.
+    kind: "Job",
+    name: /./,
+    templateLabels: { "app.kubernetes.io/component": "agent-vault-access-grants" },
+    skip: ["runAsNonRoot", "seccomp"],
+    doc: "docs/runtime.md#pod-security",
+  },
+  {
+    kind: "Job",
+    name: /./,
+    templateLabels: { "app.kubernetes.io/component": "agent-vault-bootstrap" },
+    skip: ["runAsNonRoot", "seccomp", "allowPrivilegeEscalation", "capabilities"],
+    doc: "docs/runtime.md#pod-security",
+  },
 ];
 
 const matches = (pattern: string | RegExp | undefined, value: string | undefined) =>
   pattern === undefined || (typeof pattern === "string" ? pattern === value : value !== undefined && pattern.test(value));
 
-/** The items `obj` may skip: those of every exception it matches. */
-export function restrictedSkips(obj: KubeObject, exceptions: RestrictedException[] = RESTRICTED_EXCEPTIONS): Set<RestrictedItem> {
+/**
+ * The items `obj` may skip: those of every exception it matches. With `container`, also those of
+ * exceptions scoped to that container's name; without, only unscoped ones (the pod's own items).
+ */
+export function restrictedSkips(obj: KubeObject, exceptions: RestrictedException[] = RESTRICTED_EXCEPTIONS, container?: string): Set<RestrictedItem> {
   const skips = new Set<RestrictedItem>();
   const template = podTemplateOf(obj);
   for (const e of exceptions) {
     if (e.kind !== obj.kind || !matches(e.namespace, obj.metadata?.namespace) || !matches(e.name, obj.metadata?.name)) continue;
+    if (e.containers && (container === undefined || !e.containers.test(container))) continue;
     const labels = labelsOf(template);
     if (e.templateLabels && !Object.entries(e.templateLabels).every(([k, v]) => labels[k] === v)) continue;
     for (const item of e.skip) skips.add(item);
@@ -181,13 +222,14 @@ export function restrictedViolations(obj: KubeObject, exceptions: RestrictedExce
   const template = podTemplateOf(obj);
   if (!template) return [];
   const { spec } = template;
-  const skip = restrictedSkips(obj, exceptions);
+  const podSkip = restrictedSkips(obj, exceptions);
   const podSc: Obj = spec.securityContext ?? {};
   const containers = containersOf(spec);
   const out: string[] = [];
-  const add = (item: RestrictedItem, message: string) => {
+  const check = (skip: Set<RestrictedItem>) => (item: RestrictedItem, message: string) => {
     if (!skip.has(item)) out.push(`restricted: ${message}`);
   };
+  let add = check(podSkip);
 
   for (const v of (spec.volumes ?? []) as Obj[]) {
     const types = Object.keys(v).filter((k) => k !== "name");
@@ -198,6 +240,7 @@ export function restrictedViolations(obj: KubeObject, exceptions: RestrictedExce
   const podSeccomp = podSc.seccompProfile?.type;
   const podSeccompOk = podSeccomp === "RuntimeDefault" || podSeccomp === "Localhost";
   for (const at of containers) {
+    add = check(restrictedSkips(obj, exceptions, at.c.name as string));
     const sc: Obj = at.c.securityContext ?? {};
     const who = containerRef(at);
     if (sc.allowPrivilegeEscalation !== false) add("allowPrivilegeEscalation", `${who} must set securityContext.allowPrivilegeEscalation=false`);

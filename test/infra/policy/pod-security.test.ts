@@ -135,4 +135,39 @@ describe("policy pod-security-restricted", () => {
     expect(restrictedViolations(sts)).to.deep.equal([]);
     expect(restrictedViolations({ ...sts, kind: "Deployment" })).to.not.deep.equal([]);
   });
+  it("exempts only the init container prepare-state-storage of a runtime Deployment (root, capabilities kept); the runtime's own containers stay checked", () => {
+    const runtime = (initName: string) => {
+      const d = deployment({ name: "mindroom-runtime", namespace: "mindroom", labels: { "app.kubernetes.io/component": "runtime" } });
+      podSpec(d).initContainers[0] = { name: initName, image: "busybox", securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false } };
+      return d;
+    };
+    expect(restrictedViolations(runtime("prepare-state-storage"))).to.deep.equal([]);
+    expect(restrictedViolations(runtime("other-init"))).to.include('restricted: init container "other-init" securityContext.runAsUser must not be 0');
+    const rootApp = runtime("prepare-state-storage");
+    app(rootApp).securityContext.runAsUser = 0;
+    expect(restrictedViolations(rootApp)).to.deep.equal(['restricted: container "app" securityContext.runAsUser must not be 0']);
+    const elsewhere = runtime("prepare-state-storage");
+    elsewhere.spec.template.metadata.labels = { app: "web" };
+    expect(restrictedViolations(elsewhere), "another workload with an init container of that name").to.not.deep.equal([]);
+  });
+
+  it("exempts Agent Vault's server and Jobs from what upstream does not set (runAsNonRoot, seccomp; bootstrap also escalation and drop ALL), by their component label", () => {
+    const bare = (kind: string, component: string) => {
+      const d = deployment({ name: "agent-vault", namespace: "mindroom", labels: { "app.kubernetes.io/component": component } });
+      podSpec(d).securityContext = {};
+      return { ...d, kind };
+    };
+    expect(restrictedViolations(bare("Deployment", "agent-vault"))).to.deep.equal([]);
+    expect(restrictedViolations(bare("Job", "agent-vault-access-grants"))).to.deep.equal([]);
+    const bootstrap = bare("Job", "agent-vault-bootstrap");
+    for (const c of [...podSpec(bootstrap).initContainers, ...podSpec(bootstrap).containers]) c.securityContext = {};
+    expect(restrictedViolations(bootstrap)).to.deep.equal([]);
+    const grantsLikeBootstrap = bare("Job", "agent-vault-access-grants");
+    app(grantsLikeBootstrap).securityContext = {};
+    expect(restrictedViolations(grantsLikeBootstrap)).to.deep.equal([
+      'restricted: container "app" must set securityContext.allowPrivilegeEscalation=false',
+      'restricted: container "app" must drop ALL capabilities',
+    ]);
+    expect(restrictedViolations(bare("Deployment", "approved-egress-proxy")), "the egress proxy meets restricted: no exception").to.not.deep.equal([]);
+  });
 });
