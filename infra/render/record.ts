@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { useSecretSource } from "../generated-secrets";
+import { logRender } from "./render-log";
 
 /** One `registerResource` call as the engine would have received it. */
 export interface Registration {
@@ -101,7 +102,9 @@ export async function recordProgram(program: () => unknown, options: RecordOptio
     process.setSourceMapsEnabled(sourceMaps);
     restore();
   }
-  return attachUrns(seen);
+  const registrations = attachUrns(seen);
+  logRender(registrations);
+  return registrations;
 }
 
 /** The mock monitor knows each URN; join it back so tests can check parents. */

@@ -1,0 +1,27 @@
+/**
+ * `MINDROOM_RENDER_LOG=<file>`: every render (each `recordProgram`: the renderer and every component
+ * test) appends one line to `<file>`, its registrations as canonical JSON (keys sorted) with every
+ * secret replaced by a SHA-256 of its value, so a changed secret shows and its value does not.
+ * A refactor that must change no object runs the fast suite with it before and after and compares
+ * the two files byte for byte (`tools/render-proof.sh`).
+ */
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { createHash } from "node:crypto";
+import { appendFileSync } from "node:fs";
+import type { Registration } from "./record";
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value !== "object" || value === null) return value;
+  const record = value as Record<string, unknown>;
+  if (record[specialSigKey] === specialSecretSig) {
+    return `secret:sha256:${createHash("sha256").update(JSON.stringify(canonical(record.value)) ?? "undefined").digest("hex")}`;
+  }
+  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, canonical(record[k])]));
+}
+
+/** Appends `registrations` to the render log when `MINDROOM_RENDER_LOG` names one; otherwise nothing. */
+export function logRender(registrations: Registration[]): void {
+  const file = process.env.MINDROOM_RENDER_LOG;
+  if (file) appendFileSync(file, `${JSON.stringify(canonical(registrations))}\n`);
+}
