@@ -1,7 +1,9 @@
 /**
  * `MINDROOM_RENDER_LOG=<file>`: every render (each `recordProgram`: the renderer and every component
  * test) appends one line to `<file>`, its registrations as canonical JSON (keys sorted) with every
- * secret replaced by a SHA-256 of its value, so a changed secret shows and its value does not.
+ * secret replaced by a SHA-256 of its value, so a changed secret shows and its value does not, and
+ * each PEM block by its kind and a k3s join token's CA digest by a placeholder (the tests' CAs are
+ * generated afresh on every run).
  * A refactor that must change no object runs the fast suite with it before and after and compares
  * the two files byte for byte (`tools/render-proof.sh`).
  */
@@ -10,7 +12,12 @@ import { createHash } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import type { Registration } from "./record";
 
+/** PEM blocks differ on every run (test CAs are generated then), so they are logged as their kind. */
+const PEM = /-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g;
+
 function canonical(value: unknown): unknown {
+  // k3s's join token carries the server CA's digest: K10<sha256>::…
+  if (typeof value === "string") return value.replace(PEM, "<PEM $1>").replace(/K10[0-9a-f]{64}::/g, "K10<ca-sha256>::");
   if (Array.isArray(value)) return value.map(canonical);
   if (typeof value !== "object" || value === null) return value;
   const record = value as Record<string, unknown>;
