@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { useSecretSource } from "../generated-secrets";
+import { generatedSecretsRepeatable, useSecretSource } from "../generated-secrets";
 import { logRender } from "./render-log";
 
 /** One `registerResource` call as the engine would have received it. */
@@ -95,15 +95,18 @@ export async function recordProgram(program: () => unknown, options: RecordOptio
   // error's own trace is formatted when read, so one that escapes is still mapped.
   const sourceMaps = process.sourceMapsEnabled;
   process.setSourceMapsEnabled(false);
+  let randomSecrets = false;
   try {
     program();
     await pulumi.runtime.disconnect();
+    // A program may install the crypto source to test what `pulumi up` sees (the render log needs to know).
+    randomSecrets = !generatedSecretsRepeatable();
   } finally {
     process.setSourceMapsEnabled(sourceMaps);
     restore();
   }
   const registrations = attachUrns(seen);
-  logRender(registrations);
+  logRender(registrations, randomSecrets);
   return registrations;
 }
 

@@ -15,20 +15,30 @@ import type { Registration } from "./record";
 /** PEM blocks differ on every run (test CAs are generated then), so they are logged as their kind. */
 const PEM = /-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g;
 
-function canonical(value: unknown): unknown {
+/** The same in base64 (kubeconfig `certificate-authority-data`): "-----BEGIN" encodes as LS0tLS1CRUdJTi… */
+const PEM_BASE64 = /LS0tLS1CRUdJTi[A-Za-z0-9+/=]+/g;
+
+function canonical(value: unknown, randomSecrets: boolean): unknown {
   // k3s's join token carries the server CA's digest: K10<sha256>::…
-  if (typeof value === "string") return value.replace(PEM, "<PEM $1>").replace(/K10[0-9a-f]{64}::/g, "K10<ca-sha256>::");
-  if (Array.isArray(value)) return value.map(canonical);
+  // With random secrets, the digests of them (rollout hash annotations) change with them.
+  if (typeof value === "string" && randomSecrets && /^[0-9a-f]{64}$/.test(value)) return "<sha256>";
+  if (typeof value === "string") return value.replace(PEM, "<PEM $1>").replace(PEM_BASE64, "<PEM base64>").replace(/K10[0-9a-f]{64}::/g, "K10<ca-sha256>::");
+  if (Array.isArray(value)) return value.map((v) => canonical(v, randomSecrets));
   if (typeof value !== "object" || value === null) return value;
   const record = value as Record<string, unknown>;
   if (record[specialSigKey] === specialSecretSig) {
-    return `secret:sha256:${createHash("sha256").update(JSON.stringify(canonical(record.value)) ?? "undefined").digest("hex")}`;
+    if (randomSecrets) return "secret:random";
+    return `secret:sha256:${createHash("sha256").update(JSON.stringify(canonical(record.value, false)) ?? "undefined").digest("hex")}`;
   }
-  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, canonical(record[k])]));
+  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, canonical(record[k], randomSecrets)]));
 }
 
-/** Appends `registrations` to the render log when `MINDROOM_RENDER_LOG` names one; otherwise nothing. */
-export function logRender(registrations: Registration[]): void {
+/**
+ * Appends `registrations` to the render log when `MINDROOM_RENDER_LOG` names one; otherwise nothing.
+ * `randomSecrets`: the program drew real random secrets (a test of what `pulumi up` does), so every
+ * secret is logged as `secret:random` and every bare SHA-256 as `<sha256>`.
+ */
+export function logRender(registrations: Registration[], randomSecrets = false): void {
   const file = process.env.MINDROOM_RENDER_LOG;
-  if (file) appendFileSync(file, `${JSON.stringify(canonical(registrations))}\n`);
+  if (file) appendFileSync(file, `${JSON.stringify(canonical(registrations, randomSecrets))}\n`);
 }
