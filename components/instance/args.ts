@@ -2,7 +2,8 @@
  * Arguments of {@link MindroomInstance}: the upstream "instance" chart values, one to one, with
  * snake_case keys in camelCase (`mindroom_image` → `mindroomImage`). Defaults are the chart's, so a
  * tenant that moves from Helm to Pulumi renders the same objects. Values files use the upstream
- * keys verbatim; `parseInstanceValues` (values.ts) maps them to these args.
+ * keys verbatim; `parseInstanceValues` (values.ts) parses them into these args, renaming the
+ * snake_case ones by its `ARG_NAMES` table.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { TrustedUpstreamAuthSettings } from "../../infra/trusted-upstream";

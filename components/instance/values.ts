@@ -166,6 +166,43 @@ export const instanceValuesSchema = strict({
   synapseFormSecret: opt(secret),
 });
 
+type InstanceValues = z.output<typeof instanceValuesSchema>;
+
+/**
+ * The upstream keys whose {@link MindroomInstanceArgs} name differs (snake_case in the chart,
+ * camelCase in args.ts), declared once. Every other key is spelt alike in both and passes through
+ * as parsed, so a new value is a schema key (and an args field), never a hand-written copy line.
+ */
+const ARG_NAMES = {
+  mindroom_image: "mindroomImage",
+  mindroom_image_pull_policy: "mindroomImagePullPolicy",
+  synapse_image: "synapseImage",
+  synapse_image_pull_policy: "synapseImagePullPolicy",
+  openai_key: "openaiKey",
+  anthropic_key: "anthropicKey",
+  google_key: "googleKey",
+  openrouter_key: "openrouterKey",
+  deepseek_key: "deepseekKey",
+  sandbox_proxy_token: "sandboxProxyToken",
+  credentials_encryption_key: "credentialsEncryptionKey",
+  matrix_admin_password: "matrixAdminPassword",
+} as const satisfies { [K in keyof InstanceValues]?: keyof MindroomInstanceArgs };
+
+/** Parsed values under their args names. */
+type Renamed = { [K in keyof InstanceValues as K extends keyof typeof ARG_NAMES ? (typeof ARG_NAMES)[K] : K]: InstanceValues[K] };
+/** Args a values file does not set: the tenant stack's own option (stacks/tenant.ts). */
+type StackOnlyArgs = "retainData";
+/** Keys on one side only: a values key no arg receives, or an arg no values key sets (a missing ARG_NAMES row). */
+type Unmatched = Exclude<keyof Renamed, keyof MindroomInstanceArgs> | Exclude<keyof MindroomInstanceArgs, keyof Renamed | StackOnlyArgs>;
+// Fails to compile, naming the keys, unless Unmatched is empty.
+const everyKeyMatched: [Unmatched] extends [never] ? true : { unmatched: Unmatched } = true;
+void everyKeyMatched;
+
+function toArgs(values: InstanceValues): Renamed {
+  const names: Record<string, string> = ARG_NAMES;
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [names[key] ?? key, value])) as Renamed;
+}
+
 /** The chart's map-valued defaults; user maps merge over them key by key, as Helm coalesces values. */
 const CHART_MAP_DEFAULTS: Record<string, ContainerResources> = {
   mindroomResources: DEFAULT_MINDROOM_RESOURCES,
@@ -182,62 +219,8 @@ export function parseInstanceValues(raw: Record<string, unknown>): MindroomInsta
   const merged = mergeValues(CHART_MAP_DEFAULTS as Record<string, unknown>, raw);
   const result = instanceValuesSchema.safeParse(merged);
   if (!result.success) throw new ValuesError(formatZodError(result.error));
-  const v = result.data;
-  const args: MindroomInstanceArgs = {
-    customer: v.customer ?? "demo",
-    baseDomain: v.baseDomain,
-    accountId: v.accountId,
-    storage: v.storage,
-    storageClassName: v.storageClassName,
-    storageAccessMode: v.storageAccessMode,
-    synapseStorageAccessMode: v.synapseStorageAccessMode,
-    storagePath: v.storagePath,
-    mindroomResources: v.mindroomResources,
-    synapseResources: v.synapseResources,
-    sandboxRunnerResources: v.sandboxRunnerResources,
-    sandboxWorkspaceSizeLimit: v.sandboxWorkspaceSizeLimit,
-    mindroomImage: v.mindroom_image,
-    mindroomImagePullPolicy: v.mindroom_image_pull_policy,
-    synapseImage: v.synapse_image,
-    synapseImagePullPolicy: v.synapse_image_pull_policy,
-    synapseImageRunsAsNonRoot: v.synapseImageRunsAsNonRoot,
-    imagePullSecrets: v.imagePullSecrets,
-    matrixOidc: v.matrixOidc,
-    authorizationGlobalUsers: v.authorizationGlobalUsers,
-    seedConfigPath: v.seedConfigPath,
-    matrixRoomAccess: v.matrixRoomAccess,
-    matrixAutoJoinRoomKeys: v.matrixAutoJoinRoomKeys,
-    matrixHomeserverStartupTimeoutSeconds: v.matrixHomeserverStartupTimeoutSeconds,
-    workerBackend: v.workerBackend,
-    workerCleanupIntervalSeconds: v.workerCleanupIntervalSeconds,
-    controlPlaneNodeName: v.controlPlaneNodeName,
-    stopped: v.stopped,
-    kubernetesWorkerImage: v.kubernetesWorkerImage,
-    kubernetesWorkerImagePullPolicy: v.kubernetesWorkerImagePullPolicy,
-    kubernetesWorkerServiceAccountName: v.kubernetesWorkerServiceAccountName,
-    kubernetesWorkerNamePrefix: v.kubernetesWorkerNamePrefix,
-    kubernetesWorkerStorageSubpathPrefix: v.kubernetesWorkerStorageSubpathPrefix,
-    kubernetesWorkerPort: v.kubernetesWorkerPort,
-    kubernetesWorkerReadyTimeoutSeconds: v.kubernetesWorkerReadyTimeoutSeconds,
-    kubernetesWorkerIdleTimeoutSeconds: v.kubernetesWorkerIdleTimeoutSeconds,
-    kubernetesWorkerEnableServiceLinks: v.kubernetesWorkerEnableServiceLinks,
-    instanceSecrets: v.instanceSecrets,
-    openaiKey: v.openai_key,
-    anthropicKey: v.anthropic_key,
-    googleKey: v.google_key,
-    openrouterKey: v.openrouter_key,
-    deepseekKey: v.deepseek_key,
-    sandboxProxyToken: v.sandbox_proxy_token,
-    credentialsEncryptionKey: v.credentials_encryption_key,
-    matrixRegistrationSharedSecret: v.matrixRegistrationSharedSecret,
-    supabaseUrl: v.supabaseUrl,
-    supabaseAnonKey: v.supabaseAnonKey,
-    supabaseServiceKey: v.supabaseServiceKey,
-    trustedUpstreamAuth: v.trustedUpstreamAuth,
-    matrixAdminPassword: v.matrix_admin_password,
-    synapseMacaroonSecretKey: v.synapseMacaroonSecretKey,
-    synapseFormSecret: v.synapseFormSecret,
-  };
+  // customer is required in args (a TypeScript caller names its tenant); a values file may leave it to the chart's.
+  const args: MindroomInstanceArgs = { ...toArgs(result.data), customer: result.data.customer ?? "demo" };
   validateInstance(resolveInstance(args));
   return args;
 }
