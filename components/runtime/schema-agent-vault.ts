@@ -7,59 +7,58 @@
  */
 import { z } from "zod";
 import { ValuesError } from "../../infra/values/errors";
-import { bool, int, nameValue, obj, port, pullPolicy, rawMap, scalar, str, stringMap } from "./fields";
+import { emptyOrQuantity, int, nameValue, nullableBool, nullableString, nullableStringMap, nullableText, optionalString, port, pullPolicy, rawMap } from "../../infra/values/fields";
+import { obj } from "./values-map";
 
 /** Empty (the object is not rendered, or another value supplies it) or a Kubernetes quantity. */
-export const optionalQuantity = str.pipe(z.string().regex(/^$|^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, "must be a Kubernetes quantity such as 1Gi"));
+export const optionalQuantity = emptyOrQuantity("1Gi");
 
-/** List entries get no chart defaults merged in, so every key of a grant may be left out. */
-const optionalStr = z.string({ error: "must be a string" }).nullish().transform((v) => v ?? "");
+// List entries get no chart defaults merged in, so every key of a grant may be left out.
+const grantSchema = obj({ email: optionalString, workerScope: optionalString, requester: optionalString, agent: optionalString, role: optionalString });
 
-const grantSchema = obj({ email: optionalStr, workerScope: optionalStr, requester: optionalStr, agent: optionalStr, role: optionalStr });
-
-const secretKey = obj({ name: str, key: str });
+const secretKey = obj({ name: nullableString, key: nullableString });
 
 export const agentVaultSchema = obj({
-  enabled: bool,
-  cliImage: str,
-  ownerEmail: str,
-  vaultNamePrefix: str,
-  apiUrl: str,
-  proxyUrl: str,
-  bootstrapSecretName: str,
-  workerCaConfigMapName: str,
+  enabled: nullableBool,
+  cliImage: nullableString,
+  ownerEmail: nullableString,
+  vaultNamePrefix: nullableString,
+  apiUrl: nullableString,
+  proxyUrl: nullableString,
+  bootstrapSecretName: nullableString,
+  workerCaConfigMapName: nullableString,
   server: obj({
-    enabled: bool,
+    enabled: nullableBool,
     // Names the Deployment and Service (and, cut to 63, the bootstrap and grants objects).
     name: nameValue,
-    image: str,
+    image: nullableString,
     imagePullPolicy: pullPolicy,
     apiPort: port,
     mitmPort: port,
-    masterPasswordSecretKey: str,
-    persistence: obj({ enabled: bool, size: optionalQuantity, storageClassName: str, existingClaim: str }),
-    smtp: obj({ enabled: bool, host: str, port, tlsMode: str, fromName: str, existingSecret: str }),
+    masterPasswordSecretKey: nullableString,
+    persistence: obj({ enabled: nullableBool, size: optionalQuantity, storageClassName: nullableString, existingClaim: nullableString }),
+    smtp: obj({ enabled: nullableBool, host: nullableString, port, tlsMode: nullableString, fromName: nullableString, existingSecret: nullableString }),
     // Read by the server template though values.yaml lists neither.
-    podLabels: stringMap,
-    podAnnotations: stringMap,
+    podLabels: nullableStringMap,
+    podAnnotations: nullableStringMap,
     podSecurityContext: rawMap,
     securityContext: rawMap,
     resources: rawMap,
   }),
   bootstrap: obj({
-    enabled: bool,
-    image: str,
-    kubectlImage: str,
-    ownerPasswordSecretKey: str,
-    allowedDomains: str,
-    inviteOnly: bool,
+    enabled: nullableBool,
+    image: nullableString,
+    kubectlImage: nullableString,
+    ownerPasswordSecretKey: nullableString,
+    allowedDomains: nullableString,
+    inviteOnly: nullableBool,
     resources: rawMap,
   }),
-  accessTool: obj({ enabled: bool, uiBaseUrl: str, emailDomain: str, adminAgentName: str, adminTokenSecret: secretKey }),
+  accessTool: obj({ enabled: nullableBool, uiBaseUrl: nullableString, emailDomain: nullableString, adminAgentName: nullableString, adminTokenSecret: secretKey }),
   accessGrants: obj({
-    enabled: bool,
-    tenantId: scalar,
-    accountId: scalar,
+    enabled: nullableBool,
+    tenantId: nullableText,
+    accountId: nullableText,
     adminTokenSecret: secretKey,
     waitReadySeconds: z.union([int, z.string()], { error: "must be a whole number of seconds" }),
     resources: rawMap,

@@ -8,7 +8,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { bool, int, nameValue, obj, port, pullPolicy, rawMap, scalar, str, stringList, stringMap } from "./fields";
+import { int, nameValue, nullableBool, nullableString, nullableStringList, nullableStringMap, nullableText, port, pullPolicy, rawMap } from "../../infra/values/fields";
+import { obj } from "./values-map";
 import { optionalQuantity, type Fail } from "./schema-agent-vault";
 
 /** A value the chart prints only when Helm reads it as true: `0`, `""` and `null` leave the env out. */
@@ -18,29 +19,29 @@ const optionalScalar = z
   .transform((v) => (v === null || v === "" || v === 0 ? "" : String(v)));
 
 export const approvedEgressSchema = obj({
-  enabled: bool,
-  manageRuntimeConfig: bool,
-  image: obj({ repository: str, tag: scalar, digest: str, pullPolicy }),
-  serviceAccount: obj({ create: bool, name: str, annotations: stringMap, automountServiceAccountToken: bool }),
-  rbac: obj({ create: bool }),
+  enabled: nullableBool,
+  manageRuntimeConfig: nullableBool,
+  image: obj({ repository: nullableString, tag: nullableText, digest: nullableString, pullPolicy }),
+  serviceAccount: obj({ create: nullableBool, name: nullableString, annotations: nullableStringMap, automountServiceAccountToken: nullableBool }),
+  rbac: obj({ create: nullableBool }),
   // `name` names the Deployment, Service, Role and RoleBinding, and is the host in the proxy URL.
-  service: obj({ name: nameValue, proxyPort: port, apiPort: port, annotations: stringMap }),
-  token: obj({ existingSecret: str, key: str }),
-  allowlist: obj({ domains: stringList, existingConfigMap: str, key: str, mountPath: str }),
-  persistence: obj({ enabled: bool, existingClaim: str, size: optionalQuantity, storageClassName: str }),
-  dataPath: str,
-  dbFileName: str,
+  service: obj({ name: nameValue, proxyPort: port, apiPort: port, annotations: nullableStringMap }),
+  token: obj({ existingSecret: nullableString, key: nullableString }),
+  allowlist: obj({ domains: nullableStringList, existingConfigMap: nullableString, key: nullableString, mountPath: nullableString }),
+  persistence: obj({ enabled: nullableBool, existingClaim: nullableString, size: optionalQuantity, storageClassName: nullableString }),
+  dataPath: nullableString,
+  dbFileName: nullableString,
   maxTtlSeconds: optionalScalar,
   sandboxProxyTimeoutSeconds: optionalScalar,
-  logLevel: str,
+  logLevel: nullableString,
   // The port is range-checked only while the parent proxy is on, as upstream does.
-  parentProxy: obj({ enabled: bool, host: str, port: int }),
+  parentProxy: obj({ enabled: nullableBool, host: nullableString, port: int }),
   resources: rawMap,
-  podAnnotations: stringMap,
-  podLabels: stringMap,
+  podAnnotations: nullableStringMap,
+  podLabels: nullableStringMap,
   podSecurityContext: rawMap,
   securityContext: rawMap,
-  networkPolicy: obj({ create: bool, name: str }),
+  networkPolicy: obj({ create: nullableBool, name: nullableString }),
 });
 
 export type ApprovedEgressValues = z.output<typeof approvedEgressSchema>;

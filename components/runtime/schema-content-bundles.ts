@@ -5,19 +5,19 @@
  */
 import { posix } from "node:path";
 import { z } from "zod";
-import { obj, optionalPullPolicy, rawList, rawMap, stringList } from "./fields";
+import { nullableStringList, optionalString, rawList, rawMap } from "../../infra/values/fields";
+import { emptyOrPullPolicy, obj } from "./values-map";
 
 // Entries have no chart defaults, so every key may be absent (or null, Helm's unset).
-const text = z.string({ error: "must be a string" }).nullish().transform((v) => v ?? "");
 const list = rawList.optional().transform((v) => v ?? []);
 const map = rawMap.optional().transform((v) => v ?? {});
 
 const bundleSchema = obj({
-  name: text,
-  image: text,
-  imagePullPolicy: optionalPullPolicy.optional().transform((v) => v ?? ""),
-  sourcePath: text,
-  targetPath: text,
+  name: optionalString,
+  image: optionalString,
+  imagePullPolicy: emptyOrPullPolicy.optional().transform((v) => v ?? ""),
+  sourcePath: optionalString,
+  targetPath: optionalString,
   // Upstream reads `hasKey $bundle "overwrite"`: absent means true, an explicit null is false.
   overwrite: z
     .boolean({ error: "must be true or false" })
@@ -25,7 +25,7 @@ const bundleSchema = obj({
     .transform((v) => (v === undefined ? true : v === true)),
   seed: obj({
     enabled: z.boolean({ error: "must be true or false" }).nullish().transform((v) => v ?? false),
-    command: stringList.optional().transform((v) => v ?? []),
+    command: nullableStringList.optional().transform((v) => v ?? []),
   })
     .nullish()
     .transform((v) => v ?? { enabled: false, command: [] as string[] }),

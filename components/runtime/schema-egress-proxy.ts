@@ -6,7 +6,8 @@
  * here only as the flag that turns the same machinery on.
  */
 import { z } from "zod";
-import { bool, EMPTY_OR_DNS_LABEL, obj, port, rawList, rawMap, str, stringList } from "./fields";
+import { EMPTY_OR_DNS_LABEL, nullableBool, nullableString, nullableStringList, port, rawList, rawMap } from "../../infra/values/fields";
+import { obj } from "./values-map";
 
 /**
  * A LabelSelector where upstream tests `kindIs "map"`: Helm drops a key set to `null`, so null
@@ -19,17 +20,17 @@ const selectorOrAbsent = z
   .transform((v) => v ?? undefined);
 
 export const egressProxySchema = obj({
-  enabled: bool,
-  injectWorkerProxyEnv: bool,
+  enabled: nullableBool,
+  injectWorkerProxyEnv: nullableBool,
   service: obj({
-    name: str.pipe(z.string().regex(EMPTY_OR_DNS_LABEL, "must be a Service name (lower-case letters, digits and '-')")),
-    namespace: str.pipe(z.string().regex(EMPTY_OR_DNS_LABEL, "must be a namespace name (lower-case letters, digits and '-'), or empty for the release namespace")),
+    name: nullableString.pipe(z.string().regex(EMPTY_OR_DNS_LABEL, "must be a Service name (lower-case letters, digits and '-')")),
+    namespace: nullableString.pipe(z.string().regex(EMPTY_OR_DNS_LABEL, "must be a namespace name (lower-case letters, digits and '-'), or empty for the release namespace")),
     port,
-    scheme: str.pipe(z.string().regex(/^[a-z][a-z0-9+.-]*$/, "must be a URL scheme such as http")),
+    scheme: nullableString.pipe(z.string().regex(/^[a-z][a-z0-9+.-]*$/, "must be a URL scheme such as http")),
   }),
-  noProxy: stringList,
+  noProxy: nullableStringList,
   networkPolicy: obj({
-    create: bool,
+    create: nullableBool,
     proxyPodSelector: rawMap,
     proxyNamespaceSelector: rawMap,
     dns: obj({ namespaceSelector: selectorOrAbsent, podSelector: selectorOrAbsent, ipBlocks: rawList }),

@@ -4,7 +4,8 @@
  * syncs into its credential service at startup. The checks run in upstream's order.
  */
 import { z } from "zod";
-import { obj } from "./fields";
+import { optionalString } from "../../infra/values/fields";
+import { obj } from "./values-map";
 
 /** Upstream `providerCredentialEnvMap` (MindRoom's `PROVIDER_ENV_KEYS`). */
 export const PROVIDER_ENV: Readonly<Record<string, string>> = {
@@ -20,10 +21,9 @@ export const PROVIDER_ENV: Readonly<Record<string, string>> = {
   ollama: "OLLAMA_HOST",
 };
 
-const text = z.string({ error: "must be a string" }).nullish().transform((v) => v ?? "");
 
 export const providerCredentialsSchema = z
-  .array(obj({ provider: text, existingSecret: text, key: text }), { error: "must be a list of {provider, existingSecret, key} entries" })
+  .array(obj({ provider: optionalString, existingSecret: optionalString, key: optionalString }), { error: "must be a list of {provider, existingSecret, key} entries" })
   .nullable()
   .transform((v) => v ?? []);
 

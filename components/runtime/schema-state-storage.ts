@@ -4,32 +4,33 @@
  * agent-data volume. The checks run in upstream's order; the first failure wins.
  */
 import { z } from "zod";
-import { bool, count, nameValue, obj, pullPolicy, rawMap, scalar, str, stringList } from "./fields";
+import { count, emptyOrQuantity, nameValue, nullableBool, nullableString, nullableStringList, nullableText, pullPolicy, rawMap } from "../../infra/values/fields";
+import { obj } from "./values-map";
 
 /** A quantity, or empty so that upstream's own "size is required" check can name the fix. */
-const optionalQuantity = str.pipe(z.string().regex(/^$|^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, "must be a Kubernetes quantity such as 10Gi"));
+const optionalQuantity = emptyOrQuantity("10Gi");
 
-const overlay = obj({ enabled: bool, mountPath: str, subPath: str });
+const overlay = obj({ enabled: nullableBool, mountPath: nullableString, subPath: nullableString });
 
 export const stateStorageSchema = obj({
-  enabled: bool,
-  create: bool,
-  existingClaim: str,
+  enabled: nullableBool,
+  create: nullableBool,
+  existingClaim: nullableString,
   volumeName: nameValue,
-  accessModes: stringList,
-  storageClassName: str,
+  accessModes: nullableStringList,
+  storageClassName: nullableString,
   size: optionalQuantity,
-  mountPath: str,
+  mountPath: nullableString,
   encryptionKeys: overlay,
   syncContinuity: overlay,
   initPermissions: obj({
-    enabled: bool,
-    image: str,
+    enabled: nullableBool,
+    image: nullableString,
     imagePullPolicy: pullPolicy,
     securityContext: rawMap,
     runAsUser: count,
     fsGroup: count,
-    chmod: scalar,
+    chmod: nullableText,
   }),
 });
 

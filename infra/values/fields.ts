@@ -17,6 +17,12 @@ export { closestKey, editDistance, kindOf, strictMap } from "./strict-map";
 /** A string; `null` (an empty YAML value) is `""`. Numbers and booleans are refused: quote them. */
 export const nullableString = z.string().nullable().transform((v) => v ?? "");
 
+/**
+ * A string that may also be left out: absent and `null` are `""`. For the entries of a list, which
+ * get no chart defaults merged in, so any key may be missing.
+ */
+export const optionalString = z.string({ error: "must be a string" }).nullish().transform((v) => v ?? "");
+
 /** A string or a number in its string form (`"30"` and `30` both read `"30"`); `null` is `""`. */
 export const nullableText = z.union([z.string(), z.number()]).nullable().transform((v) => (v === null ? "" : String(v)));
 
@@ -125,8 +131,18 @@ export const accessMode = z.enum(["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMan
   error: (i) => `"${String(i.input)}" is not a PVC access mode; use ReadWriteOnce, ReadWriteMany, ReadOnlyMany or ReadWriteOncePod`,
 });
 
+const SIZE = "[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?";
+
 /** A {@link nullableString} that is a size quantity such as `10Gi` (suffixes up to P/Pi; no milli-units). */
-export const quantity = nullableString.pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, "must be a Kubernetes quantity such as 10Gi"));
+export const quantity = nullableString.pipe(z.string().regex(new RegExp(`^${SIZE}$`), "must be a Kubernetes quantity such as 10Gi"));
+
+/**
+ * A {@link quantity} or empty (`null` too): for a size that only some settings need, so a later
+ * check can say when it is required. `example` is the size the message suggests.
+ */
+export function emptyOrQuantity(example: string) {
+  return nullableString.pipe(z.string().regex(new RegExp(`^$|^${SIZE}$`), `must be a Kubernetes quantity such as ${example}`));
+}
 
 /** A {@link scalarText} that is a volume size up to T/Ti (the platform chart's check: no P/Pi). */
 export const scalarSizeToTi = scalarText.pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 10Gi"));

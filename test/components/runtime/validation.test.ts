@@ -143,8 +143,11 @@ describe("runtime values: later features (§12) are rejected by name, never igno
 
 describe("runtime values: parsing", () => {
   it("an unknown key is an error naming it (top level and nested)", () => {
-    expect(errorOf({ storag: {} })).to.match(/^unknown key "storag": not a value of the runtime chart's core surface/);
-    expect(errorOf({ workers: { kubernetes: { namespase: "w" } } })).to.match(/^workers\.kubernetes: unknown key "namespase"/);
+    // The shared strict map's wording (infra/values/strict-map.ts): the closest known key, and where every key is listed.
+    expect(errorOf({ storag: {} })).to.equal('unknown key "storag"; did you mean "storage"? (every key: docs/runtime.md#values)');
+    expect(errorOf({ workers: { kubernetes: { namespase: "w" } } })).to.equal('workers.kubernetes: unknown key "namespase"; did you mean "namespace"? (every key: docs/runtime.md#values)');
+    expect(errorOf({ zzzz: 1 })).to.equal('unknown key "zzzz"; remove it (every key: docs/runtime.md#values)');
+    expect(errorOf({ image: "mindroom:1" })).to.equal("image: expected a map, got string");
   });
 
   it("a wrong type names the value and the fix", () => {

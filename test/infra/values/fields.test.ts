@@ -24,6 +24,12 @@ describe("infra/values/fields: the one values vocabulary", () => {
       expect(ok(f.nullableString, null)).to.equal("");
       expect(fail(f.nullableString, 3)).to.match(/expected string, received number/);
     });
+    it("optionalString: strings; absent and null read empty; numbers are refused", () => {
+      expect(ok(f.optionalString, "a")).to.equal("a");
+      expect(ok(f.optionalString, undefined)).to.equal("");
+      expect(ok(f.optionalString, null)).to.equal("");
+      expect(fail(f.optionalString, 1)).to.equal("must be a string");
+    });
     it("nullableText: strings and numbers in string form; null reads empty; booleans are refused", () => {
       expect(ok(f.nullableText, 30)).to.equal("30");
       expect(ok(f.nullableText, "30")).to.equal("30");
@@ -140,6 +146,12 @@ describe("infra/values/fields: the one values vocabulary", () => {
       expect(fail(f.quantity, 10)).to.match(/expected string, received number/);
       expect(ok(f.scalarSizeToTi, 10)).to.equal("10");
       expect(fail(f.scalarSizeToTi, "1Pi")).to.equal("must be a Kubernetes quantity such as 10Gi");
+    });
+    it("emptyOrQuantity: a quantity or empty, the message suggesting the example", () => {
+      expect(ok(f.emptyOrQuantity("1Gi"), null)).to.equal("");
+      expect(ok(f.emptyOrQuantity("1Gi"), "2Ti")).to.equal("2Ti");
+      expect(fail(f.emptyOrQuantity("1Gi"), "2 GB")).to.equal("must be a Kubernetes quantity such as 1Gi");
+      expect(fail(f.quantity, "")).to.equal("must be a Kubernetes quantity such as 10Gi");
     });
     it("nameValue: empty or a DNS label", () => {
       expect(ok(f.nameValue, null)).to.equal("");
