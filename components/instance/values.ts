@@ -7,83 +7,22 @@
  * Unknown keys are rejected: Helm silently ignores a misspelt key, which turns a typo such as
  * `mindroom_imgae` into a tenant running the wrong image; here it is an error naming the key.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { formatZodError, ValuesError } from "../../infra/values/errors";
+import { accessMode, flagText, kindOf, resources as resourcesLeaf, secret, strictMap, text, textList, trueFalse } from "../../infra/values/fields";
 import { mergeValues } from "../../infra/values/load";
 import type { ContainerResources, MindroomInstanceArgs } from "./args";
 import { DEFAULT_MINDROOM_RESOURCES, DEFAULT_SANDBOX_RUNNER_RESOURCES, DEFAULT_SYNAPSE_RESOURCES, resolveInstance } from "./resolve";
 import { validateInstance } from "./validate";
 
-const got = (input: unknown): string => (input === null ? "null" : Array.isArray(input) ? "a list" : typeof input);
-
-/**
- * A string value. Numbers are taken as their string form, as Helm templates them: `helm --set`
- * types `jwtAudience=1234` (and a values file `clientId: 1234`) as a number, and the chart still
- * renders "1234", so an upstream values file must not fail on it.
- */
-const text = z
-  .union([z.string(), z.number()], { error: (i) => `expected a string, got ${got(i.input)}; quote the value` })
-  .transform(String);
-const flag = z
-  .union([z.boolean(), z.string(), z.number()], { error: (i) => `expected true/false (or "1", "yes", "on"), got ${got(i.input)}` })
-  .transform((v) => (typeof v === "number" ? String(v) : v));
-const bool = z.union([z.boolean(), z.enum(["true", "false"])], { error: (i) => `expected true or false, got ${got(i.input)}` }).transform((v) => v === true || v === "true");
-const textList = z.array(text, { error: (i) => `expected a list of strings, got ${got(i.input)}` });
-/** A secret value: plain text (wrapped with pulumi.secret by the component) or a Pulumi Output. */
-const secret = z.union(
-  [z.string(), z.number().transform(String), z.custom<pulumi.Output<string>>((v) => pulumi.Output.isInstance(v))],
-  { error: (i) => `expected a string, got ${got(i.input)}; quote the value` },
-);
-const accessMode = z.enum(["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"], {
-  error: (i) => `"${String(i.input)}" is not a PVC access mode; use ReadWriteOnce, ReadWriteMany, ReadOnlyMany or ReadWriteOncePod`,
-});
-
-/** Drops null leaves, as Helm does when a user value nulls a default key. */
-function dropNulls(v: unknown): unknown {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNulls(x)]));
-}
-const quantities = z.record(z.string(), z.union([z.string(), z.number()], { error: () => "expected a quantity such as 500m or 1Gi" }));
-const resources = z.union([
-  z.null(),
-  z.preprocess(dropNulls, strict({ requests: quantities.optional(), limits: quantities.optional() })),
-], { error: (i) => `expected a map with requests/limits (or null for none), got ${got(i.input)}` });
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
-}
-
-/** A map that names an unknown key and suggests the closest known one. */
-function strict<S extends z.ZodRawShape>(shape: S) {
-  const known = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (issue) => {
-      if (issue.code === "unrecognized_keys") {
-        const key = issue.keys[0];
-        const best = known.map((k) => [k, editDistance(key, k)] as const).sort((a, b) => a[1] - b[1])[0];
-        const hint = best && best[1] <= Math.max(2, Math.floor(key.length / 3)) ? `did you mean "${best[0]}"?` : "remove it";
-        return `unknown key "${key}"; ${hint} (every key: docs/instance.md#values-keys)`;
-      }
-      return `expected a map, got ${got(issue.input)}`;
-    },
-  });
-}
-
+/** Where the unknown-key error sends the operator: the keys a values file can set, in its spelling. */
+const KEYS_DOC = "docs/instance.md#values-keys";
+const strict = <S extends z.ZodRawShape>(shape: S) => strictMap(shape, KEYS_DOC);
+const resources = resourcesLeaf(KEYS_DOC);
 const opt = <T extends z.ZodType>(t: T) => t.optional();
 
 export const instanceValuesSchema = strict({
-  customer: opt(z.union([z.string(), z.number()], { error: (i) => `expected the tenant id as a string or number, got ${got(i.input)}` })),
+  customer: opt(z.union([z.string(), z.number()], { error: (i) => `expected the tenant id as a string or number, got ${kindOf(i.input)}` })),
   baseDomain: opt(text),
   accountId: opt(text),
   storage: opt(text),
@@ -99,18 +38,18 @@ export const instanceValuesSchema = strict({
   mindroom_image_pull_policy: opt(text),
   synapse_image: opt(text),
   synapse_image_pull_policy: opt(text),
-  synapseImageRunsAsNonRoot: opt(bool),
-  imagePullSecrets: opt(z.array(strict({ name: text }), { error: (i) => `expected a list of {name: <secret>}, got ${got(i.input)}` })),
-  matrixOidc: opt(strict({ enabled: opt(flag), issuer: opt(text), clientId: opt(text), clientSecret: opt(secret) })),
+  synapseImageRunsAsNonRoot: opt(trueFalse),
+  imagePullSecrets: opt(z.array(strict({ name: text }), { error: (i) => `expected a list of {name: <secret>}, got ${kindOf(i.input)}` })),
+  matrixOidc: opt(strict({ enabled: opt(flagText), issuer: opt(text), clientId: opt(text), clientSecret: opt(secret) })),
   authorizationGlobalUsers: opt(textList),
   seedConfigPath: opt(text),
   matrixRoomAccess: opt(
     strict({
       mode: opt(text),
       multiUserJoinRule: opt(text),
-      publishToRoomDirectory: opt(bool),
+      publishToRoomDirectory: opt(trueFalse),
       inviteOnlyRooms: opt(textList),
-      reconcileExistingRooms: opt(bool),
+      reconcileExistingRooms: opt(trueFalse),
     }),
   ),
   matrixAutoJoinRoomKeys: opt(textList),
@@ -118,7 +57,7 @@ export const instanceValuesSchema = strict({
   workerBackend: opt(text),
   workerCleanupIntervalSeconds: opt(text),
   controlPlaneNodeName: opt(text),
-  stopped: opt(bool),
+  stopped: opt(trueFalse),
   kubernetesWorkerImage: opt(text),
   kubernetesWorkerImagePullPolicy: opt(text),
   kubernetesWorkerServiceAccountName: opt(text),
@@ -127,8 +66,8 @@ export const instanceValuesSchema = strict({
   kubernetesWorkerPort: opt(text),
   kubernetesWorkerReadyTimeoutSeconds: opt(text),
   kubernetesWorkerIdleTimeoutSeconds: opt(text),
-  kubernetesWorkerEnableServiceLinks: opt(flag),
-  instanceSecrets: opt(strict({ create: opt(flag), name: opt(text), hash: opt(text) })),
+  kubernetesWorkerEnableServiceLinks: opt(flagText),
+  instanceSecrets: opt(strict({ create: opt(flagText), name: opt(text), hash: opt(text) })),
   openai_key: opt(secret),
   anthropic_key: opt(secret),
   google_key: opt(secret),
@@ -142,12 +81,12 @@ export const instanceValuesSchema = strict({
   supabaseServiceKey: opt(secret),
   trustedUpstreamAuth: opt(
     strict({
-      enabled: opt(flag),
+      enabled: opt(flagText),
       userIdHeader: opt(text),
       emailHeader: opt(text),
       matrixUserIdHeader: opt(text),
       emailToMatrixUserIdTemplate: opt(text),
-      requireJwt: opt(flag),
+      requireJwt: opt(flagText),
       jwtHeader: opt(text),
       jwksUrl: opt(text),
       jwtAudience: opt(text),
