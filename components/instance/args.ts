@@ -7,6 +7,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { TrustedUpstreamAuthSettings } from "../../infra/trusted-upstream";
+import type { ResourcesOverDefault } from "../../infra/values/fields";
 
 /** Kubernetes container resources (`requests`/`limits`), exactly as they appear in a pod spec. */
 export interface ContainerResources {
@@ -81,12 +82,16 @@ export interface MindroomInstanceArgs {
   synapseStorageAccessMode?: string;
   /** Default `/mindroom_data`; also `HOME`, `MINDROOM_STORAGE_PATH` and the worker mount path. */
   storagePath?: string;
-  /** Default requests 250m/512Mi, limits 1000m/2Gi; `null` renders `resources: {}` as upstream. */
-  mindroomResources?: ContainerResources | null;
-  /** Default requests 250m/512Mi, limits 1000m/2Gi; `null` renders `resources: {}`. */
-  synapseResources?: ContainerResources | null;
-  /** Default requests 100m/256Mi, limits 500m/1Gi (static sidecar only); `null` renders `resources: {}`. */
-  sandboxRunnerResources?: ContainerResources | null;
+  /**
+   * Default requests 250m/512Mi, limits 1000m/2Gi; `null` renders `resources: {}` as upstream. A map
+   * merges over the default as Helm coalesces values (`{requests: {cpu: "500m"}}` keeps the other
+   * defaults; a `null` inside removes that default key).
+   */
+  mindroomResources?: ResourcesOverDefault | null;
+  /** Default requests 250m/512Mi, limits 1000m/2Gi; `null` renders `resources: {}`; a map merges as for `mindroomResources`. */
+  synapseResources?: ResourcesOverDefault | null;
+  /** Default requests 100m/256Mi, limits 500m/1Gi (static sidecar only); `null` renders `resources: {}`; a map merges as for `mindroomResources`. */
+  sandboxRunnerResources?: ResourcesOverDefault | null;
   /**
    * Project key, default `2Gi` (upstream: unbounded): `sizeLimit` of the static sidecar's
    * `sandbox-workspace` emptyDir, where agents' shell and python write. It lives on the node's disk,

@@ -1,13 +1,17 @@
 /**
  * Applies the chart defaults to {@link MindroomInstanceArgs}, giving every builder one plain,
  * fully defaulted view of the tenant. Secret values stay `Input`s; everything that decides which
- * objects exist is a plain value.
+ * objects exist is a plain value. This is the one place the defaults are applied, for parsed
+ * values files and TypeScript args alike (values.ts gives only `customer` its `demo`, since the
+ * args require it).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { TRUSTED_UPSTREAM_AUTH_DEFAULTS as TUA_DEFAULTS, type TrustedUpstreamAuthSettings } from "../../infra/trusted-upstream";
 import { TENANT_NAMESPACE } from "../../infra/tenant-names";
 import { truthy } from "../../infra/truthy";
+import { dropNulls, type ResourcesOverDefault } from "../../infra/values/fields";
+import { mergeValues, type Values } from "../../infra/values/load";
 import type { ContainerResources, MindroomInstanceArgs } from "./args";
 
 export const NAMESPACE = TENANT_NAMESPACE;
@@ -213,8 +217,14 @@ export function resolveInstance(args: MindroomInstanceArgs): ResolvedInstance {
   };
 }
 
-/** `undefined` → chart default; `null` → `{}` (upstream's `toYaml (… | default dict)`). */
-function resources(given: ContainerResources | null | undefined, fallback: ContainerResources): ContainerResources {
+/**
+ * The chart's resources coalesced with the given map, as Helm merges a values file over the
+ * chart's: `undefined` → the default; `null` → `{}` (upstream's `toYaml (… | default dict)`); a map
+ * merges over the default key by key, and a `null` in it removes that default key. Done here, the
+ * one place the defaults are applied, for values files and TypeScript args alike.
+ */
+function resources(given: ResourcesOverDefault | null | undefined, fallback: ContainerResources): ContainerResources {
   if (given === null) return {};
-  return given ?? fallback;
+  if (given === undefined) return fallback;
+  return dropNulls(mergeValues(fallback as Values, given as Values)) as ContainerResources;
 }

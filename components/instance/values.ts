@@ -1,24 +1,26 @@
 /**
  * Values files → {@link MindroomInstanceArgs}. Accepts the upstream chart's keys verbatim
  * (`mindroom_image`, `openai_key`, `matrix_admin_password`, …) so an operator's Helm values file
- * works unchanged, merges maps over the chart defaults as Helm does, and runs every render-time
- * validation, each failure one line naming the value and the fix.
+ * works unchanged, and runs every render-time validation, each failure one line naming the value
+ * and the fix. The chart defaults are not applied here but once, by resolveInstance (resolve.ts),
+ * for values files and TypeScript args alike: the args keep what the file said, a resource map's
+ * `null` leaves included, which the merge over the default needs.
  *
  * Unknown keys are rejected: Helm silently ignores a misspelt key, which turns a typo such as
  * `mindroom_imgae` into a tenant running the wrong image; here it is an error naming the key.
  */
 import { z } from "zod";
 import { formatZodError, ValuesError } from "../../infra/values/errors";
-import { accessMode, flagText, kindOf, resources as resourcesLeaf, secret, strictMap, text, textList, trueFalse } from "../../infra/values/fields";
-import { mergeValues } from "../../infra/values/load";
-import type { ContainerResources, MindroomInstanceArgs } from "./args";
-import { DEFAULT_MINDROOM_RESOURCES, DEFAULT_SANDBOX_RUNNER_RESOURCES, DEFAULT_SYNAPSE_RESOURCES, resolveInstance } from "./resolve";
+import { accessMode, flagText, kindOf, resourcesOverDefault, secret, strictMap, text, textList, trueFalse } from "../../infra/values/fields";
+import type { MindroomInstanceArgs } from "./args";
+import { resolveInstance } from "./resolve";
 import { validateInstance } from "./validate";
 
 /** Where the unknown-key error sends the operator: the keys a values file can set, in its spelling. */
 const KEYS_DOC = "docs/instance.md#values-keys";
 const strict = <S extends z.ZodRawShape>(shape: S) => strictMap(shape, KEYS_DOC);
-const resources = resourcesLeaf(KEYS_DOC);
+// Merged over the chart defaults in resolve.ts, which applies every default once.
+const resources = resourcesOverDefault(KEYS_DOC);
 const opt = <T extends z.ZodType>(t: T) => t.optional();
 
 export const instanceValuesSchema = strict({
@@ -142,21 +144,12 @@ function toArgs(values: InstanceValues): Renamed {
   return Object.fromEntries(Object.entries(values).map(([key, value]) => [names[key] ?? key, value])) as Renamed;
 }
 
-/** The chart's map-valued defaults; user maps merge over them key by key, as Helm coalesces values. */
-const CHART_MAP_DEFAULTS: Record<string, ContainerResources> = {
-  mindroomResources: DEFAULT_MINDROOM_RESOURCES,
-  synapseResources: DEFAULT_SYNAPSE_RESOURCES,
-  sandboxRunnerResources: DEFAULT_SANDBOX_RUNNER_RESOURCES,
-};
-
 /**
- * Parses chart values (upstream keys verbatim, Helm merge semantics) into component args with the
- * chart defaults applied, and runs every validation. Throws a one-line {@link ValuesError}.
+ * Parses chart values (upstream keys verbatim) into component args, as given (the component applies
+ * the chart defaults), and runs every validation on the resolved view. Throws a one-line {@link ValuesError}.
  */
 export function parseInstanceValues(raw: Record<string, unknown>): MindroomInstanceArgs {
-  // Only the resource maps have map defaults, so secret Outputs elsewhere pass through untouched.
-  const merged = mergeValues(CHART_MAP_DEFAULTS as Record<string, unknown>, raw);
-  const result = instanceValuesSchema.safeParse(merged);
+  const result = instanceValuesSchema.safeParse(raw);
   if (!result.success) throw new ValuesError(formatZodError(result.error));
   // customer is required in args (a TypeScript caller names its tenant); a values file may leave it to the chart's.
   const args: MindroomInstanceArgs = { ...toArgs(result.data), customer: result.data.customer ?? "demo" };

@@ -217,3 +217,37 @@ export const nullableSecret = z
 export const secret = z.union([z.string(), z.number().transform(String), z.custom<pulumi.Output<string>>(isOutput)], {
   error: (i) => `expected a string, got ${kindOf(i.input)}; quote the value`,
 });
+
+// --- Resources merged over a default ----------------------------------------------------------
+
+/** Quantities by resource name, as given to be merged over a default; a `null` removes that default key. */
+export type QuantitiesOverDefault = Record<string, string | number | null>;
+
+/**
+ * Container resources as given, for a component that merges them over its default as Helm
+ * coalesces a values map over the chart's (`requests` alone keeps the default `limits`).
+ */
+export interface ResourcesOverDefault {
+  /** Merged over the default requests key by key; `null` removes them all. */
+  requests?: QuantitiesOverDefault | null;
+  /** Merged over the default limits key by key; `null` removes them all. */
+  limits?: QuantitiesOverDefault | null;
+}
+
+/**
+ * Container resources to be merged over a default: checked exactly as {@link resources} checks them
+ * (its messages; `null` leaves dropped for the check, so `limit: null` is no unknown key), but
+ * returned as written, `null` leaves kept, because in the merge a `null` removes that default key
+ * (`limits: {cpu: null}` keeps the default memory limit and sets no CPU limit). `null` for the whole
+ * map stays `null` (the chart renders `resources: {}`). The component does the merge, so the default
+ * lives in one place for values files and TypeScript args alike.
+ */
+export function resourcesOverDefault(docs: string) {
+  const check = resources(docs);
+  return z.unknown().transform((given, ctx): ResourcesOverDefault | null => {
+    const result = check.safeParse(given);
+    if (result.success) return given as ResourcesOverDefault | null;
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue });
+    return z.NEVER;
+  });
+}

@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { ValuesError } from "../../../infra/values/errors";
 import { MindroomInstance, parseInstanceValues, type MindroomInstanceArgs } from "../../../components/instance";
 import { recordProgram } from "../../../infra/render/record";
+import { resolveInstance } from "../../../components/instance/resolve";
 import { mindroomEnv, renderValues } from "./helpers";
 
 /** Every render-time rule: a valid and an invalid case, and the start of the one-line error. */
@@ -74,10 +75,12 @@ describe("instance values: parsing and validation (spec §14, §2)", () => {
     });
   });
 
-  it("applies the chart defaults: customer demo, resource maps, and an empty values file renders", async () => {
+  it("applies the chart defaults once, when the component resolves the args: customer demo, resource maps, and an empty values file renders", async () => {
     const out = parseInstanceValues({});
     expect(out.customer).to.equal("demo");
-    expect(out.mindroomResources).to.deep.equal({ requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } });
+    // The args keep what the file said; resolveInstance (the component's view) has the defaults.
+    expect(out).to.not.have.property("mindroomResources");
+    expect(resolveInstance(out).mindroomResources).to.deep.equal({ requests: { memory: "512Mi", cpu: "250m" }, limits: { memory: "2Gi", cpu: "1000m" } });
     const r = await renderValues({});
     expect(r.objects).to.have.length(12);
     expect(mindroomEnv(r).MATRIX_SERVER_NAME).to.equal("demo.mindroom.chat");

@@ -227,3 +227,22 @@ describe("infra/values/fields: the one values vocabulary", () => {
     });
   });
 });
+
+describe("infra/values/fields: resources merged over a default", () => {
+  const leaf = f.resourcesOverDefault("docs/x.md");
+  it("resourcesOverDefault: returned as written, null leaves kept for the merge; null kept", () => {
+    expect(ok(leaf, null)).to.equal(null);
+    const given = { requests: { cpu: 1, memory: null }, limits: null };
+    expect(ok(leaf, given)).to.equal(given);
+    expect(ok(leaf, { limit: null })).to.deep.equal({ limit: null });
+  });
+  it("resourcesOverDefault: refused as resources refuses it, with its messages and paths", () => {
+    for (const bad of [{ request: {} }, "x", { requests: { cpu: [] } }, { limits: "1Gi" }]) {
+      expect(fail(leaf, bad), JSON.stringify(bad)).to.equal(fail(f.resources("docs/x.md"), bad));
+    }
+    expect(fail(leaf, "x")).to.equal("expected a map with requests/limits (or null for none), got string");
+    const map = f.strictMap({ res: leaf.optional() }, "docs/x.md");
+    expect(map.safeParse({ res: { request: {} } }).error?.issues.map((i) => i.path)).to.deep.equal([["res"]]);
+    expect(map.safeParse({}).success).to.equal(true);
+  });
+});
