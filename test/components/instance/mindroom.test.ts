@@ -155,6 +155,17 @@ describe("MindroomInstance: MindRoom Deployment (spec §17 items 14-31)", () => 
     });
   });
 
+  it("29: a resource map merges over the default as Helm coalesces it, in a values file and in TypeScript args alike; a null inside removes that default key", async () => {
+    const given = { requests: { cpu: "300m" }, limits: { cpu: null } };
+    const want = { requests: { memory: "512Mi", cpu: "300m" }, limits: { memory: "2Gi" } };
+    const fromValues = await renderValues({ customer: "t1", mindroomResources: given });
+    const fromArgs = await renderArgs({ customer: "t1", mindroomResources: given });
+    expect(container(fromValues.get("Deployment", "mindroom-t1"), "mindroom").resources).to.deep.equal(want);
+    expect(container(fromArgs.get("Deployment", "mindroom-t1"), "mindroom").resources).to.deep.equal(want);
+    const noRequests = await renderArgs({ customer: "t1", synapseResources: { requests: null } });
+    expect(container(noRequests.get("Deployment", "synapse-t1"), "synapse").resources).to.deep.equal({ limits: { memory: "2Gi", cpu: "1000m" } });
+  });
+
   it("30: config-hash changes with baseDomain, each trustedUpstreamAuth field, global users and room access, not with the image", async () => {
     const base = { customer: "t1" };
     const hash = async (extra: Record<string, unknown>) => annotations(await renderValues({ ...base, ...extra }))["mindroom.ai/config-hash"] as string;
