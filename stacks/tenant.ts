@@ -17,7 +17,9 @@ export type TenantKubeAccess =
 /**
  * Project settings for tenant objects (spec pulumi.md §5.1): server-side apply; ConfigMaps and
  * Secrets updated in place as Helm did; patch-force so a re-provision wins `replicas` back after a
- * stop; upsert so kept PVCs/Secrets and Helm-era tenants are adopted, not rejected.
+ * stop (the pinned provider ignores `enablePatchForce` and reads PULUMI_K8S_ENABLE_PATCH_FORCE,
+ * which the provisioner sets: provisioner/stacks/index.ts); upsert so kept PVCs/Secrets and
+ * Helm-era tenants are adopted, not rejected.
  */
 const TENANT_PROVIDER_SETTINGS = {
   enableServerSideApply: true,

@@ -65,6 +65,12 @@ export async function createTenantStacks(options: TenantStacksOptions): Promise<
     ...scrubbedSecrets(env),
     PULUMI_BACKEND_URL: backend,
     PULUMI_SKIP_UPDATE_CHECK: "true",
+    // Server-side apply with force for every tenant object, creates included. The provider reads
+    // only this variable (and a per-object annotation), not the program's enablePatchForce: without
+    // it, the upsert of an object a dead run had created (its create in flight when the provisioner
+    // died, dropped from state by the recovery's refresh) failed with a field conflict against the
+    // dead run's field manager on every value that changed since (test/engine/provisioner-crash.test.ts).
+    PULUMI_K8S_ENABLE_PATCH_FORCE: "true",
     // The CLI inherits process.env, where PULUMI_CONFIG_PASSPHRASE (even empty) beats the file:
     // unset (undefined: Node's spawn drops the variable) whichever source was not chosen.
     PULUMI_CONFIG_PASSPHRASE: undefined,

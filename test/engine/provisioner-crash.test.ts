@@ -12,16 +12,16 @@
  *
  * Found here and fixed in provisioner/stacks/diy-recovery.ts: a CLI killed while the file backend
  * rewrote `<stack>.json.attrs` left it empty, and every later command on the stack failed with
- * `failed to load checkpoint: EOF`. Open (with CRASH_KILL_AT=first-created, about 1 run in 4; never
- * seen with the default kill point): the re-provision after recovery fails with `Server-Side Apply
- * field conflict` on an object whose create was in flight when the provisioner died, e.g. Deployment
- * `mindroom-<id>` (`.spec.template.metadata.annotations.mindroom.ai/instance-secret-hash`) or
- * NetworkPolicy `instance-traffic-controls-<id>` (`.spec.ingress`, `.spec.egress`), manager
- * pulumi-kubernetes-<new> against the dead run's pulumi-kubernetes-<old>. The object exists in the
+ * `failed to load checkpoint: EOF` (since the boot releases the stacks of interrupted jobs before
+ * it lists them, the boot listing no longer fails on it either). Also found here and fixed in
+ * provisioner/stacks/index.ts: the re-provision after recovery failed with `Server-Side Apply field
+ * conflict` on an object whose create was in flight when the provisioner died (Deployment
+ * `mindroom-<id>`, `.spec.template.metadata.annotations.mindroom.ai/instance-secret-hash`: the dead
+ * run's tenant Secret never existed, so the retry drew a new sandbox token). The object exists in the
  * cluster, `refresh --clear-pending-creates` dropped it from the state, and the next `up` creates it
- * again by upsert, which does not force (enablePatchForce only forces updates): every field whose
- * value differs from the dead run's conflicts. A plain state loss with unchanged values does not
- * conflict. On failure the test prints the objects' managers and template annotations.
+ * again by upsert against the dead run's field manager; the pinned provider forces that only with
+ * PULUMI_K8S_ENABLE_PATCH_FORCE, which the adapter now sets. On failure the test prints the objects'
+ * managers and template annotations.
  */
 import { expect } from "chai";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

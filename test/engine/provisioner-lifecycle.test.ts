@@ -99,7 +99,7 @@ describe("engine: one tenant through the real provisioner (HTTP → Automation A
     // No kubelet: the pods never become ready, and the job says the instance is still getting ready.
     expect(job.result.message).to.equal("Provisioning started; instance is getting ready");
     const messages = (job.progress as { message: string }[]).map((e) => e.message);
-    expect(messages).to.include("finished: 14 created");
+    expect(messages).to.include("finished: 15 created");
     expect(messages, "the engine's end-of-stream CancelEvent is not a cancellation").not.to.include("cancelled");
 
     for (const o of tenantObjects(id)) expect(await exists(o.path), o.what).to.equal(true);
@@ -162,7 +162,7 @@ describe("engine: one tenant through the real provisioner (HTTP → Automation A
     const job = await runJob("re-provision (no-op)", () => p.request("POST", "/system/provision", { instance_id: Number(id), tier: "free" }));
     expect(job.status, JSON.stringify(job.error ?? job)).to.equal("succeeded");
     const messages = (job.progress as { message: string }[]).map((e) => e.message);
-    expect(messages.filter((m) => m.startsWith("finished"))).to.deep.equal(["finished: 14 unchanged"]);
+    expect(messages.filter((m) => m.startsWith("finished"))).to.deep.equal(["finished: 15 unchanged"]);
     expect(messages.filter((m) => /^(updat|creat|delet|replac)/.test(m)), "resource operations").to.deep.equal([]);
     const after = await snapshot();
     for (const [what, meta] of Object.entries(after)) {

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EngineError, StackNotFound, type PreviewResult, type ProgressEvent, type TenantSettings, type TenantSpec, type TenantStacks } from "../../provisioner/ports";
+import { StackNotFound, type PreviewResult, type ProgressEvent, type TenantSettings, type TenantSpec, type TenantStacks } from "../../provisioner/ports";
 import { createTenantStacks } from "../../provisioner/stacks";
 import { apiRequest, type ApiTarget } from "./support/api";
 import { backendFiles } from "./support/backend-files";
@@ -53,7 +53,6 @@ describe("engine: TenantStacks.preview and the settings output on a real tenant 
   let dataDir: string;
   let stacks: TenantStacks;
   const timings: Record<string, number> = {};
-  const savedForce = process.env.PULUMI_K8S_ENABLE_PATCH_FORCE;
 
   const get = async (path: string): Promise<Json> => {
     const res = await apiRequest(target, "GET", path);
@@ -91,7 +90,6 @@ describe("engine: TenantStacks.preview and the settings output on a real tenant 
     const ready = await tenantNamespaceTarget();
     const cluster = ready.cluster;
     target = ready.target;
-    delete process.env.PULUMI_K8S_ENABLE_PATCH_FORCE;
     dataDir = mkdtempSync(join(tmpdir(), "engine-preview-"));
     stacks = await createTenantStacks({
       environment: "engine",
@@ -103,13 +101,11 @@ describe("engine: TenantStacks.preview and the settings output on a real tenant 
     const started = Date.now();
     const up = await stacks.up(spec());
     timings.up = Date.now() - started;
-    expect(up.changes).to.deep.equal({ create: 14 });
+    expect(up.changes).to.deep.equal({ create: 15 });
   });
 
   after(async function () {
     this.timeout(120_000);
-    if (savedForce === undefined) delete process.env.PULUMI_K8S_ENABLE_PATCH_FORCE;
-    else process.env.PULUMI_K8S_ENABLE_PATCH_FORCE = savedForce;
     console.log(`      - timings: ${Object.entries(timings).map(([k, v]) => `${k} ${secs(v)}`).join(", ")}`);
     if (!stacks) return;
     await stacks.destroy(ID).catch((err: unknown) => console.log(`      - destroy: ${String(err)}`));
@@ -120,12 +116,12 @@ describe("engine: TenantStacks.preview and the settings output on a real tenant 
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("right after up: no changes (every step `same`, the stack and provider counted too), progress ends with `finished preview: 14 unchanged`", async () => {
+  it("right after up: no changes (every step `same`, the stack and provider counted too), progress ends with `finished preview: 15 unchanged`", async () => {
     const progress: ProgressEvent[] = [];
     const result = await preview("preview after up", spec(), progress);
-    expect(result).to.deep.equal({ changes: { same: 14 }, resources: [] });
+    expect(result).to.deep.equal({ changes: { same: 15 }, resources: [] });
     const messages = progress.map((e) => e.message);
-    expect(messages[messages.length - 1]).to.equal("finished preview: 14 unchanged");
+    expect(messages[messages.length - 1]).to.equal("finished preview: 15 unchanged");
     expect(messages, "the refresh reads every object first").to.include(`refreshing kubernetes:apps/v1:Deployment instance-${ID}-mindroom`);
     expect(messages.filter((m) => m.startsWith("would ")), "no step would change anything").to.deep.equal([]);
   });
@@ -135,16 +131,16 @@ describe("engine: TenantStacks.preview and the settings output on a real tenant 
     const progress: ProgressEvent[] = [];
     const result = await preview("preview of a new image", spec({ mindroomImage: IMAGE_V2 }), progress);
     expect(result).to.deep.equal({
-      changes: { same: 13, update: 1 },
+      changes: { same: 14, update: 1 },
       resources: [{ type: "kubernetes:apps/v1:Deployment", name: `mindroom-${ID}`, op: "update", diffs: ["spec"] }],
     });
-    expect(progress.map((e) => e.message)).to.include.members([`would update kubernetes:apps/v1:Deployment instance-${ID}-mindroom`, "finished preview: 13 unchanged, 1 to update"]);
+    expect(progress.map((e) => e.message)).to.include.members([`would update kubernetes:apps/v1:Deployment instance-${ID}-mindroom`, "finished preview: 14 unchanged, 1 to update"]);
     expect(await mindroomImage()).to.equal(before);
     // The preview persisted nothing, so the old values still preview clean.
-    expect(await preview("preview after the image preview", spec())).to.deep.equal({ changes: { same: 14 }, resources: [] });
+    expect(await preview("preview after the image preview", spec())).to.deep.equal({ changes: { same: 15 }, resources: [] });
   });
 
-  it("drift, the engine's provider: the Deployment's image changed through the Kubernetes API (field manager kubectl-edit); without patch force (docs/engine.md) the dry-run apply conflicts with the foreign owner and the preview fails with an EngineError", async () => {
+  it("drift: the Deployment's image changed through the Kubernetes API (field manager kubectl-edit); the adapter's patch force (PULUMI_K8S_ENABLE_PATCH_FORCE for every tenant CLI) lets the dry-run apply through, the refresh sees the drift and the Deployment would update its spec; the drift stays in place", async () => {
     const patch = await apiRequest(
       target,
       "PATCH",
@@ -154,43 +150,29 @@ describe("engine: TenantStacks.preview and the settings output on a real tenant 
     );
     expect(patch.status, patch.text).to.equal(200);
     expect(await mindroomImage()).to.equal(DRIFTED_IMAGE);
-    const started = Date.now();
-    const err = await stacks.preview(spec()).catch((e: unknown) => e);
-    timings["preview of drift (conflict)"] = Date.now() - started;
-    console.log(`      - preview of drift without patch force: ${String(err)}`);
-    expect(err).to.be.instanceOf(EngineError);
-    expect((err as Error).message).to.match(new RegExp(`^Tenant stack preview of instance ${ID} failed: kubernetes:apps/v1:Deployment \\(instance-${ID}-mindroom\\): `));
-    expect(await mindroomImage()).to.equal(DRIFTED_IMAGE);
-  });
-
-  it("drift with patch force (what the provider option enablePatchForce of 4.34.2 does): the refresh sees it and the Deployment would update its spec; the drift stays in place", async () => {
-    // The provider reads PULUMI_K8S_ENABLE_PATCH_FORCE; the CLI it runs under inherits this process's environment.
-    process.env.PULUMI_K8S_ENABLE_PATCH_FORCE = "true";
     const result = await preview("preview of drift", spec());
     expect(result).to.deep.equal({
-      changes: { same: 13, update: 1 },
+      changes: { same: 14, update: 1 },
       resources: [{ type: "kubernetes:apps/v1:Deployment", name: `mindroom-${ID}`, op: "update", diffs: ["spec"] }],
     });
     expect(await mindroomImage()).to.equal(DRIFTED_IMAGE);
   });
 
   it("after the drift, a re-provision (up --refresh) wins the image back, and the next preview is clean", async () => {
-    process.env.PULUMI_K8S_ENABLE_PATCH_FORCE = "true";
     const up = await stacks.up(spec());
-    expect(up.changes).to.deep.equal({ same: 13, update: 1 });
+    expect(up.changes).to.deep.equal({ same: 14, update: 1 });
     expect(await mindroomImage()).to.not.equal(DRIFTED_IMAGE);
-    expect(await preview("preview after the re-provision", spec())).to.deep.equal({ changes: { same: 14 }, resources: [] });
-    delete process.env.PULUMI_K8S_ENABLE_PATCH_FORCE;
+    expect(await preview("preview after the re-provision", spec())).to.deep.equal({ changes: { same: 15 }, resources: [] });
   });
 
   it("settings round-trip: up exports them as the plain output `settings`, outputs() reads them back, a preview with them is clean", async () => {
     const settings: TenantSettings = { mindroomImage: IMAGE_V2, values: { storageSize: "20Gi" }, credentialsEncryption: true };
     const up = await stacks.up(spec(settings));
-    expect(up.changes).to.deep.equal({ same: 13, update: 1 });
+    expect(up.changes).to.deep.equal({ same: 14, update: 1 });
     expect(up.outputs.settings).to.deep.equal(settings);
     expect((await stacks.outputs(ID)).settings).to.deep.equal(settings);
     expect(await mindroomImage()).to.equal(IMAGE_V2);
-    expect(await preview("preview with settings", spec(settings))).to.deep.equal({ changes: { same: 14 }, resources: [] });
+    expect(await preview("preview with settings", spec(settings))).to.deep.equal({ changes: { same: 15 }, resources: [] });
   });
 
   it("a tenant without a stack: StackNotFound, and the preview created no stack", async () => {

@@ -102,7 +102,7 @@ describe("engine: moving a real tenant stack to its own passphrase (stack change
     writeFileSync(fileB, `${PASSPHRASE_B}\n`, { mode: 0o600 });
     onA = await make({ PULUMI_CONFIG_PASSPHRASE_FILE: fileA });
     const up = await timed("up with A", () => onA.up(spec()));
-    expect(up.changes).to.deep.equal({ create: 14 });
+    expect(up.changes).to.deep.equal({ create: 15 });
     moving = await make({ PULUMI_CONFIG_PASSPHRASE_FILE: fileB, PULUMI_PREVIOUS_CONFIG_PASSPHRASE_FILE: fileA });
     onB = await make({ PULUMI_CONFIG_PASSPHRASE_FILE: fileB });
   });
@@ -147,7 +147,7 @@ describe("engine: moving a real tenant stack to its own passphrase (stack change
     const outputs = await timed("outputs with B", () => onB.outputs(ID));
     expect(outputs).to.have.property("settings");
     const preview = await timed("preview with B", () => onB.preview(spec()));
-    expect(preview).to.deep.equal({ changes: { same: 14 }, resources: [] });
+    expect(preview).to.deep.equal({ changes: { same: 15 }, resources: [] });
     // Not `outputs`: the tenant has no secret outputs, so `stack output --show-secrets` decrypts
     // nothing and answers with any passphrase (the real CLI does). A preview and an up read the
     // whole state, secrets included.
@@ -180,7 +180,7 @@ describe("engine: moving a real tenant stack to its own passphrase (stack change
     this.timeout(180_000);
     const objects = await versions();
     const up = await timed("up with B", () => onB.up(spec()));
-    expect(up.changes).to.deep.equal({ same: 14 });
+    expect(up.changes).to.deep.equal({ same: 15 });
     expect(await versions()).to.deep.equal(objects);
   });
 
@@ -195,7 +195,7 @@ describe("engine: moving a real tenant stack to its own passphrase (stack change
     expect(await timed("half-done move B → A", () => back.changePassphrase(ID))).to.deep.equal({ status: "moved" });
     expect(await opensState(PASSPHRASE_A, checkpointSalt())).to.equal(true);
     expect(await opensState(PASSPHRASE_A, configSalt())).to.equal(true);
-    expect((await onA.preview(spec())).changes).to.deep.equal({ same: 14 });
+    expect((await onA.preview(spec())).changes).to.deep.equal({ same: 15 });
     expect(await versions()).to.deep.equal(objects);
   });
 });

@@ -110,6 +110,8 @@ describe("provisioner/stacks: TenantStacks over the Automation API (fake CLI)", 
       expect(call.env.SUPABASE_SERVICE_KEY).to.equal("");
       expect(call.env.PULUMI_HOME).to.equal(join(dataDir, "pulumi-home"));
       expect(call.env.PULUMI_BACKEND_URL).to.equal(`file://${join(dataDir, "state")}`);
+      // The provider plugin inherits it: server-side apply forces, creates included (provisioner/stacks/index.ts).
+      expect(call.env.PULUMI_K8S_ENABLE_PATCH_FORCE).to.equal("true");
     }
     expect(statSync(join(dataDir, "state")).isDirectory()).to.equal(true);
     // A second boot reuses the passphrase (regenerating it would make every stack undecryptable).
