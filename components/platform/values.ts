@@ -3,11 +3,11 @@
  * defaults exactly as Helm merges onto `values.yaml` (a partial `resources.frontend.requests`
  * keeps the default limits; an explicit `null` survives and means "empty"), then zod checks types.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mergeValues, type Values } from "../../infra/values/load";
 import { parseOrThrow } from "../../infra/values/errors";
-import type { PlatformArgs, SecretInput } from "./args";
+import { coercedInt, coercedNumber, looseResources, nullableSecret, pullPolicyEnum, rawMap, scalarSizeToTi, scalarText, strictMap, truthyFlag } from "../../infra/values/fields";
+import type { PlatformArgs } from "./args";
 import { TRUSTED_UPSTREAM_AUTH_DEFAULTS } from "../../infra/trusted-upstream";
 import { truthy } from "../../infra/truthy";
 import { usesFileBackend, validatePlatformArgs } from "./validate";
@@ -90,44 +90,22 @@ export const PLATFORM_DEFAULTS: Values = {
 };
 
 
-/** Keys the chart does not know are an error: a typo such as `provisioner.enabeld` must not silently change nothing. */
-function obj<S extends z.ZodRawShape>(shape: S) {
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === "unrecognized_keys"
-        ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}: not a value of the platform chart; check the spelling against docs/platform.md`
-        : undefined,
-  });
-}
-
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()], {
-  error: "must be a string, number or boolean; quote it or fix the indentation",
-});
-/** A scalar in its string form, as Helm's `quote` prints it; `null` (an empty YAML value) is `""`. */
-const str = scalar.transform((v) => (v === null ? "" : String(v)));
-const flag = scalar.transform(truthy);
-const count = z.coerce.number({ error: "must be a whole number" }).int("must be a whole number");
-const secret = z
-  .union([z.string(), z.null(), z.custom<pulumi.Output<string>>((v) => pulumi.Output.isInstance(v))], {
-    error: "must be a string or a pulumi.Output<string> (e.g. config.requireSecret(...))",
-  })
-  .transform((v): SecretInput => v ?? "");
-const quantities = z.record(z.string(), z.union([z.string(), z.number()]).transform(String));
-const resources = z
-  .object({ requests: quantities.optional(), limits: quantities.optional() })
-  .nullable()
-  .transform((v) => v ?? {});
+/** Where the unknown-key message sends the operator: the platform chart's keys, upstream's spelling. */
+const PLATFORM_VALUES_DOC = "docs/platform.md#values";
+/** A platform values map: exactly the chart's keys, a misspelt one named with the closest known key. */
+const obj = <S extends z.ZodRawShape>(shape: S) => strictMap(shape, PLATFORM_VALUES_DOC);
+// Platform secrets come from the root stack's secret config keys (stacks/config.ts), or as Outputs.
+const secret = nullableSecret("in the root stack set its secret config key (pulumi config set --secret <key>), or pass config.requireSecret(...)");
 const hpaTarget = obj({
-  minReplicas: count.pipe(z.number().min(1, "must be at least 1")),
-  maxReplicas: count.pipe(z.number().min(1, "must be at least 1")),
-  targetCPUUtilizationPercentage: count.pipe(z.number().min(1, "must be a percentage above 0")),
+  minReplicas: coercedInt.pipe(z.number().min(1, "must be at least 1")),
+  maxReplicas: coercedInt.pipe(z.number().min(1, "must be at least 1")),
+  targetCPUUtilizationPercentage: coercedInt.pipe(z.number().min(1, "must be a percentage above 0")),
 }).refine((t) => t.maxReplicas >= t.minReplicas, {
   path: ["maxReplicas"],
   error: "must be at least minReplicas (Kubernetes rejects the HPA otherwise); raise it or lower minReplicas",
 });
 /** Pull policy of tenant images; empty means the tenant component's default. */
-const tenantPullPolicy = str.pipe(z.enum(["", "Always", "IfNotPresent", "Never"], { error: "must be Always, IfNotPresent, Never or empty (the tenant default)" }));
-const map = z.record(z.string(), z.unknown()).nullable().transform((v) => v ?? {});
+const tenantPullPolicy = scalarText.pipe(pullPolicyEnum("the tenant default"));
 
 const schema = obj({
   namespace: z.string().optional(),
@@ -137,33 +115,33 @@ const schema = obj({
     .max(54, "must be at most 54 characters so mindroom-{environment} is a valid namespace name"),
   domain: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a lower-case DNS name such as mindroom.chat"),
   registry: z.string().min(1, "must name an image registry, e.g. ghcr.io/mindroom-ai"),
-  imageTag: str.pipe(z.string().min(1, "must be a non-empty image tag")),
-  frontendImageTag: str,
-  backendImageTag: str,
-  imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"], { error: "must be Always, IfNotPresent or Never" }),
+  imageTag: scalarText.pipe(z.string().min(1, "must be a non-empty image tag")),
+  frontendImageTag: scalarText,
+  backendImageTag: scalarText,
+  imagePullPolicy: pullPolicyEnum(),
   imagePullSecrets: z
     .array(z.union([z.string().transform((name) => ({ name })), obj({ name: z.string().min(1) })]))
     .nullable()
     .transform((v) => v ?? []),
-  replicas: count.pipe(z.number().min(0, "must be 0 or more")),
-  resources: obj({ frontend: resources, backend: resources }),
-  autoscaling: obj({ enabled: flag, frontend: hpaTarget, backend: hpaTarget }),
-  cleanupScheduler: obj({ enabled: str }),
-  platformSecrets: obj({ create: flag, name: z.string().min(1, "must name the platform Secret") }),
+  replicas: coercedInt.pipe(z.number().min(0, "must be 0 or more")),
+  resources: obj({ frontend: looseResources, backend: looseResources }),
+  autoscaling: obj({ enabled: truthyFlag, frontend: hpaTarget, backend: hpaTarget }),
+  cleanupScheduler: obj({ enabled: scalarText }),
+  platformSecrets: obj({ create: truthyFlag, name: z.string().min(1, "must name the platform Secret") }),
   supabase: obj({
-    url: str.pipe(z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "must be the project's http(s) URL, e.g. https://xyz.supabase.co, or empty" })])),
-    anonKey: str,
+    url: scalarText.pipe(z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "must be the project's http(s) URL, e.g. https://xyz.supabase.co, or empty" })])),
+    anonKey: scalarText,
     serviceKey: secret,
   }),
-  stripe: obj({ publishableKey: str, secretKey: secret, webhookSecret: secret }),
+  stripe: obj({ publishableKey: scalarText, secretKey: secret, webhookSecret: secret }),
   provisioner: obj({
     apiKey: secret,
     instanceCredentialsEncryptionSecret: secret,
-    instanceBaseDomain: str,
-    instanceStorageClassName: str,
-    instanceMindroomImage: str,
+    instanceBaseDomain: scalarText,
+    instanceStorageClassName: scalarText,
+    instanceMindroomImage: scalarText,
     instanceMindroomImagePullPolicy: tenantPullPolicy,
-    instanceSynapseImage: str,
+    instanceSynapseImage: scalarText,
     instanceSynapseImagePullPolicy: tenantPullPolicy,
     instanceImagePullSecretNames: z
       .union([z.array(z.string()), z.string().transform((s) => s.split(",").filter(Boolean)), z.null()], {
@@ -171,42 +149,42 @@ const schema = obj({
       })
       .transform((v) => v ?? []),
     trustedUpstreamAuth: obj({
-      enabled: str,
-      userIdHeader: str,
-      emailHeader: str,
-      matrixUserIdHeader: str,
-      emailToMatrixUserIdTemplate: str,
-      requireJwt: str,
-      jwtHeader: str,
-      jwksUrl: str,
-      jwtAudience: str,
-      jwtIssuer: str,
-      jwtEmailClaim: str,
-      jwtUserIdClaim: str,
-      jwtMatrixUserIdClaim: str,
-      authUrl: str,
-      authSignin: str,
-      acknowledgeUnverifiedHeaders: str,
+      enabled: scalarText,
+      userIdHeader: scalarText,
+      emailHeader: scalarText,
+      matrixUserIdHeader: scalarText,
+      emailToMatrixUserIdTemplate: scalarText,
+      requireJwt: scalarText,
+      jwtHeader: scalarText,
+      jwksUrl: scalarText,
+      jwtAudience: scalarText,
+      jwtIssuer: scalarText,
+      jwtEmailClaim: scalarText,
+      jwtUserIdClaim: scalarText,
+      jwtMatrixUserIdClaim: scalarText,
+      authUrl: scalarText,
+      authSignin: scalarText,
+      acknowledgeUnverifiedHeaders: scalarText,
     }),
-    enabled: flag,
-    image: str,
-    imagePullPolicy: z.enum(["", "Always", "IfNotPresent", "Never"], { error: "must be Always, IfNotPresent, Never or empty" }),
-    resources,
-    backendUrl: str,
+    enabled: truthyFlag,
+    image: scalarText,
+    imagePullPolicy: pullPolicyEnum(true),
+    resources: looseResources,
+    backendUrl: scalarText,
     pulumiConfigPassphrase: secret,
     previousPulumiConfigPassphrase: secret,
     secretName: z.string().min(1, "must name the provisioner Secret"),
     storage: obj({
       enabled: z.union([z.boolean(), z.string(), z.null()]),
-      size: str.pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 10Gi")),
-      storageClassName: str,
+      size: scalarSizeToTi,
+      storageClassName: scalarText,
     }),
-    extraEnv: z.record(z.string(), str).nullable().transform((v) => v ?? {}),
-    terminationGracePeriodSeconds: count.pipe(z.number().min(0, "must be 0 or more")),
-    podSecurityContext: map,
-    securityContext: map,
+    extraEnv: z.record(z.string(), scalarText).nullable().transform((v) => v ?? {}),
+    terminationGracePeriodSeconds: coercedInt.pipe(z.number().min(0, "must be 0 or more")),
+    podSecurityContext: rawMap,
+    securityContext: rawMap,
   }),
-  matrixOidc: obj({ enabled: str, issuer: str, clientId: str, clientSecret: secret, privateKey: secret, keyId: str }),
+  matrixOidc: obj({ enabled: scalarText, issuer: scalarText, clientId: scalarText, clientSecret: secret, privateKey: secret, keyId: scalarText }),
   apiKeys: obj({
     openai: secret,
     anthropic: secret,
@@ -215,22 +193,22 @@ const schema = obj({
     google: secret,
     deepseek: secret,
   }),
-  ingress: obj({ enableConfigurationSnippet: flag, proxyReadTimeout: str, proxySendTimeout: str }),
-  apexRedirect: obj({ enabled: flag }).nullable().transform((v) => v ?? { enabled: false }),
+  ingress: obj({ enableConfigurationSnippet: truthyFlag, proxyReadTimeout: scalarText, proxySendTimeout: scalarText }),
+  apexRedirect: obj({ enabled: truthyFlag }).nullable().transform((v) => v ?? { enabled: false }),
   monitoring: obj({
-    enabled: flag,
-    releaseLabel: str,
-    scrapeInterval: str,
-    scrapeTimeout: str,
+    enabled: truthyFlag,
+    releaseLabel: scalarText,
+    scrapeInterval: scalarText,
+    scrapeTimeout: scalarText,
     alerts: obj({
-      blockedIpThreshold: z.coerce.number({ error: "must be a number" }),
-      blockedIpFor: str,
-      adminUnauthorizedWindow: str,
-      adminUnauthorizedThreshold: z.coerce.number({ error: "must be a number" }),
-      adminUnauthorizedFor: str,
-      blockedRequestWindow: str,
-      blockedRequestThreshold: z.coerce.number({ error: "must be a number" }),
-      blockedRequestFor: str,
+      blockedIpThreshold: coercedNumber,
+      blockedIpFor: scalarText,
+      adminUnauthorizedWindow: scalarText,
+      adminUnauthorizedThreshold: coercedNumber,
+      adminUnauthorizedFor: scalarText,
+      blockedRequestWindow: scalarText,
+      blockedRequestThreshold: coercedNumber,
+      blockedRequestFor: scalarText,
     }),
   }),
 });

@@ -5,8 +5,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { count, EMPTY_OR_DNS_LABEL, int, intOrPercent, nameValue, nullableBool, nullableSecret, nullableString, nullableStringList, nullableStringMap, nullableText, port, pullPolicy, quantity, rawList, rawMap } from "../../infra/values/fields";
-import { emptyOrPullPolicy, obj } from "./values-map";
+import { count, EMPTY_OR_DNS_LABEL, int, intOrPercent, nameValue, nullableBool, nullableString, nullableStringList, nullableStringMap, nullableText, port, pullPolicy, quantity, rawList, rawMap } from "../../infra/values/fields";
+import { emptyOrPullPolicy, inlineSecret, obj } from "./values-map";
 import { laterToggle } from "./later";
 import { checkContentBundles, contentBundlesSchema } from "./schema-content-bundles";
 import { checkEgressProxy, egressProxySchema } from "./schema-egress-proxy";
@@ -54,7 +54,7 @@ const postgresSchema = obj({
   selectorLabels: nullableStringMap,
   image: obj({ repository: nullableString, tag: nullableText, pullPolicy }),
   service: obj({ port, annotations: nullableStringMap }),
-  auth: obj({ database: nullableString, username: nullableString, existingSecret: nullableString, password: nullableSecret, passwordKey: nullableString }),
+  auth: obj({ database: nullableString, username: nullableString, existingSecret: nullableString, password: inlineSecret, passwordKey: nullableString }),
   persistence: obj({
     enabled: nullableBool,
     volumeName: nullableString,
@@ -179,7 +179,7 @@ const baseSchema = obj({
     sandbox: obj({
       executionMode: nullableString,
       proxyTools: nullableString,
-      proxyToken: obj({ existingSecret: nullableString, key: nullableString, value: nullableSecret }),
+      proxyToken: obj({ existingSecret: nullableString, key: nullableString, value: inlineSecret }),
       credentialsEncryptionKey: obj({ existingSecret: nullableString, key: nullableString }),
     }),
     staticRunner: obj({ port, resources: rawMap }),

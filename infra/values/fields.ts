@@ -201,14 +201,16 @@ const isOutput = (v: unknown): v is pulumi.Output<string> => pulumi.Output.isIns
 /**
  * An inline secret: a string (from a values file or stack config) or a Pulumi Output (e.g.
  * `config.requireSecret(...)`); `null` is `""` (none). The component registers it as a Pulumi
- * secret and puts it only in a Kubernetes Secret.
+ * secret and puts it only in a Kubernetes Secret. `howToSet` ends the message with the way this
+ * component's operators set a secret (stack config keys differ per stack), e.g.
+ * `must be a string (quote it) or a Pulumi Output<string>; <howToSet>`.
  */
-export const nullableSecret = z
-  .union([z.string(), z.custom<pulumi.Output<string>>(isOutput)], {
-    error: "must be a string (quote it) or a Pulumi Output<string>; in stack config set it with `pulumi config set --secret --path`",
-  })
-  .nullable()
-  .transform((v) => v ?? "");
+export function nullableSecret(howToSet: string) {
+  return z
+    .union([z.string(), z.custom<pulumi.Output<string>>(isOutput)], { error: `must be a string (quote it) or a Pulumi Output<string>; ${howToSet}` })
+    .nullable()
+    .transform((v) => v ?? "");
+}
 
 /**
  * An inline secret as {@link text} reads it: a string, a number in its string form, or a Pulumi

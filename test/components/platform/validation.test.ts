@@ -158,9 +158,10 @@ describe("platform validations", () => {
   });
 
   it("unknown keys are errors naming them, so a typo never silently changes nothing", () => {
-    expect(errorOf({ provisioner: { enabeld: true } })).to.equal(
-      'provisioner: unknown key "enabeld": not a value of the platform chart; check the spelling against docs/platform.md',
-    );
+    // The shared strict map's wording (infra/values/strict-map.ts): the closest known key, and where every key is listed.
+    expect(errorOf({ provisioner: { enabeld: true } })).to.equal('provisioner: unknown key "enabeld"; did you mean "enabled"? (every key: docs/platform.md#values)');
+    expect(errorOf({ provisioner: { zzzz: 1 } })).to.equal('provisioner: unknown key "zzzz"; remove it (every key: docs/platform.md#values)');
+    expect(errorOf({ provisioner: "on" })).to.equal("provisioner: expected a map, got string");
     expect(errorOf({ monitoring: { enabeld: true } })).to.match(/^monitoring: unknown key "enabeld"/);
     expect(errorOf({ domian: "example.org" })).to.match(/^unknown key "domian"/);
   });
@@ -195,7 +196,9 @@ describe("platform validations", () => {
     expect(errorOf({ replicas: "two" })).to.match(/^replicas: must be a whole number/);
     expect(errorOf({ imagePullPolicy: "Sometimes" })).to.match(/^imagePullPolicy: must be Always, IfNotPresent or Never/);
     expect(errorOf({ autoscaling: { backend: { maxReplicas: 0 } } })).to.match(/^autoscaling\.backend\.maxReplicas: must be at least 1/);
-    expect(errorOf({ supabase: { serviceKey: 42 } })).to.match(/^supabase\.serviceKey: must be a string or a pulumi\.Output/);
+    expect(errorOf({ supabase: { serviceKey: 42 } })).to.equal(
+      "supabase.serviceKey: must be a string (quote it) or a Pulumi Output<string>; in the root stack set its secret config key (pulumi config set --secret <key>), or pass config.requireSecret(...)",
+    );
     expect(errorOf({ provisioner: { storage: { size: "ten" } } })).to.match(/^provisioner\.storage\.size: must be a Kubernetes quantity/);
   });
 

@@ -191,13 +191,12 @@ describe("infra/values/fields: the one values vocabulary", () => {
 
   describe("secrets", () => {
     const output = pulumi.output("s");
-    it("nullableSecret: a string or an Output; null reads empty; numbers are refused", () => {
-      expect(ok(f.nullableSecret, "s")).to.equal("s");
-      expect(ok(f.nullableSecret, output)).to.equal(output);
-      expect(ok(f.nullableSecret, null)).to.equal("");
-      expect(fail(f.nullableSecret, 1)).to.equal(
-        "must be a string (quote it) or a Pulumi Output<string>; in stack config set it with `pulumi config set --secret --path`",
-      );
+    it("nullableSecret: a string or an Output; null reads empty; numbers are refused with the component's way to set one", () => {
+      const leaf = f.nullableSecret("set it with pulumi config set --secret");
+      expect(ok(leaf, "s")).to.equal("s");
+      expect(ok(leaf, output)).to.equal(output);
+      expect(ok(leaf, null)).to.equal("");
+      expect(fail(leaf, 1)).to.equal("must be a string (quote it) or a Pulumi Output<string>; set it with pulumi config set --secret");
     });
     it("secret: a string, a number as text or an Output; null is refused", () => {
       expect(ok(f.secret, 12)).to.equal("12");
