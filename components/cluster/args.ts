@@ -5,6 +5,13 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { ValuesError, formatPath } from "../../infra/values/errors";
+import { strictMap } from "../../infra/values/fields";
+
+/** Where the unknown-key message sends the operator: the stack file that shows every cluster key. */
+const CLUSTER_KEYS_DOC = "Pulumi.staging.yaml (cluster:), docs/cluster.md";
+
+/** Days the admin client certificate is valid by default (`adminCertValidityDays`); the one place this default lives. */
+export const DEFAULT_ADMIN_CERT_VALIDITY_DAYS = 730;
 
 /** k3s release installed on new nodes: newest v1.31 patch, the minor upstream's kube-hetzner tracks. */
 export const DEFAULT_K3S_VERSION = "v1.31.13+k3s1";
@@ -111,8 +118,8 @@ export const agentPoolSchema = z.object({
   taints,
 });
 
-export const k3sClusterSchema = z
-  .object({
+export const k3sClusterSchema = strictMap(
+  {
     /** Prefix of every Hetzner resource and the kubeconfig context; upstream's `mindroom-k8s`. */
     name: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, "must be a lower-case DNS label of at most 31 characters").default("mindroom-k8s"),
     /** Upstream's location (Falkenstein); volumes, servers and the LB must share it. */
@@ -143,8 +150,8 @@ export const k3sClusterSchema = z
       .prefault({}),
     /** Worker pools; none by default (upstream runs one node). */
     agentPools: z.array(agentPoolSchema).default([]),
-    adminCidrs: z
-      .object({
+    adminCidrs: strictMap(
+      {
         /** Who may reach the Kubernetes API on 6443 (Pulumi too). Required: upstream left it open to the internet. */
         kubeApi: z
           .array(cidr)
@@ -161,22 +168,22 @@ export const k3sClusterSchema = z
          * the API or SSH to a provider's whole network by a typo (`/1` for `/31`).
          */
         acknowledgeWideCidrs: z.string().optional(),
-      })
-      .strict()
-      .superRefine((value, ctx) => {
-        if (value.acknowledgeWideCidrs === WIDE_ADMIN_CIDRS_ACK) return;
-        for (const key of ADMIN_CIDR_LISTS) {
-          value[key].forEach((cidr, i) => {
-            const bound = widerThan(cidr);
-            if (bound === undefined) return;
-            ctx.addIssue({
-              code: "custom",
-              path: [key, i],
-              message: `${cidr} is wider than ${bound}, far more than an operator's network; list the operators' and the CI runner's addresses, e.g. 203.0.113.7/32, or set adminCidrs.acknowledgeWideCidrs to "${WIDE_ADMIN_CIDRS_ACK}" (docs/cluster.md)`,
-            });
+      },
+      CLUSTER_KEYS_DOC,
+    ).superRefine((value, ctx) => {
+      if (value.acknowledgeWideCidrs === WIDE_ADMIN_CIDRS_ACK) return;
+      for (const key of ADMIN_CIDR_LISTS) {
+        value[key].forEach((cidr, i) => {
+          const bound = widerThan(cidr);
+          if (bound === undefined) return;
+          ctx.addIssue({
+            code: "custom",
+            path: [key, i],
+            message: `${cidr} is wider than ${bound}, far more than an operator's network; list the operators' and the CI runner's addresses, e.g. 203.0.113.7/32, or set adminCidrs.acknowledgeWideCidrs to "${WIDE_ADMIN_CIDRS_ACK}" (docs/cluster.md)`,
           });
-        }
-      }),
+        });
+      }
+    }),
     /** Public SSH key installed on every node (for break-glass access); none by default. */
     sshPublicKey: z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) \S+/, "must be an OpenSSH public key line").optional(),
     /** DNS name of the API (extra TLS SAN, and the kubeconfig's server); default: the control plane's public IPv4. */
@@ -192,31 +199,31 @@ export const k3sClusterSchema = z
     /** Bump to re-issue the admin client certificate (e.g. before `adminCertValidityDays` runs out). */
     adminCertGeneration: z.number().int().min(1).default(1),
     /** Two years: the certificate cannot be revoked, so it should not live as long as the CA (ten). */
-    adminCertValidityDays: z.number().int().min(1).max(3650).default(730),
+    adminCertValidityDays: z.number().int().min(1).max(3650).default(DEFAULT_ADMIN_CERT_VALIDITY_DAYS),
     /** Off by default; production turns it on so a stray `destroy` cannot remove the nodes. */
     deleteProtection: z.boolean().default(false),
     /** Hetzner server backups (+20 % of the server price); tenant data lives on volumes anyway. */
     backups: z.boolean().default(false),
-  })
-  .strict()
-  .superRefine((value, ctx) => {
-    const names = value.agentPools.map((p) => p.name);
-    names.forEach((n, i) => {
-      if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["agentPools", i, "name"], message: `pool name "${n}" is used twice; pool names must be unique` });
-    });
-    if (value.agentPools.length > MAX_AGENT_POOLS) {
-      ctx.addIssue({ code: "custom", path: ["agentPools"], message: `at most ${MAX_AGENT_POOLS} agent pools: pool i uses subnet 10.i.0.0/16, and 10.42/10.43 are the pod and service CIDRs; raise count (up to 10) on existing pools instead` });
-    }
-    const nodes = 1 + value.agentPools.reduce((sum, p) => sum + p.count, 0);
-    if (value.loadBalancer.enabled && nodes < 2) {
-      ctx.addIssue({ code: "custom", path: ["loadBalancer", "enabled"], message: "a load balancer needs at least two nodes; add an agent pool or set it to false (one node serves ports 80/443 itself)" });
-    }
-    value.agentPools.forEach((p, i) => {
-      if (p.location !== undefined && p.location !== value.location) {
-        ctx.addIssue({ code: "custom", path: ["agentPools", i, "location"], message: `must equal the cluster location ${value.location}: Hetzner volumes attach only to servers in their own location` });
-      }
-    });
+  },
+  CLUSTER_KEYS_DOC,
+).superRefine((value, ctx) => {
+  const names = value.agentPools.map((p) => p.name);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["agentPools", i, "name"], message: `pool name "${n}" is used twice; pool names must be unique` });
   });
+  if (value.agentPools.length > MAX_AGENT_POOLS) {
+    ctx.addIssue({ code: "custom", path: ["agentPools"], message: `at most ${MAX_AGENT_POOLS} agent pools: pool i uses subnet 10.i.0.0/16, and 10.42/10.43 are the pod and service CIDRs; raise count (up to 10) on existing pools instead` });
+  }
+  const nodes = 1 + value.agentPools.reduce((sum, p) => sum + p.count, 0);
+  if (value.loadBalancer.enabled && nodes < 2) {
+    ctx.addIssue({ code: "custom", path: ["loadBalancer", "enabled"], message: "a load balancer needs at least two nodes; add an agent pool or set it to false (one node serves ports 80/443 itself)" });
+  }
+  value.agentPools.forEach((p, i) => {
+    if (p.location !== undefined && p.location !== value.location) {
+      ctx.addIssue({ code: "custom", path: ["agentPools", i, "location"], message: `must equal the cluster location ${value.location}: Hetzner volumes attach only to servers in their own location` });
+    }
+  });
+});
 
 export type K3sClusterInput = z.input<typeof k3sClusterSchema>;
 export type K3sClusterConfig = z.output<typeof k3sClusterSchema>;

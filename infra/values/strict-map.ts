@@ -34,7 +34,9 @@ export function closestKey(key: string, known: string[]): string | undefined {
 /**
  * A YAML map with exactly the keys of `shape`. An unknown key fails with
  * `unknown key "<key>"; did you mean "<known>"? (every key: <docs>)` (or `; remove it` when no
- * known key is close); a value that is no map fails with `expected a map, got <kind>`. `docs`
+ * known key is close); a value that is no map fails with `expected a map, got <kind>`. A missing
+ * required map keeps zod's own issue, so a caller that explains absence (stacks/config.ts says
+ * "required; add it to the stack file") still can. `docs`
  * points at the component's list of values keys, in upstream's spelling, e.g.
  * `docs/instance.md#values-keys`.
  */
@@ -47,7 +49,7 @@ export function strictMap<S extends z.ZodRawShape>(shape: S, docs: string) {
         const close = closestKey(key, known);
         return `unknown key "${key}"; ${close ? `did you mean "${close}"?` : "remove it"} (every key: ${docs})`;
       }
-      return `expected a map, got ${kindOf(issue.input)}`;
+      return issue.input === undefined ? undefined : `expected a map, got ${kindOf(issue.input)}`;
     },
   });
 }

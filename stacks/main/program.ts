@@ -104,8 +104,10 @@ export function mainProgram(config: StackConfig, secrets: MainSecrets): Record<s
 
   if (config.deployPlatform) {
     const values = withSecrets(config.platform, secrets.platform);
-    new Platform("platform", parsePlatformValues(values), { providers: [provider], dependsOn: [instances, services], ...awaitOptions(config.providerAwait) });
-    const domain = String(config.platform.domain ?? "mindroom.chat");
+    const platformArgs = parsePlatformValues(values);
+    new Platform("platform", platformArgs, { providers: [provider], dependsOn: [instances, services], ...awaitOptions(config.providerAwait) });
+    // The parsed domain: the chart default lives in PLATFORM_DEFAULTS alone, not again here.
+    const domain = platformArgs.domain;
     outputs.platformUrls = { app: `https://app.${domain}`, api: `https://api.${domain}`, webhooks: `https://webhooks.${domain}` };
   }
   return outputs;

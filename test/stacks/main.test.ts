@@ -83,6 +83,8 @@ describe("root stack config", () => {
     ["an unknown key", { ...minimal, clustr: {} }, /^mindroom:clustr: unknown config key; known keys: mode, cluster,/],
     ["a bad admin CIDR", { ...minimal, cluster: { ...minimal.cluster, adminCidrs: { kubeApi: ["office"] } } }, "mindroom:cluster.adminCidrs.kubeApi[0]: must be a CIDR such as 203.0.113.7/32 or 2001:db8::/64"],
     ["an admin CIDR wider than /16", { ...minimal, cluster: { ...minimal.cluster, adminCidrs: { kubeApi: ["0.0.0.0/1"] } } }, /^mindroom:cluster\.adminCidrs\.kubeApi\[0\]: 0\.0\.0\.0\/1 is wider than \/16 \(IPv4\), .*acknowledgeWideCidrs/],
+    ["a cluster that is no map (the shared strict map's wording)", { ...minimal, cluster: "mindroom-k8s" }, "mindroom:cluster: expected a map, got string"],
+    ["cluster.adminCidrs missing", { ...minimal, cluster: { k3sInstallerSha256: INSTALLER_SHA256 } }, /^mindroom:cluster\.adminCidrs: required; add it to the stack file/],
     ["hetzner mode without a cluster", { clusterServices: { acmeEmail: "ops@example.com" } }, /^mindroom:cluster: required in hetzner mode/],
     ["a bad mode", { ...minimal, mode: "aws" }, 'mindroom:mode: must be "hetzner" or "local"'],
     ["a bad reclaim policy", { ...minimal, storage: { reclaimPolicy: "Keep" } }, "mindroom:storage.reclaimPolicy: must be Delete or Retain"],

@@ -3,9 +3,10 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { parse } from "yaml";
 import { K3sCluster, type K3sClusterInput } from "../../../components/cluster";
-import { WIDE_ADMIN_CIDRS_ACK } from "../../../components/cluster/args";
+import { parseClusterArgs, WIDE_ADMIN_CIDRS_ACK } from "../../../components/cluster/args";
 import { containsSecret } from "../../../infra/render/manifests";
 import { recordProgram, type Registration } from "../../../infra/render/record";
+import { ValuesError } from "../../../infra/values/errors";
 import { clusterState, LB_IP, PUBLIC_IP, testPki } from "../../fixtures/cluster/mocks";
 
 const ADMIN = "192.0.2.10/32";
@@ -197,7 +198,7 @@ describe("K3sCluster (mock runtime)", () => {
     ["an installer checksum that is not a SHA-256", { ...base, k3sInstallerSha256: "sha256:abc" }, /^cluster\.k3sInstallerSha256: must be 64 hex digits \(a SHA-256\); set the SHA-256/],
     ["an installer checksum one digit short", { ...base, k3sInstallerSha256: INSTALLER_SHA256.slice(1) }, /^cluster\.k3sInstallerSha256: must be 64 hex digits/],
     ["a bad taint", { ...base, controlPlane: { taints: ["oops"] } }, /^cluster\.controlPlane\.taints\[0\]: taints are key/],
-    ["an unknown key", { ...base, sever: 1 }, /^cluster: Unrecognized key/],
+    ["an unknown key", { ...base, sever: 1 }, /^cluster: unknown key "sever"; remove it \(every key: Pulumi.staging.yaml \(cluster:\), docs\/cluster.md\)$/],
     ["a malformed label key, naming the fix", { ...base, controlPlane: { labels: { "Bad Key": "x" } } }, /^cluster\.controlPlane\.labels\.Bad Key: label keys must be Kubernetes label keys/],
     // The kubelet exits on such --node-labels, so the node would never register (kubelet ValidateKubeletFlags).
     ["a node label in the kubernetes.io namespace", { ...base, agentPools: [{ name: "w", labels: { "node-role.kubernetes.io/worker": "true" } }] }, /^cluster\.agentPools\[0\]\.labels\.node-role\.kubernetes\.io\/worker: the kubelet refuses/],
@@ -219,6 +220,11 @@ describe("K3sCluster (mock runtime)", () => {
     const regs = await record({ ...base, controlPlane: { labels }, agentPools: Array.from({ length: 42 }, (_, i) => ({ name: `p${i}`, count: i === 41 ? 1 : 0 })) });
     const subnets = ofType(regs, "hcloud:index/networkSubnet:NetworkSubnet").map((r) => r.inputs.ipRange);
     expect(subnets).to.deep.equal(["10.255.0.0/16", "10.41.0.0/16"]);
+  });
+
+  it("an unknown key names the closest known one; a map that is no map says so (the shared strict map)", () => {
+    expect(() => parseClusterArgs({ ...base, locaton: "fsn1" })).to.throw(ValuesError, /^cluster: unknown key "locaton"; did you mean "location"\?/);
+    expect(() => parseClusterArgs({ ...base, adminCidrs: "203.0.113.7/32" })).to.throw(ValuesError, /^cluster\.adminCidrs: expected a map, got string$/);
   });
 
   for (const [what, args, message] of invalid) {

@@ -216,6 +216,8 @@ describe("infra/values/fields: the one values vocabulary", () => {
     it("refuses a value that is no map", () => {
       expect(fail(map, "a")).to.equal("expected a map, got string");
       expect(fail(map, [])).to.equal("expected a map, got a list");
+      // Absent is not "no map": the caller's own message for a missing key stays possible.
+      expect(fail(map, undefined)).to.match(/^Invalid input: expected object, received undefined/);
     });
     it("editDistance and closestKey: case-insensitive, close enough only", () => {
       expect(f.editDistance("Storage", "storage")).to.equal(0);
