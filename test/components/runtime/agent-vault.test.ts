@@ -14,8 +14,8 @@ import { recordProgram } from "../../../infra/render/record";
 import { ValuesError } from "../../../infra/values/errors";
 import { mergeValues } from "../../../infra/values/load";
 import { MindroomRuntime, parseRuntimeValues, type MindroomRuntimeArgs } from "../../../components/runtime";
-import { validateRuntimeValues } from "../../../components/runtime/values";
 import { validateKubeObjects } from "../../support/kube-schema";
+import { invalid, valid } from "./feature-helpers";
 import { renderSqlite, find, ofKind, container, envValue, envNames, secretRef, runtime, type Obj } from "./helpers";
 
 const CLI = "ghcr.io/infisical/agent-vault@sha256:" + "c".repeat(64);
@@ -33,18 +33,6 @@ const META = { "app.kubernetes.io/version": "0.0.0", "app.kubernetes.io/managed-
 const kinds = (objects: Obj[]) => objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
 const vault = (objects: Obj[], name = "agent-vault") => container(find(objects, "Deployment", name), "agent-vault");
 
-function errorOf(values: Record<string, unknown>): string {
-  try {
-    validateRuntimeValues(mergeValues({ eventCache: { backend: "sqlite" } }, values));
-    return "";
-  } catch (err) {
-    expect(err).to.be.instanceOf(ValuesError);
-    expect((err as Error).message).to.not.contain("\n");
-    return (err as Error).message;
-  }
-}
-const valid = (values: Record<string, unknown>) => expect(errorOf(values), JSON.stringify(values)).to.equal("");
-const invalid = (values: Record<string, unknown>, pattern: RegExp) => expect(errorOf(values)).to.match(pattern);
 
 /** Registers the runtime and records every child's resource options (dependsOn, replacement). */
 async function optionsOf(values: Record<string, unknown>): Promise<Map<string, pulumi.CustomResourceOptions>> {

@@ -7,11 +7,10 @@
  */
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { ValuesError } from "../../../infra/values/errors";
 import { mergeValues } from "../../../infra/values/load";
-import { validateRuntimeValues } from "../../../components/runtime/values";
 import { squidChainConfig } from "../../../components/runtime/spec/approved-egress";
 import { validateKubeObjects } from "../../support/kube-schema";
+import { invalid, valid } from "./feature-helpers";
 import { renderSqlite, find, ofKind, container, envValue, envNames, secretRef, runtime, type Obj } from "./helpers";
 
 const ON = {
@@ -26,18 +25,6 @@ const withOn = (values: Record<string, unknown> = {}) => renderSqlite(mergeValue
 const proxy = (objects: Obj[], name = NAME) => container(find(objects, "Deployment", name), "approved-egress-proxy");
 const kinds = (objects: Obj[]) => objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
 
-function errorOf(values: Record<string, unknown>): string {
-  try {
-    validateRuntimeValues(mergeValues({ eventCache: { backend: "sqlite" } }, values));
-    return "";
-  } catch (err) {
-    expect(err).to.be.instanceOf(ValuesError);
-    expect((err as Error).message).to.not.contain("\n");
-    return (err as Error).message;
-  }
-}
-const valid = (values: Record<string, unknown>) => expect(errorOf(values), JSON.stringify(values)).to.equal("");
-const invalid = (values: Record<string, unknown>, pattern: RegExp) => expect(errorOf(values)).to.match(pattern);
 
 describe("runtime approvedEgress: objects (checklist AE)", () => {
   it("AE1 adds exactly allowlist ConfigMap, ServiceAccount, Role, RoleBinding, PVC, Deployment, Service and the ingress NetworkPolicy (plus the squid ConfigMap with a parent proxy)", async () => {

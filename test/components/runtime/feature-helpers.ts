@@ -21,6 +21,7 @@ export function errorOf(values: Record<string, unknown>): string {
 }
 
 export const valid = (values: Record<string, unknown>) => expect(errorOf(values), JSON.stringify(values)).to.equal("");
+export const invalid = (values: Record<string, unknown>, pattern: RegExp) => expect(errorOf(values)).to.match(pattern);
 
 /** Constructing the component with invalid `values` throws the error and registers nothing. */
 export async function refusedBeforeRegistering(values: Record<string, unknown>): Promise<string> {
