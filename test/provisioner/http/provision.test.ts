@@ -178,6 +178,7 @@ describe("provisioner HTTP: POST /system/provision", () => {
     expect(first.body.customer_id).to.equal(1);
     await settle(h, first.body.job_id as string);
     await h.close({ keepData: true });
+    await new Promise((r) => setTimeout(r, 100)); // the mark's write behind lands first, then the file is lost
     rmSync(join(h.dataDir, "instance-ids.json"));
     // Fresh fakes: neither the stacks nor the mirror know tenant 1, only its job record does.
     h = await startHarness({ dataDir: h.dataDir });

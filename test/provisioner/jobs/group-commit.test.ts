@@ -225,6 +225,7 @@ describe("provisioner jobs: group-committed durable writes", () => {
     expect(got).to.deep.equal(Array.from({ length: 30 }, (_, i) => 8 + i));
     const file = join(dir, "instance-ids.json");
     const mark = () => (existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { last_instance_id: number }).last_instance_id : 0);
+    expect(mark(), "no allocation waited for, or wrote, the file itself").to.equal(0);
     for (let i = 0; i < 200 && mark() !== 37; i++) await sleep(5);
     expect(JSON.parse(readFileSync(file, "utf8"))).to.deep.equal({ last_instance_id: 37 });
     expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).to.deep.equal([]);
