@@ -166,13 +166,12 @@ export async function createApp(deps: AppDeps): Promise<Provisioner> {
  */
 async function releaseInterruptedStacks(store: JobStore, stacks: TenantStacks, log: Logger): Promise<void> {
   const died = store.all().filter((j) => j.instance_id !== FLEET_QUEUE && (j.needs_recovery || (j.status === "running" && j.phase === "stack")));
-  for (const id of new Set(died.map((j) => j.instance_id))) {
-    try {
-      await stacks.release(id);
-    } catch (err) {
-      log.warn({ instance_id: id, err: shortReason(err) }, "could not release the stack of an interrupted job; its next operation tries again");
-    }
-  }
+  // At once, not one after another: each may wait out its dead CLI's grace period.
+  await Promise.all(
+    [...new Set(died.map((j) => j.instance_id))].map((id) =>
+      stacks.release(id).catch((err: unknown) => log.warn({ instance_id: id, err: shortReason(err) }, "could not release the stack of an interrupted job; its next operation tries again")),
+    ),
+  );
 }
 
 /**
