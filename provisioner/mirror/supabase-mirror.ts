@@ -1,7 +1,7 @@
 /**
  * `InstanceMirror` over supabase-js with the service key. Every write goes to the durable outbox
  * first and is delivered in the background: rows carrying `subscription_id` (a creation) as a
- * PostgREST upsert on `instance_id`; partial rows (status, URLs, job bookkeeping) as an update
+ * PostgREST upsert on `instance_id` (creations of one shape together as one bulk upsert); partial rows (status, URLs, job bookkeeping) as an update
  * filtered on `instance_id`, because PostgreSQL checks NOT NULL columns of the proposed insert
  * before ON CONFLICT, so a partial upsert fails even when the row exists (tested on a real PostgreSQL
  * in test/infra/supabase).
@@ -262,11 +262,17 @@ export class SupabaseMirror implements InstanceMirror {
   }
 
   /**
-   * Partial rows with the same changes (sync's corrections: one status, one timestamp) as one
-   * `UPDATE … WHERE instance_id IN (…)`. Delivered only when every row was found; otherwise the
-   * caller delivers them one by one (an update of the same values twice is harmless).
+   * Several rows in one request. Creations with the same columns (a burst of provisions, sync's
+   * re-inserted rows) as one bulk upsert: one statement, so all land or none. Partial rows with the
+   * same changes (sync's corrections: one status, one timestamp) as one `UPDATE … WHERE instance_id
+   * IN (…)`, delivered only when every row was found. A refusal sends the caller one by one (an
+   * upsert or update of the same values twice is harmless), so only the bad row is set aside.
    */
   private async deliverBatch(batch: Array<{ row: InstanceRow }>): Promise<Outcome> {
+    if (batch[0].row.subscription_id) {
+      const result = await this.client.from("instances").upsert(batch.map((g) => g.row), { onConflict: "instance_id" });
+      return result.error ? this.failed(result) : { kind: "delivered" };
+    }
     const ids = batch.map((g) => String(g.row.instance_id));
     const { instance_id: _id, ...changes } = batch[0].row;
     const result = await this.client.from("instances").update(changes).in("instance_id", ids).select("instance_id");
@@ -274,8 +280,14 @@ export class SupabaseMirror implements InstanceMirror {
       const found = new Set((Array.isArray(result.data) ? result.data : []).map((r: { instance_id: unknown }) => String(r.instance_id)));
       return ids.every((id) => found.has(id)) ? { kind: "delivered" } : { kind: "rejected", reason: "some rows were not found" };
     }
+    return this.failed(result);
+  }
+
+  /** What a refused request means for its writes (see `classify`). */
+  private failed(result: { status: number; error: { code?: unknown; message: string } }): Outcome {
     const code = typeof result.error.code === "string" && result.error.code ? result.error.code : undefined;
-    const reason = `HTTP ${result.status || "unreachable"}${code ? ` ${code}` : ""}: ${oneLine(result.error.message)}`;
+    let reason = `HTTP ${result.status || "unreachable"}${code ? ` ${code}` : ""}: ${oneLine(result.error.message)}`;
+    if (code && SCHEMA_BEHIND.has(code)) reason += " (apply infra/supabase/migrations, then reload PostgREST's schema cache)";
     return classify(result.status, code) === "retry" ? { kind: "retry", reason } : { kind: "rejected", reason };
   }
 
@@ -291,28 +303,27 @@ export class SupabaseMirror implements InstanceMirror {
       }
       return { kind: "delivered" };
     }
-    const code = typeof result.error.code === "string" && result.error.code ? result.error.code : undefined;
-    let reason = `HTTP ${result.status || "unreachable"}${code ? ` ${code}` : ""}: ${oneLine(result.error.message)}`;
-    if (code && SCHEMA_BEHIND.has(code)) reason += " (apply infra/supabase/migrations, then reload PostgREST's schema cache)";
-    return classify(result.status, code) === "retry" ? { kind: "retry", reason } : { kind: "rejected", reason };
+    return this.failed(result);
   }
 }
 
 /**
- * Coalesced rows in delivery order, runs of partial rows with identical changes grouped (at most
- * 500 a request, to keep the URL's `in.(…)` list short); any other row is a batch of its own.
+ * Coalesced rows in delivery order, grouped into runs of at most 500 (to keep a request, and the
+ * URL's `in.(…)` list, short): creations that name the same columns (a bulk upsert lists its
+ * columns once and sets a column a row lacks to NULL, so only rows of one shape may share one),
+ * and partial rows with identical changes.
  */
 function batches<G extends { row: InstanceRow }>(groups: G[]): G[][] {
   const out: G[][] = [];
   const keyOf = (row: InstanceRow) => {
-    if (row.subscription_id) return null;
+    if (row.subscription_id) return `creation:${Object.keys(row).sort().join(",")}`;
     const { instance_id: _id, ...changes } = row;
-    return JSON.stringify(changes);
+    return `changes:${JSON.stringify(changes)}`;
   };
   for (const group of groups) {
     const last = out[out.length - 1];
     const key = keyOf(group.row);
-    if (last && key !== null && last.length < 500 && keyOf(last[0].row) === key) last.push(group);
+    if (last && last.length < 500 && keyOf(last[0].row) === key) last.push(group);
     else out.push([group]);
   }
   return out;

@@ -76,7 +76,7 @@ export class IdAllocator {
 
   private async allocateLocked(): Promise<number> {
     if (!this.sourcesLoaded) await this.loadSources();
-    const id = Math.max(this.mark, highest(this.o.registry.ids())) + 1;
+    const id = Math.max(this.mark, this.o.registry.highestId()) + 1;
     if (id > MAX_INSTANCE_ID) throw new Failure("failed", "Failed to insert instance: instance ids exhausted");
     this.mark = id;
     this.writeMark();

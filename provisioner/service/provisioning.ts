@@ -182,9 +182,7 @@ export class ProvisioningService {
     const prior = this.acceptingSubscriptions.get(sub);
     const mine = (async () => {
       if (prior) await prior.catch(() => undefined);
-      const existing = this.d.registry
-        .all()
-        .find((v) => typeof v.subscription_id === "string" && v.subscription_id.toLowerCase() === sub && v.status !== "deprovisioned");
+      const existing = this.d.registry.forSubscription(sub);
       if (!existing) return this.acceptNew(req, jobId);
       const id = existing.instance_id;
       this.d.log.info({ instance_id: id }, `Provisioning for subscription ${req.subscription_id}: instance ${id} already exists, re-provisioning it`);

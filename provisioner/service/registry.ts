@@ -24,6 +24,12 @@ export interface Logger {
 
 export class InstanceRegistry {
   private readonly views = new Map<string, InstanceView>();
+  /**
+   * Tenants by lower-cased subscription id, and the highest numeric id: both are asked on every
+   * provision, where a scan of the fleet (a sort and a copy of every view) grows with it.
+   */
+  private readonly bySubscription = new Map<string, Set<string>>();
+  private highest = 0;
 
   constructor(
     private readonly stacks: TenantStacks,
@@ -91,9 +97,35 @@ export class InstanceRegistry {
     return [...this.views.keys()];
   }
 
+  /** The highest numeric instance id known (0 when none). */
+  highestId(): number {
+    return this.highest;
+  }
+
+  /**
+   * The tenant a subscription has, unless it was deprovisioned (subscription ids compare without
+   * case); the lowest id when several claim it (rows that predate the one-tenant rule).
+   */
+  forSubscription(subscriptionId: string): InstanceView | undefined {
+    let found: InstanceView | undefined;
+    for (const id of this.bySubscription.get(subscriptionId.toLowerCase()) ?? []) {
+      const view = this.views.get(id)!;
+      if (view.status !== "deprovisioned" && (!found || Number(id) < Number(found.instance_id))) found = view;
+    }
+    return found ? { ...found } : undefined;
+  }
+
   /** Updates memory without writing the mirror (facts learned from the mirror or the stacks). */
   merge(id: string, patch: Partial<InstanceView>): void {
-    this.views.set(id, { ...this.views.get(id), ...patch, instance_id: id });
+    const before = this.views.get(id);
+    const after = { ...before, ...patch, instance_id: id };
+    this.views.set(id, after);
+    if (/^\d+$/.test(id)) this.highest = Math.max(this.highest, Number(id));
+    const was = subscriptionKey(before?.subscription_id);
+    const now = subscriptionKey(after.subscription_id);
+    if (was === now) return;
+    if (was) this.bySubscription.get(was)?.delete(id);
+    if (now) this.bySubscription.set(now, (this.bySubscription.get(now) ?? new Set()).add(id));
   }
 
   /**
@@ -120,4 +152,8 @@ export class InstanceRegistry {
       this.log.warn({ instance_id: id, err: shortReason(err) }, "failed to queue the instances mirror write");
     }
   }
+}
+
+function subscriptionKey(subscriptionId: unknown): string | undefined {
+  return typeof subscriptionId === "string" && subscriptionId !== "" ? subscriptionId.toLowerCase() : undefined;
 }

@@ -20,10 +20,14 @@
  * fsync, as a network volume (the provisioner's PVC) takes: a synchronous fsync blocks its thread
  * for it, an asynchronous one holds one of libuv's 4 pool threads for it.
  *
- * Run: [FSYNC_MS=2] npx tsx test/bench/provision-latency.ts [samplesPerLevel] [cliMs] [levels]
+ * CPU_PROFILE=<file> writes a V8 CPU profile of the provisioner thread over the measured levels only
+ * (start-up and warm-up left out), for Chrome DevTools or `node --cpu-prof`-style tools.
+ *
+ * Run: [FSYNC_MS=2] [CPU_PROFILE=p.cpuprofile] npx tsx test/bench/provision-latency.ts [samplesPerLevel] [cliMs] [levels]
  *   e.g. npx tsx test/bench/provision-latency.ts 200 250 1,5,20
  */
 import fs from "node:fs";
+import { Session } from "node:inspector/promises";
 import { Worker } from "node:worker_threads";
 import { FakePulumi } from "../provisioner/stacks/fake-cli";
 import { E2E_API_KEY, startRealHarness } from "../provisioner/e2e/harness";
@@ -120,6 +124,12 @@ async function main(): Promise<void> {
       client.postMessage({ concurrency, rounds });
     });
   await run(1, 20); // warm-up
+  const profiler = process.env.CPU_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  }
   let tenants = 20;
   console.log(`provision acceptance (202) over HTTP, real adapters, fake CLI at ${cliMs} ms per command, ${samples} requests per level${fsyncMs ? `, fsync + ${fsyncMs} ms` : ""}`);
   for (const concurrency of levels) {
@@ -134,6 +144,10 @@ async function main(): Promise<void> {
       `${String(concurrency).padStart(3)} concurrent (${rounds} × ${concurrency}):  p50 ${f(percentile(latencies, 50))}  p99 ${f(percentile(latencies, 99))}  max ${f(latencies[latencies.length - 1])}` +
         `   provisioner thread busy ${(elu.active / latencies.length).toFixed(2)} ms/request (${(elu.utilization * 100).toFixed(0)} %)`,
     );
+  }
+  if (profiler) {
+    const { profile } = await profiler.post("Profiler.stop");
+    fs.writeFileSync(process.env.CPU_PROFILE!, JSON.stringify(profile));
   }
   console.log(`${tenants} tenants, ${h.provisioner.runner.counts().queued} jobs still queued at the end`);
   await client.terminate();

@@ -138,6 +138,23 @@ describe("infra/supabase: the instance mirror's rows on the real migration (Post
     for (const id of [1, 2, 3]) expect(await t.row(id)).to.deep.include({ status: "error", tier: "pro", subscription_id: t.subscription });
   });
 
+  it("a burst of creations as one bulk upsert: accepted by the real table, an existing row keeps the columns the burst does not name", async () => {
+    const t = await setup();
+    await t.registry.record("2", { subscription_id: t.subscription, status: "running", tier: "pro" }, true);
+    await t.registry.record("2", { openrouter_key_hash: "sk-or-hash" });
+    await t.mirror.drained();
+    rest!.failWith = 503; // the burst waits together, as writes queued behind a delivery in flight do
+    const at = new Date().toISOString();
+    for (const id of ["1", "2", "3"]) {
+      await t.registry.record(id, { subscription_id: t.subscription, account_id: t.account, status: "provisioning", tier: "byok", created_at: at, stack_name: `production-${id}`, last_job_id: `job-${id}`, last_error: null }, true);
+    }
+    rest!.failWith = undefined;
+    await t.mirror.drained();
+    expect(rejected()).to.equal("");
+    for (const id of [1, 2, 3]) expect(await t.row(id)).to.deep.include({ status: "provisioning", tier: "byok", account_id: t.account, stack_name: `production-${id}`, last_job_id: `job-${id}` });
+    expect(await t.row(2)).to.deep.include({ openrouter_key_hash: "sk-or-hash" });
+  });
+
   it("the same life queued while Supabase is down, delivered coalesced after it returns (string ids too)", async () => {
     const t = await setup();
     rest!.failWith = 503;

@@ -114,8 +114,10 @@ export class PgRest {
       return { status: 200, body: rows, headers: { "content-range": `${range}/${prefer.includes("count=exact") ? count : "*"}` } };
     }
 
-    const body = JSON.parse(raw) as Record<string, unknown>;
-    const columns = Object.keys(body);
+    const body = JSON.parse(raw) as Record<string, unknown> | Array<Record<string, unknown>>;
+    // A bulk insert (an array) names its columns in `columns`, as supabase-js sends it.
+    const listed = url.searchParams.get("columns")?.split(",").map((c) => c.replace(/"/g, ""));
+    const columns = Array.isArray(body) ? (listed ?? Object.keys(body[0] ?? {})) : Object.keys(body);
     const payload = dollarQuote(JSON.stringify(body));
     let statement: string;
     if (req.method === "POST") {
@@ -126,7 +128,7 @@ export class PgRest {
           ? `ON CONFLICT (${ident(conflict)}) DO UPDATE SET ${columns.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(", ")}`
           : `ON CONFLICT (${ident(conflict)}) DO NOTHING`
         : "";
-      statement = `INSERT INTO public.${ident(table)} (${cols}) SELECT ${columns.map((c) => `pgrst_body.${ident(c)}`).join(", ")} FROM json_populate_recordset(NULL::public.${ident(table)}, json_build_array(${payload}::json)) pgrst_body ${onConflict} RETURNING public.${ident(table)}.*`;
+      statement = `INSERT INTO public.${ident(table)} (${cols}) SELECT ${columns.map((c) => `pgrst_body.${ident(c)}`).join(", ")} FROM json_populate_recordset(NULL::public.${ident(table)}, ${Array.isArray(body) ? `${payload}::json` : `json_build_array(${payload}::json)`}) pgrst_body ${onConflict} RETURNING public.${ident(table)}.*`;
     } else if (req.method === "PATCH") {
       statement = `UPDATE public.${ident(table)} SET ${columns.map((c) => `${ident(c)} = pgrst_body.${ident(c)}`).join(", ")} FROM json_populate_record(NULL::public.${ident(table)}, ${payload}::json) pgrst_body ${whereSql} RETURNING public.${ident(table)}.*`;
     } else {

@@ -8,7 +8,8 @@
  *   uuid `subscription_id`/`account_id`, INTEGER `openrouter_key_limit_usd`, timestamptz columns,
  *   the status CHECK (23514), NOT NULL `subscription_id` on insert (23502), UNIQUE subdomain (23505 → 409);
  * - `Prefer: return=minimal` (the default: 201/204 with an empty body) vs `return=representation`;
- * - `on_conflict=instance_id` + `resolution=merge-duplicates` updates only the columns sent;
+ * - `on_conflict=instance_id` + `resolution=merge-duplicates` updates only the columns sent; an
+ *   array body (a bulk upsert, its `columns` listed) is all or nothing;
  * - reads capped at `maxRows` (Supabase's default 1000), `offset`/`limit`/`order`, `count=exact`.
  * Error bodies are PostgREST's `{code, details, hint, message}`.
  */
@@ -106,17 +107,27 @@ export class FakePostgrest {
         if (url.searchParams.get("on_conflict") !== "instance_id" || !prefer.includes("resolution=merge-duplicates")) {
           throw { status: 400, code: "PGRST100", message: "the mirror only upserts on instance_id" } satisfies PgError;
         }
-        const body = this.typed(seen.body as Row);
-        const key = String(body.instance_id);
-        const existing = this.rows.get(key);
-        const row: Row = existing ? { ...existing, ...body } : { status: "provisioning", tier: "free", ...body };
-        if (!existing && (row.subscription_id === undefined || row.subscription_id === null)) {
-          throw { status: 400, code: "23502", message: 'null value in column "subscription_id" of relation "instances" violates not-null constraint' } satisfies PgError;
+        // A bulk upsert (an array) is one statement: every row lands, or none does. Its `columns`
+        // are the ones set; a row that lacks one sets it to NULL.
+        const bodies = Array.isArray(seen.body) ? (seen.body as Row[]) : [seen.body as Row];
+        const columns = url.searchParams.get("columns")?.split(",").map((c) => c.replace(/"/g, ""));
+        const staged = new Map(this.rows);
+        const written: Row[] = [];
+        for (const raw of bodies) {
+          const body = this.typed(columns ? Object.fromEntries(columns.map((c) => [c, raw[c] ?? null])) : raw);
+          const key = String(body.instance_id);
+          const existing = staged.get(key);
+          const row: Row = existing ? { ...existing, ...body } : { status: "provisioning", tier: "free", ...body };
+          if (!existing && (row.subscription_id === undefined || row.subscription_id === null)) {
+            throw { status: 400, code: "23502", message: 'null value in column "subscription_id" of relation "instances" violates not-null constraint' } satisfies PgError;
+          }
+          row.subdomain ??= key;
+          this.constraints(row, key, staged);
+          staged.set(key, row);
+          written.push(row);
         }
-        row.subdomain ??= key;
-        this.constraints(row, key);
-        this.rows.set(key, row);
-        return prefer.includes("return=representation") ? send(201, represent([row])) : send(201);
+        for (const row of written) this.rows.set(String(row.instance_id), row);
+        return prefer.includes("return=representation") ? send(201, represent(written)) : send(201);
       }
       if (url.pathname === "/rest/v1/instances" && req.method === "PATCH") {
         const filter = this.filter(url.searchParams);
@@ -171,7 +182,7 @@ export class FakePostgrest {
     return out;
   }
 
-  private constraints(row: Row, key: string): void {
+  private constraints(row: Row, key: string, rows: Map<string, Row> = this.rows): void {
     if (row.status === null || row.status === undefined || !STATUSES.has(String(row.status))) {
       throw {
         status: 400,
@@ -180,7 +191,7 @@ export class FakePostgrest {
         details: `Failing row contains (${String(row.status)}).`,
       } satisfies PgError;
     }
-    for (const [other, r] of this.rows) {
+    for (const [other, r] of rows) {
       if (other !== key && r.subdomain === row.subdomain) {
         throw { status: 409, code: "23505", message: 'duplicate key value violates unique constraint "instances_subdomain_key"', details: `Key (subdomain)=(${String(row.subdomain)}) already exists.` } satisfies PgError;
       }

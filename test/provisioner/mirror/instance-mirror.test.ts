@@ -212,4 +212,34 @@ describe("provisioner/mirror: Supabase mirror with a durable outbox", function (
     expect(supabase.rows.get("1")!.status).to.equal("stopped");
     expect(readFileSync(join(dataDir, "mirror-outbox", "rejected.jsonl"), "utf8")).to.include("no instances row with instance_id 9");
   });
+
+  it("creations of the same shape waiting together are one bulk upsert; a row Supabase refuses is set aside alone, the others land", async () => {
+    const mirror = make();
+    const sub = (n: number) => `5b0c8f0e-6f8e-4c1b-9d55-2f3b6f0a9a${String(n).padStart(2, "0")}`;
+    const creation = (id: number) => ({ instance_id: id, subscription_id: sub(id), status: "provisioning" as const, tier: "byok", last_job_id: `job-${id}` });
+    const sent = () => supabase.writes().map((r) => (Array.isArray(r.body) ? r.body : [r.body]).map((b) => (b as { instance_id: number }).instance_id));
+    // They wait in the outbox while Supabase is down (a burst of provisions queues the same way
+    // behind a delivery in flight), then go as one request.
+    supabase.failWith = 503;
+    await Promise.all([1, 2, 3, 4, 5].map((id) => mirror.write(creation(id))));
+    await until(() => supabase.writes().length > 0);
+    supabase.requests.length = 0;
+    supabase.failWith = undefined;
+    await mirror.drained();
+    expect(sent()).to.deep.equal([[1, 2, 3, 4, 5]]);
+    for (const id of [1, 2, 3, 4, 5]) expect(supabase.rows.get(String(id))).to.include({ subscription_id: sub(id), tier: "byok", last_job_id: `job-${id}` });
+
+    // Row 7 wants subdomain "5", which row 5 has: the bulk statement fails as a whole (409), then
+    // each row goes alone and only 7 is refused.
+    supabase.failWith = 503;
+    await Promise.all([{ ...creation(7), subdomain: "5" }, { ...creation(8), subdomain: "8" }].map((row) => mirror.write(row)));
+    await until(() => supabase.writes().length > 0);
+    supabase.requests.length = 0;
+    supabase.failWith = undefined;
+    await until(() => mirror.pending() === 0);
+    expect(sent()).to.deep.equal([[7, 8], [7], [8]]);
+    expect(supabase.rows.get("8")).to.include({ subscription_id: sub(8) });
+    expect(supabase.rows.has("7")).to.equal(false);
+    expect(readFileSync(join(dataDir, "mirror-outbox", "rejected.jsonl"), "utf8")).to.include("23505");
+  });
 });
