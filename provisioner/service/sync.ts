@@ -131,6 +131,7 @@ export class SyncService {
       result.errors++;
       return;
     }
+    const inserts: Array<{ id: string; status: InstanceStatus; written: Promise<void> }> = [];
     for (const s of summaries) {
       if (seen.has(s.instanceId)) continue;
       result.total++;
@@ -144,17 +145,22 @@ export class SyncService {
         result.errors++;
         continue;
       }
-      try {
-        const status = statusOf(replicas.get(tenantObjectNames(s.instanceId).mindroom), s);
-        const row = { subscription_id: known.subscription_id, account_id: known.account_id ?? null, status, stack_name: s.stackName, tier: known.tier ?? null };
-        await this.d.registry.record(s.instanceId, { ...row, kubernetes_synced_at: new Date().toISOString() }, true);
-        result.updates.push({ instance_id: numericId(s.instanceId), old_status: "missing", new_status: status, reason: "missing_row" });
+      const status = statusOf(replicas.get(tenantObjectNames(s.instanceId).mindroom), s);
+      const row = { subscription_id: known.subscription_id, account_id: known.account_id ?? null, status, stack_name: s.stackName, tier: known.tier ?? null };
+      // Queued together, so they reach Supabase as one bulk upsert (rows of one shape).
+      inserts.push({ id: s.instanceId, status, written: this.d.registry.record(s.instanceId, { ...row, kubernetes_synced_at: new Date().toISOString() }, true) });
+    }
+    const outcomes = await Promise.allSettled(inserts.map((i) => i.written));
+    inserts.forEach(({ id, status }, n) => {
+      const outcome = outcomes[n];
+      if (outcome.status === "fulfilled") {
+        result.updates.push({ instance_id: numericId(id), old_status: "missing", new_status: status, reason: "missing_row" });
         result.synced++;
-      } catch (err) {
-        this.d.log.warn({ instance_id: s.instanceId, err: shortReason(err) }, "could not add the missing row");
+      } else {
+        this.d.log.warn({ instance_id: id, err: shortReason(outcome.reason) }, "could not add the missing row");
         result.errors++;
       }
-    }
+    });
   }
 
   /** One list of the MindRoom Deployments. @throws Failure (nothing changed yet) */

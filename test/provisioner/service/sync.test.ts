@@ -60,4 +60,27 @@ describe("provisioner/service/sync: the corrections reach Supabase batched", fun
     for (const id of stopped) expect(supabase.rows.get(String(id))).to.include({ status: "stopped" });
     for (const id of error) expect(supabase.rows.get(String(id))).to.include({ status: "error" });
   });
+
+  it("re-inserts the rows of stacks Supabase lost as a bulk upsert, not one request per row", async () => {
+    const kube = new FakeTenantKube();
+    const stacks = new FakeTenantStacks();
+    const log = pino({ level: "silent" });
+    const registry = new InstanceRegistry(stacks, mirror, log);
+    const ids = ["1", "2", "3", "4", "5", "6"];
+    for (const id of ids) {
+      const spec = { instanceId: id, tags: { customer: id, account: "", tier: "byok", desiredState: "running", subscription: SUB }, values: {} };
+      stacks.stacks.set(id, { spec: spec as never, desiredState: "running", resourceCount: 12, lastUpdate: new Date().toISOString() });
+      kube.deployments.set(`mindroom-${id}`, { replicas: 1, rolledOut: true });
+      registry.merge(id, { subscription_id: SUB, tier: "byok" });
+    }
+    const result = await new SyncService({ stacks, kube, mirror, registry, log }).sync();
+    await mirror.drained();
+
+    expect(result.updates.map((u) => [u.instance_id, u.reason])).to.deep.equal(ids.map((id) => [Number(id), "missing_row"]));
+    for (const id of ids) expect(supabase.rows.get(id)).to.include({ subscription_id: SUB, status: "running", stack_name: `instance-${id}` });
+    // The first row may go alone (it starts the delivery); the others wait behind it and go together.
+    const posts = supabase.requests.filter((r) => r.method === "POST");
+    expect(posts.length).to.be.at.most(2);
+    expect(posts.flatMap((r) => (Array.isArray(r.body) ? r.body : [r.body])).map((b) => String((b as { instance_id: unknown }).instance_id))).to.deep.equal(ids);
+  });
 });
