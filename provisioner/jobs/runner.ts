@@ -97,7 +97,7 @@ export class JobRunner {
     return {
       kind,
       submit: (instanceId, params, jobId) => this.submit(kind, instanceId, params, jobId),
-      submitDurable: (instanceId, params, jobId) => this.submitDurable(kind, instanceId, params, jobId),
+      submitDurable: (instanceId, params, jobId, alongside) => this.submitDurable(kind, instanceId, params, jobId, alongside),
     };
   }
 
@@ -146,20 +146,39 @@ export class JobRunner {
    * `submit` for the request path under load: the record is written off the event loop, its fsyncs
    * shared with concurrent submissions (group commit). Resolves once the record is on disk,
    * directory entry included; only then is the job queued, so a 202 sent after it is never lost.
+   *
+   * `alongside` is another durable write the job depends on (a provision's row insert), run at the
+   * same time so the request waits for one round of fsyncs instead of two: the job is queued only
+   * once both landed; when `alongside` fails, the saved record is discarded again and its error is
+   * thrown.
    * @throws Failure `failed` (500) when the record could not be written: nothing is queued, and no
    * later boot runs it.
    */
-  async submitDurable(kind: JobKind, instanceId: string, params: Record<string, unknown>, jobId: string = randomUUID()): Promise<JobRecord> {
+  async submitDurable(kind: JobKind, instanceId: string, params: Record<string, unknown>, jobId: string = randomUUID(), alongside?: Promise<unknown>): Promise<JobRecord> {
     const job = this.newJob(kind, instanceId, params, jobId);
-    try {
-      await this.opts.store.saveDurable(job);
-    } catch (err) {
+    const [saved, other] = await Promise.allSettled([this.opts.store.saveDurable(job), alongside]);
+    if (other.status === "rejected") {
+      if (saved.status === "fulfilled") this.discard(job);
+      throw other.reason;
+    }
+    if (saved.status === "rejected") {
+      const err = saved.reason as Error;
       this.opts.log?.error({ job_id: jobId, kind, instance_id: instanceId, err: shortReason(err) }, "could not write the job record to disk; the request was refused");
-      const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? "I/O error";
+      const code = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? "I/O error";
       throw new Failure("failed", `Job ${kind} of instance ${instanceId} was not accepted: its record could not be written to disk (${code}); see the provisioner logs, then retry`);
     }
     this.queueNew(job);
     return job;
+  }
+
+  /** A saved job whose caller is refused: it must not run, now or after a restart. */
+  private discard(job: JobRecord): void {
+    try {
+      this.opts.store.discard(job.job_id);
+    } catch (err) {
+      // The disk already failed the write beside it; a restart may find this job and run it.
+      this.opts.log?.error({ job_id: job.job_id, kind: job.kind, instance_id: job.instance_id, err: shortReason(err) }, "could not remove the record of a refused job; a restart may run it");
+    }
   }
 
   private newJob(kind: JobKind, instanceId: string, params: Record<string, unknown>, jobId: string): JobRecord {

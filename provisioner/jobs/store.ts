@@ -150,6 +150,18 @@ export class JobStore {
   }
 
   /**
+   * Forgets a record saved moments ago whose job must never run (the write it depends on failed),
+   * also on disk: its own file goes, its group file is rewritten without it. Synchronous: this is
+   * the failure path of a request, which answers only once the record is gone.
+   * @throws when the disk refuses; a restart could then still find the job
+   */
+  discard(id: string): void {
+    if (!this.records.delete(id)) return;
+    rmSync(this.path(id), { force: true });
+    this.pruneGroups();
+  }
+
+  /**
    * Removes finished jobs older than `maxAgeMs`; returns how many went. A record that still says
    * its stack needs recovery stays until that recovery ran: it is the only durable trace of a
    * stale lock, and without it the tenant's next operation after a later restart would meet the

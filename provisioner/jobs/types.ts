@@ -85,6 +85,10 @@ export interface JobQueue<P extends Record<string, unknown>> {
   readonly kind: JobKind;
   /** Accepts a job: durable before this returns, so a 202 is never lost. */
   submit(instanceId: string, params: P, jobId?: string): JobRecord;
-  /** The same for the request path under load: resolves once durable, its fsyncs shared with concurrent submissions (JobRunner.submitDurable). */
-  submitDurable(instanceId: string, params: P, jobId?: string): Promise<JobRecord>;
+  /**
+   * The same for the request path under load: resolves once durable, its fsyncs shared with
+   * concurrent submissions, and queued only once `alongside` (a write the job depends on) landed
+   * too (JobRunner.submitDurable).
+   */
+  submitDurable(instanceId: string, params: P, jobId?: string, alongside?: Promise<unknown>): Promise<JobRecord>;
 }

@@ -76,6 +76,7 @@ export class SupabaseMirror implements InstanceMirror {
   private readonly client: SupabaseClient;
   private readonly outbox: Outbox;
   private draining = false;
+  private drainScheduled = false;
   private again = false;
   private attempt = 0;
   private timer?: NodeJS.Timeout;
@@ -108,7 +109,20 @@ export class SupabaseMirror implements InstanceMirror {
       this.backlogWarningAt *= 10;
     }
     // During an outage the retry timer owns delivery; hammering a down Supabase per write helps nobody.
-    if (!this.outage) void this.drain();
+    if (!this.outage) this.drainSoon();
+  }
+
+  /**
+   * Starts a delivery on the next turn of the event loop: the entries of one outbox group become
+   * pending one microtask after another, and a delivery started by the first would send it alone.
+   */
+  private drainSoon(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      void this.drain();
+    });
   }
 
   async writeMany(rows: InstanceRow[]): Promise<void> {
@@ -119,7 +133,7 @@ export class SupabaseMirror implements InstanceMirror {
     // Appended together: the outbox commits concurrent appends in one group, and the drain below
     // sends rows with the same changes as one request.
     await Promise.all(rows.map((row) => this.outbox.append(row)));
-    if (!this.outage) void this.drain();
+    if (!this.outage) this.drainSoon();
   }
 
   pending(): number {

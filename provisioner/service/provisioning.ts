@@ -39,6 +39,26 @@ export interface ProvisionParams extends Record<string, unknown> {
   enable_credentials_encryption: boolean;
   /** The DB integer for a new row, the given id's string form for a re-provision (upstream). */
   customer_id: number | string;
+  /** A new tenant's subscription, to write its row again if a crash lost it (records before this field lack it). */
+  subscription_id?: string | null;
+}
+
+/** A provision up to its job: the job's params, and the row write the job depends on. */
+interface Admission {
+  params: ProvisionParams;
+  row: Promise<void>;
+}
+
+/**
+ * A row write on the request path as the error the caller gets, marked handled at once: it is
+ * awaited only when the job record is (JobRunner.submitDurable), a few ticks later.
+ */
+function rowWrite(what: "insert" | "update", write: Promise<void>): Promise<void> {
+  const row = write.catch((err: unknown) => {
+    throw new Failure("failed", `Failed to ${what} instance: ${shortReason(err)}`);
+  });
+  row.catch(() => undefined);
+  return row;
 }
 
 /** What an upgrade changes; nothing re-applies the tenant as it is (the current component). */
@@ -96,7 +116,7 @@ export interface Accepted {
 }
 
 export class ProvisioningService {
-  private readonly acceptingSubscriptions = new Map<string, Promise<ProvisionParams>>();
+  private readonly acceptingSubscriptions = new Map<string, Promise<Admission>>();
   private readonly specs: TenantSpecBuilder;
   private readonly readiness: Readiness;
   private readonly provisionJobs: JobQueue<ProvisionParams>;
@@ -116,8 +136,9 @@ export class ProvisioningService {
   async provision(req: ProvisionRequest, jobId: string): Promise<Accepted> {
     this.requireEngine("Tenant provisioning");
     const admit = async (): Promise<Accepted> => {
-      const params = await this.accept(req, jobId);
-      return { params, job: await this.provisionJobs.submitDurable(params.instance_id, params, jobId) };
+      const { params, row } = await this.accept(req, jobId);
+      // The row write and the job record go to disk at the same time; the job runs only if both landed.
+      return { params, job: await this.provisionJobs.submitDurable(params.instance_id, params, jobId, row) };
     };
     const reprovision = req.instance_id !== undefined && req.instance_id !== null;
     return reprovision ? this.d.runner.inOrder(String(req.instance_id), admit) : admit();
@@ -167,8 +188,12 @@ export class ProvisioningService {
     }
   }
 
-  /** §6.1: before the 202. Re-provision → row to `provisioning` (404 when unknown); new → allocate and insert. */
-  private async accept(req: ProvisionRequest, jobId: string): Promise<ProvisionParams> {
+  /**
+   * §6.1: before the 202. Re-provision → row to `provisioning` (404 when unknown); new → allocate
+   * and insert. The registry knows the tenant when this resolves; its row is on its way to the
+   * outbox (`row`, a Failure when it cannot be written).
+   */
+  private async accept(req: ProvisionRequest, jobId: string): Promise<Admission> {
     if (req.instance_id !== undefined && req.instance_id !== null) {
       const id = String(req.instance_id);
       if (!(await this.known(id))) throw new Failure("not_found", `Instance ${id} not found`);
@@ -197,70 +222,58 @@ export class ProvisioningService {
   }
 
   /** A re-provision keeps what the tenant has (tier, account, subscription) unless the request sets it. */
-  private async acceptExisting(
+  private acceptExisting(
     id: string,
     req: ProvisionRequest,
     jobId: string,
     how: { customerId: number | string; viaSubscription: boolean },
-  ): Promise<ProvisionParams> {
+  ): Admission {
     const view = this.d.registry.get(id);
     const tier = normaliseTier(req.tier) ?? normaliseTier(view?.tier) ?? "free";
     const account = req.account_id !== undefined ? req.account_id : (view?.account_id ?? null);
-    try {
-      await this.d.registry.record(
-        id,
-        {
-          status: "provisioning",
-          tier,
-          account_id: account,
-          ...(req.subscription_id && !how.viaSubscription ? { subscription_id: req.subscription_id } : {}),
-          stack_name: this.d.stacks.stackName(id),
-          last_job_id: jobId,
-          last_error: null,
-        },
-        true,
-      );
-    } catch (err) {
-      throw new Failure("failed", `Failed to update instance: ${shortReason(err)}`);
-    }
+    const row = rowWrite("update", this.d.registry.record(
+      id,
+      {
+        status: "provisioning",
+        tier,
+        account_id: account,
+        ...(req.subscription_id && !how.viaSubscription ? { subscription_id: req.subscription_id } : {}),
+        stack_name: this.d.stacks.stackName(id),
+        last_job_id: jobId,
+        last_error: null,
+      },
+      true,
+    ));
     this.d.log.info({ instance_id: id, tier }, `Re-provisioning instance ${id} with tier ${tier}`);
     // A retry of a first provision (same subscription) of a tenant this project created (it has a
     // stack name) keeps the encryption a new tenant gets, even when its first run died before the Secret existed.
     const optIn = req.enable_credentials_encryption === true || (how.viaSubscription && Boolean(view?.stack_name));
-    return { instance_id: id, is_new: false, account_id: account, tier, enable_credentials_encryption: optIn, customer_id: how.customerId };
+    return { params: { instance_id: id, is_new: false, account_id: account, tier, enable_credentials_encryption: optIn, customer_id: how.customerId }, row };
   }
 
   /** A new tenant: allocate an id and insert its row. */
-  private async acceptNew(req: ProvisionRequest, jobId: string): Promise<ProvisionParams> {
+  private async acceptNew(req: ProvisionRequest, jobId: string): Promise<Admission> {
     const account = req.account_id ?? null;
     const tier = normaliseTier(req.tier) ?? "free";
     const numeric = await this.d.ids.allocate();
     const id = String(numeric);
-    try {
-      await this.d.registry.record(
-        id,
-        {
-          subscription_id: req.subscription_id ?? null,
-          account_id: account,
-          status: "provisioning",
-          tier,
-          created_at: new Date().toISOString(),
-          stack_name: this.d.stacks.stackName(id),
-          last_job_id: jobId,
-          last_error: null,
-        },
-        true,
-      );
-    } catch (err) {
-      throw new Failure("failed", `Failed to insert instance: ${shortReason(err)}`);
-    }
+    const subscription = req.subscription_id ?? null;
+    const row = rowWrite("insert", this.insertRow(id, { subscription_id: subscription, account_id: account, tier, last_job_id: jobId, created_at: new Date().toISOString() }));
     this.d.log.info({ instance_id: id, tier }, `Provisioning for subscription ${req.subscription_id}, new id ${id}, tier ${tier}`);
-    return { instance_id: id, is_new: true, account_id: account, tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: numeric };
+    const params = { instance_id: id, is_new: true, account_id: account, tier, enable_credentials_encryption: req.enable_credentials_encryption === true, customer_id: numeric, subscription_id: subscription };
+    return { params, row };
+  }
+
+  /** A new tenant's row (registry and mirror), as accepted. */
+  private insertRow(id: string, row: { subscription_id: string | null; account_id: string | null; tier: string; last_job_id: string; created_at: string }): Promise<void> {
+    const fields = { ...row, status: "provisioning" as const, stack_name: this.d.stacks.stackName(id), last_error: null };
+    return this.d.registry.record(id, fields, true);
   }
 
   /** The provision job. Failures before the deploy block leave the row `provisioning`; inside it, `error`. */
   private async run(params: ProvisionParams, ctx: JobContext<ProvisionParams>): Promise<ProvisionResult> {
     const id = params.instance_id;
+    if (params.is_new && !this.d.registry.has(id)) await this.restoreRow(params, ctx.job);
     // A re-provision keeps the images and overrides a fleet upgrade gave the tenant.
     const recorded = params.is_new ? {} : ((await this.recorded(id)) ?? {});
     const settings: TenantSettings = { ...recorded, ...(params.enable_credentials_encryption || recorded.credentialsEncryption ? { credentialsEncryption: true } : {}) };
@@ -275,6 +288,20 @@ export class ProvisioningService {
       if (!ready) this.readiness.inBackground(id, ctx.job.job_id);
     }
     return { ...pending, message: ready ? READY_MESSAGE : NOT_READY_MESSAGE };
+  }
+
+  /**
+   * A new tenant's job the boot found, but not its row: the row insert and the job record went to
+   * disk together and a crash came between them. Written again, so the tenant is listed.
+   */
+  private async restoreRow(params: ProvisionParams, job: Readonly<JobRecord>): Promise<void> {
+    const id = params.instance_id;
+    if (!params.subscription_id) {
+      this.d.log.warn({ instance_id: id }, `Instance ${id} has no row and its job does not name its subscription: insert the row, or re-provision with its subscription_id once this job ended`);
+      return;
+    }
+    this.d.log.warn({ instance_id: id, job_id: job.job_id }, `Instance ${id} was accepted but its row was lost in a restart; writing it again`);
+    await this.insertRow(id, { subscription_id: params.subscription_id, account_id: params.account_id, tier: params.tier, last_job_id: job.job_id, created_at: job.created_at });
   }
 
   /** The upgrade job: stopped tenants stay stopped; a running one must become ready in time, or the job fails. */

@@ -5,7 +5,7 @@
  * before its next operation and delivers every mirror write once Supabase is back.
  */
 import { expect } from "chai";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeTenantKube } from "../../../provisioner/fakes/kube";
 import { FakePostgrest } from "../mirror/fake-postgrest";
@@ -13,6 +13,7 @@ import { cliError, FakePulumi } from "../stacks/fake-cli";
 import { ENVIRONMENT, startRealHarness, SUBSCRIPTION, type RealHarness } from "./harness";
 
 const OTHER_SUBSCRIPTION = "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f";
+const ACCOUNT = "0d7e6a52-3f1c-4a8e-8f0e-2b9d41c6e7a3";
 
 describe("provisioner end to end: restart durability", function () {
   this.timeout(30_000);
@@ -80,6 +81,41 @@ describe("provisioner end to end: restart durability", function () {
     const next = await second.request("POST", "/system/provision", { subscription_id: "8f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f" });
     expect(next.body.customer_id).to.equal(3);
   });
+  it("a crash between a new tenant's job record and its row insert (written at the same time): the next boot writes the row again from the job", async () => {
+    postgrest.rows.clear();
+    postgrest.accounts.set(ACCOUNT, "owner@example.com");
+    const cli = new FakePulumi("3.220.0");
+    const kube = new FakeTenantKube();
+    let hang = true;
+    cli.beforeAnswer = (args) => (hang && args[0] === "up" ? new Promise<void>(() => undefined) : undefined);
+    const dying = await startRealHarness({ cli, kube, postgrest, env: { PROVISIONER_CONCURRENCY: "1" } });
+    postgrest.failWith = 503; // the rows stay in the outbox
+    const a = await dying.request("POST", "/system/provision", { subscription_id: SUBSCRIPTION, tier: "byok" });
+    const b = await dying.request("POST", "/system/provision", { subscription_id: OTHER_SUBSCRIPTION, tier: "free", account_id: ACCOUNT });
+    expect([a.status, b.status]).to.deep.equal([202, 202]);
+    await dying.close({ keepData: true });
+    // What the crash left: tenant 2's job record on disk, its row insert not (every outbox line of it removed).
+    const outbox = join(dying.dataDir, "mirror-outbox");
+    for (const name of readdirSync(outbox).filter((n) => /^\d{16}\.json$/.test(n))) {
+      const lines = readFileSync(join(outbox, name), "utf8").split("\n").filter((l) => l && (JSON.parse(l) as { row: { instance_id: unknown } }).row.instance_id !== 2);
+      writeFileSync(join(outbox, name), lines.map((l) => `${l}\n`).join(""));
+    }
+
+    hang = false;
+    postgrest.failWith = undefined;
+    const rebooted = await startRealHarness({ dataDir: dying.dataDir, cli, kube, postgrest });
+    try {
+      const done = await rebooted.settle(b.body.job_id as string);
+      expect(done.body.status, JSON.stringify(done.body.error)).to.equal("succeeded");
+      await rebooted.mirror.drained();
+      expect(postgrest.rows.get("2")).to.include({ subscription_id: OTHER_SUBSCRIPTION, account_id: ACCOUNT, tier: "free", status: "running", stack_name: `${ENVIRONMENT}-2`, last_job_id: b.body.job_id });
+      expect(rebooted.logText()).to.include("Instance 2 was accepted but its row was lost in a restart; writing it again");
+      expect(rebooted.logText(), "tenant 1's row was not lost: nothing to restore").not.to.include("Instance 1 was accepted but its row was lost");
+    } finally {
+      await rebooted.close();
+    }
+  });
+
   it("a stack the dead run left unreadable (an empty .attrs a killed CLI wrote) is released at boot: every tenant is listed and the re-provision is accepted", async () => {
     const cli = new FakePulumi("3.220.0");
     const kube = new FakeTenantKube();

@@ -257,6 +257,20 @@ describe("provisioner jobs: group-committed durable writes", () => {
       expect(retry.status).to.equal(202);
       expect(existsSync(join(h.dataDir, "jobs", `${retry.body.job_id}.json`))).to.equal(true);
     });
+
+    it("a row insert that cannot be written answers 500 'Failed to insert instance'; the job record written beside it is removed again, so no restart runs it", async () => {
+      h = await startHarness();
+      (h.mirror as FakeInstanceMirror).writeError = new Error("cannot write mirror-outbox/0000000000000001.json: EIO");
+      const res = await call(h, "POST", "/system/provision", { body: { subscription_id: "6f0c7a8e-1d2b-4c3d-8e9f-0a1b2c3d4e5f" } });
+      expect(res.status, JSON.stringify(res.body)).to.equal(500);
+      expect(res.body.detail).to.equal("Failed to insert instance: cannot write mirror-outbox/0000000000000001.json: EIO");
+      expect(h.provisioner.runner.list()).to.deep.equal([]);
+      expect(readdirSync(join(h.dataDir, "jobs")), "the group file that held it is gone").to.deep.equal([]);
+      await h.close({ keepData: true });
+      h = await startHarness({ dataDir: h.dataDir });
+      expect(h.provisioner.runner.list(), "a restart finds no job").to.deep.equal([]);
+      expect((h.stacks as FakeTenantStacks).calls.filter((c) => c.op === "up")).to.deep.equal([]);
+    });
   });
 
   it("a provisioner killed (SIGKILL) right after its first 202s of a burst of 20 loses none of the accepted jobs", async function () {
