@@ -231,19 +231,16 @@ export class ProvisioningService {
     const view = this.d.registry.get(id);
     const tier = normaliseTier(req.tier) ?? normaliseTier(view?.tier) ?? "free";
     const account = req.account_id !== undefined ? req.account_id : (view?.account_id ?? null);
-    const row = rowWrite("update", this.d.registry.record(
-      id,
-      {
-        status: "provisioning",
-        tier,
-        account_id: account,
-        ...(req.subscription_id && !how.viaSubscription ? { subscription_id: req.subscription_id } : {}),
-        stack_name: this.d.stacks.stackName(id),
-        last_job_id: jobId,
-        last_error: null,
-      },
-      true,
-    ));
+    const changes = {
+      status: "provisioning" as const,
+      tier,
+      account_id: account,
+      ...(req.subscription_id && !how.viaSubscription ? { subscription_id: req.subscription_id } : {}),
+      stack_name: this.d.stacks.stackName(id),
+      last_job_id: jobId,
+      last_error: null,
+    };
+    const row = rowWrite("update", this.d.registry.record(id, changes, true));
     this.d.log.info({ instance_id: id, tier }, `Re-provisioning instance ${id} with tier ${tier}`);
     // A retry of a first provision (same subscription) of a tenant this project created (it has a
     // stack name) keeps the encryption a new tenant gets, even when its first run died before the Secret existed.
