@@ -105,18 +105,21 @@ const taints = z
   .default([]);
 const serverType = z.string().regex(/^[a-z]+\d+$/, "must be a Hetzner server type such as cpx31, cx33 or cax21");
 
-export const agentPoolSchema = z.object({
-  /** Pool name, part of every server name (`<cluster>-<pool>-<n>`). */
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, "pool names are lower-case DNS labels of at most 20 characters"),
-  /** Default cpx31: the size upstream runs (4 vCPU, 8 GB). */
-  serverType: serverType.default("cpx31"),
-  /** Default: the cluster's location, since volumes attach only inside one location. */
-  location: z.string().optional(),
-  /** Nodes in the pool; at most 10, the size limit of a spread placement group. */
-  count: z.number().int().min(0).max(10, "a pool holds at most 10 nodes (one Hetzner spread placement group); add another pool").default(1),
-  labels,
-  taints,
-});
+export const agentPoolSchema = strictMap(
+  {
+    /** Pool name, part of every server name (`<cluster>-<pool>-<n>`). */
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, "pool names are lower-case DNS labels of at most 20 characters"),
+    /** Default cpx31: the size upstream runs (4 vCPU, 8 GB). */
+    serverType: serverType.default("cpx31"),
+    /** Default: the cluster's location, since volumes attach only inside one location. */
+    location: z.string().optional(),
+    /** Nodes in the pool; at most 10, the size limit of a spread placement group. */
+    count: z.number().int().min(0).max(10, "a pool holds at most 10 nodes (one Hetzner spread placement group); add another pool").default(1),
+    labels,
+    taints,
+  },
+  CLUSTER_KEYS_DOC,
+);
 
 export const k3sClusterSchema = strictMap(
   {
@@ -139,15 +142,16 @@ export const k3sClusterSchema = strictMap(
       .string({ error: (issue) => (issue.input === undefined ? K3S_INSTALLER_SHA256_HINT : "must be a string of 64 hex digits") })
       .regex(/^[0-9a-fA-F]{64}$/, `must be 64 hex digits (a SHA-256); ${K3S_INSTALLER_SHA256_HINT}`)
       .transform((value) => value.toLowerCase()),
-    controlPlane: z
-      .object({
+    controlPlane: strictMap(
+      {
         /** Default cpx31, upstream's single server. */
         serverType: serverType.default("cpx31"),
         labels,
         /** Empty: with one node the control plane must run tenants too. */
         taints,
-      })
-      .prefault({}),
+      },
+      CLUSTER_KEYS_DOC,
+    ).prefault({}),
     /** Worker pools; none by default (upstream runs one node). */
     agentPools: z.array(agentPoolSchema).default([]),
     adminCidrs: strictMap(
@@ -188,14 +192,15 @@ export const k3sClusterSchema = strictMap(
     sshPublicKey: z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) \S+/, "must be an OpenSSH public key line").optional(),
     /** DNS name of the API (extra TLS SAN, and the kubeconfig's server); default: the control plane's public IPv4. */
     apiHostname: z.string().optional(),
-    loadBalancer: z
-      .object({
+    loadBalancer: strictMap(
+      {
         /** Off: one node serves ingress on its own ports 80/443. Turn on with worker pools. */
         enabled: z.boolean().default(false),
         /** lb11: 25 targets, 5 services; enough for ingress. */
         type: z.string().default("lb11"),
-      })
-      .prefault({}),
+      },
+      CLUSTER_KEYS_DOC,
+    ).prefault({}),
     /** Bump to re-issue the admin client certificate (e.g. before `adminCertValidityDays` runs out). */
     adminCertGeneration: z.number().int().min(1).default(1),
     /** Two years: the certificate cannot be revoked, so it should not live as long as the CA (ten). */

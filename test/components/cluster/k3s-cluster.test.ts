@@ -199,6 +199,10 @@ describe("K3sCluster (mock runtime)", () => {
     ["an installer checksum one digit short", { ...base, k3sInstallerSha256: INSTALLER_SHA256.slice(1) }, /^cluster\.k3sInstallerSha256: must be 64 hex digits/],
     ["a bad taint", { ...base, controlPlane: { taints: ["oops"] } }, /^cluster\.controlPlane\.taints\[0\]: taints are key/],
     ["an unknown key", { ...base, sever: 1 }, /^cluster: unknown key "sever"; remove it \(every key: Pulumi.staging.yaml \(cluster:\), docs\/cluster.md\)$/],
+    // A misspelt size used to be dropped, and the node came up at the default size.
+    ["a misspelt server type on a pool", { ...base, agentPools: [{ name: "w", servertype: "cx53" }] }, /^cluster\.agentPools\[0\]: unknown key "servertype"; did you mean "serverType"\?/],
+    ["a misspelt server type on the control plane", { ...base, controlPlane: { server_type: "cx53" } }, /^cluster\.controlPlane: unknown key "server_type"; did you mean "serverType"\?/],
+    ["an unknown load balancer key", { ...base, loadBalancer: { enable: true } }, /^cluster\.loadBalancer: unknown key "enable"; did you mean "enabled"\?/],
     ["a malformed label key, naming the fix", { ...base, controlPlane: { labels: { "Bad Key": "x" } } }, /^cluster\.controlPlane\.labels\.Bad Key: label keys must be Kubernetes label keys/],
     // The kubelet exits on such --node-labels, so the node would never register (kubelet ValidateKubeletFlags).
     ["a node label in the kubernetes.io namespace", { ...base, agentPools: [{ name: "w", labels: { "node-role.kubernetes.io/worker": "true" } }] }, /^cluster\.agentPools\[0\]\.labels\.node-role\.kubernetes\.io\/worker: the kubelet refuses/],
