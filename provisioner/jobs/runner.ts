@@ -465,10 +465,22 @@ export class JobRunner {
     if (this.flushTimers.has(job.job_id)) return;
     const timer = setTimeout(() => {
       this.flushTimers.delete(job.job_id);
-      if (!isFinished(job)) this.saveOrLog(job, "its progress");
+      if (!isFinished(job)) this.saveBehind(job);
     }, 500);
     timer.unref();
     this.flushTimers.set(job.job_id, timer);
+  }
+
+  /**
+   * Progress lines are written behind, off the event loop: on a network volume a synchronous fsync
+   * per flush blocked every request for its duration, several times a second during a rollout. A
+   * crash may lose the last half second of them; a status change saved meanwhile (synchronously)
+   * is never overwritten by this older version (atomic-file.ts orders writes per path).
+   */
+  private saveBehind(job: JobRecord): void {
+    this.opts.store.saveDurable(job).catch((err: unknown) => {
+      this.opts.log?.error({ job_id: job.job_id, instance_id: job.instance_id, err: shortReason(err) }, "could not save its progress to the job record");
+    });
   }
 
   /**

@@ -1,7 +1,9 @@
 import { expect } from "chai";
+import fs from "node:fs";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { durableIo } from "../../../provisioner/atomic-file";
 import { JobRunner, type JobContext, type JobHandler } from "../../../provisioner/jobs/runner";
 import { JobStore } from "../../../provisioner/jobs/store";
 import type { JobRecord } from "../../../provisioner/jobs/types";
@@ -34,6 +36,54 @@ describe("provisioner jobs: runner", () => {
     const runner = new JobRunner({ store: new JobStore(dir), handlers: { provision: handler, uninstall: handler }, concurrency, operationTimeoutMs: 60_000, retentionMs: 3_600_000, recover: async () => undefined });
     return { runner, events, gates, openGate: async (name: string) => { while (!gates.has(name)) await tick(); gates.get(name)!.open(); } };
   }
+
+  it("writes progress to the record behind, without blocking the event loop on a slow disk; a status change saved later wins", async () => {
+    // A network volume: every fsync takes 300 ms, the synchronous kind blocking its thread for it.
+    const wait = new Int32Array(new SharedArrayBuffer(4));
+    const fsyncSync = fs.fsyncSync;
+    const syncFile = durableIo.syncFile;
+    fs.fsyncSync = (fd) => {
+      fsyncSync(fd);
+      Atomics.wait(wait, 0, 0, 300);
+    };
+    durableIo.syncFile = async (fd, path) => {
+      await syncFile(fd, path);
+      await tick(300);
+    };
+    try {
+      const release = gate();
+      const handler: JobHandler = async (ctx) => {
+        ctx.onProgress({ at: new Date().toISOString(), message: "updating stack" });
+        await release.promise;
+        return { ok: true };
+      };
+      const runner = new JobRunner({ store: new JobStore(dir), handlers: { provision: handler }, concurrency: 1, operationTimeoutMs: 60_000, retentionMs: 3_600_000, recover: async () => undefined });
+      const job = runner.submit("provision", "1", {});
+      const file = join(dir, "jobs", `${job.job_id}.json`);
+      const onDisk = () => JSON.parse(readFileSync(file, "utf8")) as JobRecord;
+      while (runner.get(job.job_id)!.status !== "running") await tick();
+      // Across the flush (at 500 ms), the loop keeps turning: no gap near the fsync's 300 ms.
+      let last = performance.now();
+      let longest = 0;
+      const beat = setInterval(() => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 10);
+      const until = Date.now() + 3000;
+      while (onDisk().progress.length === 0 && Date.now() < until) await tick(20);
+      clearInterval(beat);
+      expect(onDisk().progress.map((p) => p.message)).to.deep.equal(["updating stack"]);
+      expect(longest, "longest event-loop gap while the progress was written (ms)").to.be.below(150);
+      release.open();
+      await runner.wait(job.job_id, 3000);
+      await tick(400);
+      expect(onDisk().status).to.equal("succeeded");
+    } finally {
+      fs.fsyncSync = fsyncSync;
+      durableIo.syncFile = syncFile;
+    }
+  });
 
   it("runs one operation per tenant at a time, in FIFO order", async () => {
     const { runner, events, openGate } = harness(4);
