@@ -40,6 +40,52 @@ function transient(err: unknown): boolean {
   return err instanceof ApiError && [429, 502, 503, 504].includes(err.status);
 }
 
+const rateLimited = (err: unknown) => err instanceof ApiError && err.status === 429;
+
+/**
+ * The limit is a fixed window per client address (upstream's contract, without rate-limit headers,
+ * so the reset time is unknown): every CLI and script behind one address, e.g. all operators on
+ * one port-forward, shares it.
+ */
+const RATE_LIMITED = "rate limited by the provisioner (GET /system/jobs/{id}: 60 a minute per client address, shared by every CLI and script on it; MINDROOM_POLL_INTERVAL_MS sets how often this one polls)";
+
+/** Pause after a failed poll: a restart or a rate limit is not over in less. */
+const FAILED_POLL_PAUSE_MS = 2000;
+const DEFAULT_RETRY_FOR_MS = 120_000;
+
+/**
+ * One read of the job. A transient failure answers undefined, is noted once per stretch of failures
+ * (a rate-limited wait can stall for most of a minute after the job ended, and without a word that
+ * looks like a hung job), and is thrown once the stretch has lasted `retryForMs`.
+ */
+function jobReader(client: Client, jobId: string, retryForMs: number): () => Promise<JobView | undefined> {
+  let failingSince: number | undefined;
+  return async () => {
+    try {
+      const job = (await client.get<JobView>(`/system/jobs/${encodeURIComponent(jobId)}`, { timeoutMs: 30_000 })).body;
+      failingSince = undefined;
+      return job;
+    } catch (err) {
+      if (!transient(err)) throw err;
+      if (failingSince === undefined) {
+        failingSince = Date.now();
+        note(`${rateLimited(err) ? RATE_LIMITED : (err as Error).message}; retrying for up to ${retryForMs / 1000} s`);
+      } else if (Date.now() - failingSince > retryForMs) throw err;
+      return undefined;
+    }
+  };
+}
+
+/** The job as it is now, read through restarts and rate limits like a wait's polls. */
+export async function readJob(client: Client, jobId: string, retryForMs = DEFAULT_RETRY_FOR_MS): Promise<JobView> {
+  const read = jobReader(client, jobId, retryForMs);
+  for (;;) {
+    const job = await read();
+    if (job) return job;
+    await sleep(FAILED_POLL_PAUSE_MS);
+  }
+}
+
 /**
  * Polls the job until it ends, drawing progress on stderr. Ctrl-C stops waiting (exit 130) and
  * says how to pick the job up again; the job itself goes on in the provisioner.
@@ -47,28 +93,16 @@ function transient(err: unknown): boolean {
 export async function waitForJob(client: Client, jobId: string, opts: WaitOptions): Promise<JobView> {
   const progress = createProgress();
   const deadline = opts.timeoutSeconds > 0 ? Date.now() + opts.timeoutSeconds * 1000 : Infinity;
-  const retryForMs = opts.retryForMs ?? 120_000;
+  const read = jobReader(client, jobId, opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
   const onSigint = () => {
     progress.stop();
     note(`stopped waiting; job ${jobId} goes on in the provisioner: mindroom watch ${jobId}`);
     process.exit(130);
   };
   process.once("SIGINT", onSigint);
-  let failingSince: number | undefined;
   try {
     for (;;) {
-      let job: JobView | undefined;
-      try {
-        job = (await client.get<JobView>(`/system/jobs/${encodeURIComponent(jobId)}`, { timeoutMs: 30_000 })).body;
-        failingSince = undefined;
-      } catch (err) {
-        if (!transient(err)) throw err;
-        if (failingSince === undefined) {
-          failingSince = Date.now();
-          // A rate limit is routine (other callers share the budget): back off without a word.
-          if (!(err instanceof ApiError && err.status === 429)) note(`${(err as Error).message}; retrying for up to ${retryForMs / 1000} s`);
-        } else if (Date.now() - failingSince > retryForMs) throw err;
-      }
+      const job = await read();
       if (job) {
         progress.update(job);
         if (isFinished(job)) return job;
@@ -76,7 +110,7 @@ export async function waitForJob(client: Client, jobId: string, opts: WaitOption
       if (Date.now() >= deadline) {
         throw new TimedOut(`job ${jobId} is still ${job?.status ?? "unfinished"} after ${opts.timeoutSeconds} s; it goes on: follow it with mindroom watch ${jobId}`);
       }
-      await sleep(Math.min(job ? opts.pollMs : Math.max(opts.pollMs, 2000), Math.max(0, deadline - Date.now())));
+      await sleep(Math.min(job ? opts.pollMs : Math.max(opts.pollMs, FAILED_POLL_PAUSE_MS), Math.max(0, deadline - Date.now())));
     }
   } finally {
     progress.stop();

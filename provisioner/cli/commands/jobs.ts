@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { context } from "../context";
 import { elapsed, out, outJson, table, when } from "../format";
-import type { JobView } from "../jobs";
+import { readJob, type JobView } from "../jobs";
 import { counts } from "../progress";
 import { duration, instanceId, positiveInt } from "../options";
 import { follow, TIMEOUT_HELP } from "./follow";
@@ -62,8 +62,8 @@ Examples:
     )
     .action(run(async (jobId: string, opts: { timeout?: string }, cmd: Command) => {
       const ctx = context(cmd);
-      // The kind picks the default timeout (a rollout runs longer); a finished job is shown at once.
-      const { body: job } = await ctx.client.get<JobView>(`/system/jobs/${encodeURIComponent(jobId)}`);
-      return follow(ctx, jobId, job.kind, opts.timeout);
+      // Without --timeout the kind picks the default (a rollout runs longer): one read more.
+      const kind = opts.timeout === undefined ? (await readJob(ctx.client, jobId)).kind : "";
+      return follow(ctx, jobId, kind, opts.timeout);
     }));
 };

@@ -152,6 +152,26 @@ describe("mindroom CLI (child process against the real app)", () => {
     }
   });
 
+  it("a wait whose job reads are rate limited says so once and keeps trying, instead of looking hung", async () => {
+    const g = gate();
+    h.stacks.beforeUp = () => g.promise;
+    try {
+      const accepted = JSON.parse((await mindroom(h, ["provision", "--subscription", SUB, "--json"])).stdout);
+      // Spend this address's budget (60 a minute, the socket peer, as the CLI's own requests).
+      const url = `${h.url}/system/jobs/${accepted.job_id}`;
+      const statuses = await Promise.all(Array.from({ length: 60 }, () => fetch(url, { headers: { Authorization: `Bearer ${API_KEY}` } }).then((r) => r.status)));
+      expect(statuses.filter((s) => s === 429), "the budget is spent before the CLI runs").to.have.length(0);
+      const r = shown(await mindroom(h, ["watch", accepted.job_id, "--timeout", "5s"]));
+      expect(r.code, r.stderr).to.equal(4);
+      const said = r.stderr.split("\n").filter((l) => l.includes("rate limited by the provisioner"));
+      expect(said, r.stderr).to.have.length(1);
+      expect(said[0]).to.match(/60 a minute per client address.*MINDROOM_POLL_INTERVAL_MS.*retrying for up to 120 s$/);
+      expect(r.stderr).to.match(/still (queued|running|unfinished) after 5 s; it goes on: follow it with mindroom watch/);
+    } finally {
+      g.open();
+    }
+  });
+
   it("missing MINDROOM_API_KEY or MINDROOM_API_URL exits 2 with one line naming the variable and the fix", async () => {
     const noKey = await mindroom(h, ["list"], { env: { MINDROOM_API_KEY: null } });
     expect(noKey.code).to.equal(2);
