@@ -24,6 +24,8 @@ export interface CliOptions {
   cwd?: string;
   /** Written to stdin, which is then closed (stdin is a pipe, never a terminal). */
   input?: string;
+  /** The run is killed after this long (default 30 s; the engine's jobs take longer). */
+  timeoutMs?: number;
 }
 
 /** Wall time of every run, per command, for the startup figures. */
@@ -45,7 +47,7 @@ export function mindroom(h: Harness | { url: string } | undefined, args: string[
   }
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? emptyDir, env, timeout: 30_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? emptyDir, env, timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
       const ms = Date.now() - started;
       timings.push({ args: args.join(" "), ms });
       const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0;
