@@ -52,13 +52,16 @@ const RATE_LIMITED = "rate limited by the provisioner (GET /system/jobs/{id}: 60
 /** Pause after a failed poll: a restart or a rate limit is not over in less. */
 const FAILED_POLL_PAUSE_MS = 2000;
 const DEFAULT_RETRY_FOR_MS = 120_000;
+/** The slowest a rate-limited wait polls: a rollout's progress still moves every few seconds. */
+const MAX_POLL_MS = 12_000;
 
 /**
  * One read of the job. A transient failure answers undefined, is noted once per stretch of failures
  * (a rate-limited wait can stall for most of a minute after the job ended, and without a word that
- * looks like a hung job), and is thrown once the stretch has lasted `retryForMs`.
+ * looks like a hung job), and is thrown once the stretch has lasted `retryForMs`. `onRateLimited`
+ * runs when a stretch starts with a 429; what it answers is added to the note.
  */
-function jobReader(client: Client, jobId: string, retryForMs: number): () => Promise<JobView | undefined> {
+function jobReader(client: Client, jobId: string, retryForMs: number, onRateLimited?: () => string): () => Promise<JobView | undefined> {
   let failingSince: number | undefined;
   return async () => {
     try {
@@ -69,7 +72,8 @@ function jobReader(client: Client, jobId: string, retryForMs: number): () => Pro
       if (!transient(err)) throw err;
       if (failingSince === undefined) {
         failingSince = Date.now();
-        note(`${rateLimited(err) ? RATE_LIMITED : (err as Error).message}; retrying for up to ${retryForMs / 1000} s`);
+        const said = rateLimited(err) ? `${RATE_LIMITED}${onRateLimited?.() ?? ""}` : (err as Error).message;
+        note(`${said}; retrying for up to ${retryForMs / 1000} s`);
       } else if (Date.now() - failingSince > retryForMs) throw err;
       return undefined;
     }
@@ -93,7 +97,13 @@ export async function readJob(client: Client, jobId: string, retryForMs = DEFAUL
 export async function waitForJob(client: Client, jobId: string, opts: WaitOptions): Promise<JobView> {
   const progress = createProgress();
   const deadline = opts.timeoutSeconds > 0 ? Date.now() + opts.timeoutSeconds * 1000 : Infinity;
-  const read = jobReader(client, jobId, opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
+  // A rate limit means more readers share the budget than it holds: this wait takes half as many
+  // from then on, so a few CLIs behind one address settle within it instead of stalling each minute.
+  let pollMs = opts.pollMs;
+  const read = jobReader(client, jobId, opts.retryForMs ?? DEFAULT_RETRY_FOR_MS, () => {
+    pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
+    return `; this wait now polls every ${pollMs / 1000} s`;
+  });
   const onSigint = () => {
     progress.stop();
     note(`stopped waiting; job ${jobId} goes on in the provisioner: mindroom watch ${jobId}`);
@@ -110,7 +120,7 @@ export async function waitForJob(client: Client, jobId: string, opts: WaitOption
       if (Date.now() >= deadline) {
         throw new TimedOut(`job ${jobId} is still ${job?.status ?? "unfinished"} after ${opts.timeoutSeconds} s; it goes on: follow it with mindroom watch ${jobId}`);
       }
-      await sleep(Math.min(job ? opts.pollMs : Math.max(opts.pollMs, FAILED_POLL_PAUSE_MS), Math.max(0, deadline - Date.now())));
+      await sleep(Math.min(job ? pollMs : Math.max(pollMs, FAILED_POLL_PAUSE_MS), Math.max(0, deadline - Date.now())));
     }
   } finally {
     progress.stop();

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { API_KEY, ACCOUNT, call, gate, settle, startHarness, SUB, type Harness } from "../http/harness";
@@ -169,6 +170,30 @@ describe("mindroom CLI (child process against the real app)", () => {
       expect(r.stderr).to.match(/still (queued|running|unfinished) after 5 s; it goes on: follow it with mindroom watch/);
     } finally {
       g.open();
+    }
+  });
+
+  it("a rate-limited wait polls half as often from then on, so CLIs sharing an address settle within the budget", async () => {
+    // A stand-in provisioner: the first read is over the limit, then the job runs for five reads.
+    const reads: number[] = [];
+    const job = (status: string) => ({ job_id: "j-1", kind: "upgrade", instance_id: "7", status, created_at: new Date().toISOString(), started_at: null, finished_at: null, progress: [] });
+    const server = createHttpServer((req, res) => {
+      reads.push(Date.now());
+      res.setHeader("Content-Type", "application/json");
+      if (reads.length === 1) res.writeHead(429).end(JSON.stringify({ error: "Rate limit exceeded: 60 per 1 minute" }));
+      else res.writeHead(200).end(JSON.stringify(job(reads.length < 7 ? "running" : "succeeded")));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await mindroom({ url }, ["watch", "j-1", "--timeout", "60s"], { env: { MINDROOM_POLL_INTERVAL_MS: "100" } });
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr).to.match(/rate limited by the provisioner .*; this wait now polls every 0\.2 s; retrying for up to 120 s$/m);
+      const gaps = reads.slice(1).map((t, i) => t - reads[i]);
+      expect(gaps[0], "the pause after a failed read").to.be.at.least(1900);
+      for (const gap of gaps.slice(1)) expect(gap, `gaps between reads after the 429: ${gaps.slice(1).join(", ")} ms`).to.be.at.least(190);
+    } finally {
+      server.close();
     }
   });
 
