@@ -81,8 +81,8 @@ function jobReader(client: Client, jobId: string, retryForMs: number, onRateLimi
 }
 
 /** The job as it is now, read through restarts and rate limits like a wait's polls. */
-export async function readJob(client: Client, jobId: string, retryForMs = DEFAULT_RETRY_FOR_MS): Promise<JobView> {
-  const read = jobReader(client, jobId, retryForMs);
+export async function readJob(client: Client, jobId: string): Promise<JobView> {
+  const read = jobReader(client, jobId, DEFAULT_RETRY_FOR_MS);
   for (;;) {
     const job = await read();
     if (job) return job;
